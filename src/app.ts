@@ -1,0 +1,36 @@
+// createApp(deps): middleware, routers and the error handler; no I/O of its own.
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { requestIds } from './http/request-id.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { opsRouter } from './http/ops.ts';
+import { ApiDoc } from './http/openapi.ts';
+import type { Deps } from './deps.ts';
+
+export function createApp(deps: Deps): Express {
+  const app = express();
+  const doc = new ApiDoc();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false); // RULES 39: no forwarded identity from outside
+  app.set('query parser', 'simple'); // no nested objects from query strings
+  app.use(requestIds(deps.log));
+  app.use((req, res, next) => {
+    const end = deps.metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      deps.metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+      end({ route });
+    });
+    next();
+  });
+  // RULES 37: HSTS two years with subdomains; the rest of helmet's defaults suit an API too.
+  app.use(helmet({ strictTransportSecurity: { maxAge: 63072000, includeSubDomains: true, preload: false } }));
+  app.use(express.json({ limit: deps.config.server.bodyLimitBytes, strict: true }));
+  app.use(express.urlencoded({ limit: deps.config.server.bodyLimitBytes, extended: false }));
+
+  app.use(opsRouter(deps, doc));
+
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

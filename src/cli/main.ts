@@ -1,0 +1,61 @@
+// partner-gateway <command>: CONTRACT 10. Only main.ts and cli/ touch `process`.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { loadConfig, ConfigError, REPO_ROOT } from '../config/load.ts';
+import { writeDevCerts } from '../tls/dev-certs.ts';
+import { initKeys, KeyFilesExist } from '../keys/files.ts';
+import { serve } from './serve.ts';
+import { runCoreStore } from './core-store.ts';
+import { demo } from './demo.ts';
+
+const USAGE = `usage: partner-gateway <command>
+  demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
+  serve                          the gateway alone, from configuration
+  core-store [--port N] [--data FILE.ndjson]   the reference core user store (HTTPS)
+  certs [--out DIR] [--force]    a dev CA and localhost certificates for every hop
+  keys init [--out DIR] [--force]  fresh key material for keys.dir
+  log verify                     check the transfer log chains (exit 1 naming the first broken entry)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'certs': {
+        const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
+        const dir = resolve(values.out ?? resolve(REPO_ROOT, 'certs/dev'));
+        const paths = await writeDevCerts(dir, { force: values.force ?? true });
+        console.log(`dev CA and certificates written to ${dir} (CA: ${paths.ca})`);
+        return 0;
+      }
+      case 'keys': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
+        if (positionals[0] !== 'init') break;
+        const dir = resolve(values.out ?? loadConfig({ env: process.env, requireFiles: [] }).keys.dir);
+        initKeys(dir, { force: values.force ?? false });
+        console.log(`key material written to ${dir} (mode 0600)`);
+        return 0;
+      }
+      case 'serve':
+        return await serve(process.env);
+      case 'core-store': {
+        const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, data: { type: 'string' } } });
+        return await runCoreStore(process.env, values);
+      }
+      case 'demo':
+        return await demo(process.env);
+      case undefined:
+      case 'help':
+      case '--help':
+        console.log(USAGE);
+        return cmd === undefined ? 2 : 0;
+    }
+    console.error(`unknown command: ${[cmd, ...rest].join(' ')}\n${USAGE}`);
+    return 2;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof KeyFilesExist) {
+      console.error(`partner-gateway: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

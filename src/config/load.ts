@@ -1,0 +1,127 @@
+// Load config/default.json, deep-merge GATEWAY_CONFIG and env overrides, validate, freeze.
+import { readFileSync, existsSync } from 'node:fs';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configSchema, type Config } from './schema.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** One line naming the key and what is wrong; start-up prints it and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+// Environment overrides (listed in README.md). Numbers are parsed; an empty value is ignored.
+export const ENV_OVERRIDES: Record<string, string> = {
+  GATEWAY_HOST: 'server.host',
+  GATEWAY_PORT: 'server.port',
+  GATEWAY_PUBLIC_URL: 'server.publicUrl',
+  UPSTREAM_URL: 'upstream.url',
+  REDIS_URL: 'redis.url',
+  REDIS_REGION: 'redis.region',
+  LOG_SINK_REGION: 'logSink.region',
+  KEYS_DIR: 'keys.dir',
+  LOG_LEVEL: 'log.level',
+  CORE_STORE_PORT: 'coreStore.port',
+  CORE_STORE_DATA: 'coreStore.data',
+  CORE_STORE_USERS: 'coreStore.users',
+};
+const NUMERIC = new Set(['server.port', 'coreStore.port', 'coreStore.users']);
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function deepMerge(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, Json> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k] as Json, v) : v;
+  return out;
+}
+
+function stripDocs(v: Json): Json {
+  if (Array.isArray(v)) return v.map(stripDocs);
+  if (!isObject(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('$')).map(([k, x]) => [k, stripDocs(x)]));
+}
+
+function setPath(obj: Record<string, Json>, path: string, value: Json): void {
+  const keys = path.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, Json>;
+  cur[keys.at(-1)!] = value;
+}
+
+function readJson(path: string, what: string): Json {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Json;
+  } catch (e) {
+    throw new ConfigError(`${what}: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+// Every file setting, so a missing certificate stops start-up naming its key.
+const FILE_KEYS = [
+  'server.tls.cert', 'server.tls.key', 'server.tls.ca',
+  'upstream.tls.ca', 'upstream.tls.cert', 'upstream.tls.key',
+  'redis.tls.ca', 'redis.tls.cert', 'redis.tls.key',
+] as const;
+
+function get(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Extra settings merged last (tests, the demo). */
+  overrides?: Json;
+  /** Which file settings must exist now; the core store checks only its own. */
+  requireFiles?: readonly string[];
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? {};
+  let raw = readJson(resolve(REPO_ROOT, 'config/default.json'), 'config/default.json');
+  if (env.GATEWAY_CONFIG) raw = deepMerge(raw, readJson(resolve(env.GATEWAY_CONFIG), 'GATEWAY_CONFIG'));
+  raw = stripDocs(raw) as Record<string, Json>;
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    setPath(raw as Record<string, Json>, path, NUMERIC.has(path) ? Number(v) : v);
+  }
+  if (opts.overrides) raw = deepMerge(raw, opts.overrides);
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join('.') || '(root)';
+    const got = get(raw, issue.path.join('.'));
+    const shown = typeof got === 'string' || typeof got === 'number' ? ` (got ${got})` : '';
+    throw new ConfigError(`${key} ${issue.message}${shown}`);
+  }
+  const cfg = parsed.data;
+  resolvePaths(cfg);
+  for (const key of opts.requireFiles ?? FILE_KEYS) {
+    const p = get(cfg, key);
+    if (typeof p === 'string' && !existsSync(p)) {
+      throw new ConfigError(`${key}: file not found (${p}); run \`partner-gateway certs\` or fix the path`);
+    }
+  }
+  return deepFreeze(cfg);
+}
+
+function resolvePaths(cfg: Config): void {
+  const abs = (p: string | null): string | null => (p === null || isAbsolute(p) ? p : resolve(REPO_ROOT, p));
+  for (const t of [cfg.server.tls, cfg.coreStore.tls, cfg.upstream.tls, cfg.redis.tls] as Array<Record<string, unknown>>) {
+    for (const k of ['ca', 'cert', 'key']) if (typeof t[k] === 'string') t[k] = abs(t[k] as string);
+  }
+  cfg.keys.dir = abs(cfg.keys.dir)!;
+  cfg.coreStore.data = abs(cfg.coreStore.data);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,67 @@
+// The whole configuration, validated at start (CONTRACT 9). Every rule here names its key.
+import { z } from 'zod';
+import { isCountryCode } from './countries.ts';
+import { CATEGORIES, CORRESPONDENCE } from '../policy/taxonomy.ts';
+
+const file = z.string().min(1).nullable();
+const tlsFiles = z.strictObject({ ca: file, cert: file, key: file });
+const country = z.string().refine(isCountryCode, { message: 'must be an ISO 3166-1 alpha-2 country code' });
+const port = z.number().int().min(0).max(65535);
+const pointer = z.string().regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /phone');
+const pointers = z.union([pointer, z.array(pointer).min(1)]);
+
+export const POLICY_VERSION = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+const fieldMapKeys = [...CATEGORIES, CORRESPONDENCE] as const;
+
+export const configSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().min(1),
+    port,
+    publicUrl: z.string().nullable(),
+    bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024),
+    drainTimeoutMs: z.number().int().min(0),
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: file, requestClientCert: z.boolean() }),
+  }),
+  upstream: z.strictObject({
+    url: z.string().startsWith('https://', { message: 'must start with https://' }),
+    healthPath: z.string().startsWith('/'),
+    timeoutMs: z.number().int().min(100).max(120_000),
+    connections: z.number().int().min(1).max(1024),
+    tls: tlsFiles,
+  }),
+  redis: z.strictObject({
+    url: z.string().startsWith('rediss://', { message: 'must start with rediss:// (TLS)' }).nullable(),
+    tls: tlsFiles,
+    commandTimeoutMs: z.number().int().min(50).max(60_000),
+    region: country,
+  }),
+  logSink: z.strictObject({ region: country }),
+  jurisdiction: z.strictObject({ home: country, adequate: z.array(country) }),
+  policy: z.strictObject({
+    versions: z
+      .array(z.strictObject({
+        version: z.string().regex(POLICY_VERSION, 'must look like 2024-03'),
+        publishedAt: z.iso.datetime({ offset: true }),
+      }))
+      .min(1),
+  }),
+  retention: z.strictObject({
+    afterTerminationDays: z.number().int().min(1),
+    transferLogDays: z.number().int().min(1).nullable(),
+  }),
+  fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
+  keys: z.strictObject({ dir: z.string().min(1) }),
+  coreStore: z.strictObject({
+    host: z.string().min(1),
+    port,
+    users: z.number().int().min(1).max(10_000_000),
+    data: z.string().nullable(),
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: file, requestClientCert: z.boolean() }),
+  }),
+  notices: z.strictObject({ allowLoopbackWebhooks: z.boolean() }),
+  limits: z.strictObject({ maxPageSize: z.number().int().min(1).max(10_000), defaultPageSize: z.number().int().min(1) }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,74 @@
+// The one place that opens Redis, the upstream client and key material (DESIGN: only deps.ts
+// constructs clients). Everything else receives them.
+import { createClient } from 'redis';
+import { clientTlsOptions, type TlsFiles } from './tls/options.ts';
+import { Upstream } from './upstream/client.ts';
+import { loadKeys, type KeyMaterial } from './keys/files.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import type { Config } from './config/schema.ts';
+
+export type Redis = ReturnType<typeof createClient>;
+
+export interface Deps {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  /** A second connection for SUBSCRIBE (a subscribed connection cannot run other commands). */
+  redisSub: Redis;
+  upstream: Upstream;
+  keys: KeyMaterial;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger): Redis {
+  const client = createClient({
+    url,
+    socket: {
+      tls: true,
+      ...clientTlsOptions(tls), // RULES 34: CA and host name verified
+      connectTimeout: commandTimeoutMs,
+      // Keep trying in the background; readiness reports false meanwhile.
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+    },
+    // Fail closed: while disconnected, commands fail at once instead of queueing behind an outage.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: commandTimeoutMs },
+  });
+  let lastError = '';
+  client.on('error', (e: Error) => {
+    // Log each distinct failure once, not once per reconnect attempt.
+    if (e.message !== lastError) log?.warn({ err: { name: e.name, message: e.message } }, 'redis connection error');
+    lastError = e.message;
+  });
+  client.on('ready', () => {
+    if (lastError) log?.info('redis connection restored');
+    lastError = '';
+  });
+  return client;
+}
+
+/** Connect without blocking start-up on an outage: the client keeps retrying. */
+export function connectInBackground(client: Redis, log: Logger): void {
+  client.connect().catch((e: Error) => log.warn({ err: { message: e.message } }, 'redis not reachable at start'));
+}
+
+export async function createDeps(config: Config, opts: { log?: Logger } = {}): Promise<Deps> {
+  if (!config.redis.url) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
+  const log = opts.log ?? createLogger(config.log.level);
+  const keys = loadKeys(config.keys.dir);
+  const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs, log);
+  const redisSub = redis.duplicate();
+  redisSub.on('error', () => undefined); // reported by the main client
+  connectInBackground(redis, log);
+  connectInBackground(redisSub, log);
+  const upstream = new Upstream(config.upstream);
+  const metrics = createMetrics();
+  return {
+    config, log, redis, redisSub, upstream, keys, metrics,
+    async close() {
+      await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// The OpenAPI document is built from the same zod schemas that validate requests, as routes are
+// declared (RULES 46: what is mounted is what is described).
+import { z } from 'zod';
+
+export interface RouteDoc {
+  summary: string;
+  /** Who may call it: a role, `partner`, or `public`. */
+  auth: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  responses?: Record<string, string>;
+}
+
+type Op = Record<string, unknown>;
+
+export class ApiDoc {
+  private readonly paths: Record<string, Record<string, Op>> = {};
+
+  add(method: string, expressPath: string, doc: RouteDoc): void {
+    const path = expressPath.replace(/:([A-Za-z]+)/g, '{$1}');
+    const params = [...expressPath.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = doc.query ? queryParams(doc.query) : [];
+    const op: Op = {
+      summary: doc.summary,
+      'x-auth': doc.auth,
+      ...(doc.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }] }),
+      parameters: [...params, ...query],
+      responses: Object.fromEntries(
+        Object.entries(doc.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }]),
+      ),
+    };
+    if (doc.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } };
+    (this.paths[path] ??= {})[method.toLowerCase()] = op;
+  }
+
+  json(): object {
+    return {
+      openapi: '3.1.0',
+      info: { title: 'partner-gateway', version: '1', description: 'Partner data sharing under the privacy policy, partner agreements and user choices.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: { Problem: PROBLEM_SCHEMA },
+      },
+      paths: this.paths,
+    };
+  }
+}
+
+function queryParams(schema: z.ZodType): object[] {
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: s }));
+}
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  properties: {
+    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
+    detail: { type: 'string' }, code: { type: 'string' }, requestId: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } } },
+  },
+  required: ['type', 'title', 'status', 'code'],
+};

@@ -1,0 +1,42 @@
+// Operations routes (CONTRACT 8): liveness, readiness over TLS, metrics, the OpenAPI document.
+import { Router } from 'express';
+import type { Deps } from '../deps.ts';
+import type { ApiDoc } from './openapi.ts';
+
+async function redisUp(deps: Deps): Promise<boolean> {
+  if (!deps.redis.isReady) return false;
+  try {
+    return (await deps.redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+export function opsRouter(deps: Deps, doc: ApiDoc): Router {
+  const r = Router();
+  doc.add('GET', '/healthz', { summary: 'the process is up', auth: 'public' });
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  doc.add('GET', '/readyz', { summary: 'Redis and the core user store are reachable over TLS', auth: 'public', responses: { 200: 'ready', 503: 'not ready' } });
+  r.get('/readyz', async (_req, res) => {
+    const [redis, upstream] = await Promise.all([redisUp(deps), deps.upstream.healthy()]);
+    const ready = redis && upstream;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not_ready',
+      checks: { redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down' },
+    });
+  });
+
+  doc.add('GET', '/metrics', { summary: 'Prometheus metrics (no personal data)', auth: 'public' });
+  r.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  doc.add('GET', '/openapi.json', { summary: 'this document', auth: 'public' });
+  r.get('/openapi.json', (_req, res) => {
+    res.json(doc.json());
+  });
+  return r;
+}

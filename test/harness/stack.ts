@@ -1,0 +1,93 @@
+// The whole stack for integration tests: real TLS Redis, the real core store over HTTPS, and the
+// gateway built from a validated configuration, each on a free port.
+import { Agent } from 'undici';
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config/load.ts';
+import { initKeys } from '../../src/keys/files.ts';
+import { startGateway, type Gateway } from '../../src/main.ts';
+import { startCoreStore } from '../../src/core-store/server.ts';
+import { syntheticSource } from '../../src/core-store/source.ts';
+import { createLogger } from '../../src/log.ts';
+import type { Config } from '../../src/config/schema.ts';
+import type { LocalRedis } from '../../src/dev/local-redis.ts';
+import { testCerts, tmp } from './certs.ts';
+import { startTestRedis } from './redis.ts';
+import { Writable } from 'node:stream';
+
+/** Captured log lines, so tests can assert that no personal data is logged. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+    cb();
+  }
+  text() { return this.lines.join('\n'); }
+}
+
+export async function testConfig(over: { redisUrl?: string; upstreamUrl?: string; keysDir?: string; extra?: object } = {}): Promise<Config> {
+  const c = await testCerts();
+  const keysDir = over.keysDir ?? tmp('keys');
+  if (!over.keysDir) initKeys(keysDir);
+  const client = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
+  return loadConfig({
+    overrides: deepAssign({
+      server: { port: 0, drainTimeoutMs: 2000, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca, requestClientCert: false } },
+      upstream: { url: over.upstreamUrl ?? 'https://localhost:1', timeoutMs: 2000, tls: client },
+      redis: { url: over.redisUrl ?? null, tls: client, commandTimeoutMs: 1000 },
+      coreStore: { port: 0, tls: { cert: c.cert('core-store'), key: c.key('core-store'), ca: c.ca, requestClientCert: false } },
+      keys: { dir: keysDir },
+      notices: { allowLoopbackWebhooks: true },
+      log: { level: 'info' },
+    }, over.extra ?? {}),
+  });
+}
+
+function deepAssign(a: Record<string, any>, b: Record<string, any>): Record<string, any> {
+  for (const [k, v] of Object.entries(b)) a[k] = v && typeof v === 'object' && !Array.isArray(v) && a[k] ? deepAssign(a[k], v) : v;
+  return a;
+}
+
+export interface Stack {
+  redis: LocalRedis;
+  store: { port: number; close(): Promise<void> };
+  gateway: Gateway;
+  config: Config;
+  logs: LogCapture;
+  /** undici dispatcher that trusts the test CA (verification stays on). */
+  client: Agent;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis } = {}): Promise<Stack> {
+  const c = await testCerts();
+  const redis = opts.redis ?? (await startTestRedis());
+  const store = await startCoreStore({
+    port: 0, host: '127.0.0.1', source: syntheticSource(opts.users ?? 2000),
+    tls: { cert: c.cert('core-store'), key: c.key('core-store') },
+  });
+  const config = await testConfig({ redisUrl: redis.url, upstreamUrl: `https://localhost:${store.port}`, extra: opts.extra ?? {} });
+  const logs = new LogCapture();
+  const gateway = await startGateway(config, { log: createLogger('info', logs) });
+  await waitFor(() => gateway.deps.redis.isReady, 5000);
+  const client = new Agent({ connect: { ca: readFileSync(c.ca) } });
+  return {
+    redis, store, gateway, config, logs, client,
+    url: `https://localhost:${gateway.port}`,
+    async close() {
+      await gateway.close();
+      await store.close();
+      await client.close();
+      if (!opts.redis) await redis.stop();
+    },
+  };
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, step = 25): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, step));
+  }
+  throw new Error(`condition not met within ${ms} ms`);
+}
