@@ -6,6 +6,11 @@ import { errorHandler, notFound } from './http/errors.ts';
 import { opsRouter } from './http/ops.ts';
 import { ApiDoc } from './http/openapi.ts';
 import type { Deps } from './deps.ts';
+import { createAdminServices } from './agreements/admin-services.ts';
+import { createAdminAuth } from './auth/admin-auth.ts';
+import { adminTokensRouter } from './http/admin-tokens.ts';
+import { adminPartnersRouter } from './http/admin-partners.ts';
+import { adminAgreementsRouter } from './http/admin-agreements.ts';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -29,6 +34,12 @@ export function createApp(deps: Deps): Express {
   app.use(express.urlencoded({ limit: deps.config.server.bodyLimitBytes, extended: false }));
 
   app.use(opsRouter(deps, doc));
+  // Control plane (CONTRACT 5, RULES 43): every admin route declares its role with auth.requireRole.
+  const admin = createAdminServices(deps);
+  const auth = createAdminAuth(admin.tokens);
+  app.use(adminTokensRouter(admin, auth, doc));
+  app.use(adminPartnersRouter(admin, auth, doc));
+  app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

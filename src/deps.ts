@@ -7,6 +7,11 @@ import { loadKeys, type KeyMaterial } from './keys/files.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Config } from './config/schema.ts';
+import { ConfigError } from './config/load.ts';
+import { sha256 } from './auth/admin-tokens.ts';
+import { ActiveAgreements } from './agreements/active-cache.ts';
+import { Agreements } from './agreements/agreement-store.ts';
+import { agreementRules } from './agreements/admin-services.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -19,7 +24,17 @@ export interface Deps {
   upstream: Upstream;
   keys: KeyMaterial;
   metrics: Metrics;
+  /** Every partner's current agreement, in memory, kept current through Redis pub/sub. */
+  agreements: ActiveAgreements;
+  /** SHA-256 of BOOTSTRAP_ADMIN_TOKEN; the token itself is never kept. */
+  bootstrapAdminTokenHash?: Buffer;
   close(): Promise<void>;
+}
+
+export interface DepsOptions {
+  log?: Logger;
+  /** BOOTSTRAP_ADMIN_TOKEN (CONTRACT 5): an admin token accepted from start. */
+  bootstrapAdminToken?: string;
 }
 
 export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger): Redis {
@@ -54,8 +69,10 @@ export function connectInBackground(client: Redis, log: Logger): void {
   client.connect().catch((e: Error) => log.warn({ err: { message: e.message } }, 'redis not reachable at start'));
 }
 
-export async function createDeps(config: Config, opts: { log?: Logger } = {}): Promise<Deps> {
+export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
   if (!config.redis.url) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
+  const boot = opts.bootstrapAdminToken;
+  if (boot !== undefined && boot.length < 32) throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters (use a random value)');
   const log = opts.log ?? createLogger(config.log.level);
   const keys = loadKeys(config.keys.dir);
   const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs, log);
@@ -65,9 +82,12 @@ export async function createDeps(config: Config, opts: { log?: Logger } = {}): P
   connectInBackground(redisSub, log);
   const upstream = new Upstream(config.upstream);
   const metrics = createMetrics();
+  const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   return {
-    config, log, redis, redisSub, upstream, keys, metrics,
+    config, log, redis, redisSub, upstream, keys, metrics, agreements,
+    ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
+      agreements.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },
   };

@@ -1,10 +1,9 @@
 // Start-up: build dependencies, listen over HTTPS, drain on SIGTERM.
 import type { Server } from 'node:https';
 import { createApp } from './app.ts';
-import { createDeps, type Deps } from './deps.ts';
+import { createDeps, type Deps, type DepsOptions } from './deps.ts';
 import { createHttpsServer, listen } from './tls/server.ts';
 import type { Config } from './config/schema.ts';
-import type { Logger } from './log.ts';
 
 export interface Gateway {
   server: Server;
@@ -14,7 +13,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, opts: { log?: Logger } = {}): Promise<Gateway> {
+export async function startGateway(config: Config, opts: DepsOptions = {}): Promise<Gateway> {
   const deps = await createDeps(config, opts);
   const app = createApp(deps);
   const server = createHttpsServer(config.server.tls, app);

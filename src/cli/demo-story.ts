@@ -9,6 +9,8 @@ export interface StoryContext {
   url: string;
   config: Config;
   say: (s: string) => void;
+  /** An admin bearer token (BOOTSTRAP_ADMIN_TOKEN or the demo's random one). */
+  adminToken: string;
 }
 
 export async function runDemoStory(ctx: StoryContext): Promise<void> {

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { loadConfig, REPO_ROOT } from '../config/load.ts';
 import { writeDevCerts, certPaths } from '../tls/dev-certs.ts';
 import { initKeys, KEY_FILES } from '../keys/files.ts';
@@ -56,12 +57,15 @@ export async function demo(env: NodeJS.ProcessEnv): Promise<number> {
   say(`core user store (${source.count} users) at https://localhost:${store.port}`);
 
   const log = createLogger(env.LOG_LEVEL ?? 'warn');
-  const gw = await startGateway(config, { log });
+  // The demo needs an admin token to register its partner; a random one when none is given.
+  const adminToken = env.BOOTSTRAP_ADMIN_TOKEN || `pga_${randomBytes(32).toString('base64url')}`;
+  const gw = await startGateway(config, { log, bootstrapAdminToken: adminToken });
   const url = `https://localhost:${gw.port}`;
   say(`gateway at ${url}`);
+  if (!env.BOOTSTRAP_ADMIN_TOKEN) say(`admin token for this run (BOOTSTRAP_ADMIN_TOKEN): ${adminToken}`);
 
   try {
-    await runDemoStory({ gw, url, config, say });
+    await runDemoStory({ gw, url, config, say, adminToken });
   } catch (e) {
     console.error(`demo: the story failed: ${(e as Error).message}`);
   }

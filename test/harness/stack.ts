@@ -2,6 +2,7 @@
 // gateway built from a validated configuration, each on a free port.
 import { Agent } from 'undici';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load.ts';
 import { initKeys } from '../../src/keys/files.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
@@ -56,10 +57,12 @@ export interface Stack {
   /** undici dispatcher that trusts the test CA (verification stays on). */
   client: Agent;
   url: string;
+  /** The gateway's BOOTSTRAP_ADMIN_TOKEN (an admin bearer token). */
+  adminToken: string;
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis } = {}): Promise<Stack> {
+export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; adminToken?: string } = {}): Promise<Stack> {
   const c = await testCerts();
   const redis = opts.redis ?? (await startTestRedis());
   const store = await startCoreStore({
@@ -68,11 +71,13 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   });
   const config = await testConfig({ redisUrl: redis.url, upstreamUrl: `https://localhost:${store.port}`, extra: opts.extra ?? {} });
   const logs = new LogCapture();
-  const gateway = await startGateway(config, { log: createLogger('info', logs) });
+  const adminToken = opts.adminToken ?? `pga_${randomBytes(32).toString('base64url')}`;
+  const gateway = await startGateway(config, { log: createLogger('info', logs), bootstrapAdminToken: adminToken });
   await waitFor(() => gateway.deps.redis.isReady, 5000);
+  await waitFor(() => gateway.deps.agreements.ready, 5000);
   const client = new Agent({ connect: { ca: readFileSync(c.ca) } });
   return {
-    redis, store, gateway, config, logs, client,
+    redis, store, gateway, config, logs, client, adminToken,
     url: `https://localhost:${gateway.port}`,
     async close() {
       await gateway.close();

@@ -1,0 +1,68 @@
+// The agreement body of CONTRACT 5, built from the taxonomy (CONTRACT 2) so the validator, the
+// decision engine and /openapi.json agree. Strict objects: an unknown key is an error, not ignored.
+import { z } from 'zod';
+import { CATEGORIES, PURPOSE_IDS, treatmentsFor, type Category, type Purpose, type Treatment } from '../policy/taxonomy.ts';
+import { isCountryCode } from '../config/countries.ts';
+import { httpsUrlProblem } from '../notices/url-guard.ts';
+
+export const RATE_LIMIT_MAX = 100_000;
+
+const orRequired = (reason: string) => (i: { input?: unknown }) => (i.input === undefined ? 'required' : reason);
+const dateOrDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: orRequired('must be an ISO 8601 date (2026-01-10) or date-time with zone'),
+});
+const dateTime = z.iso.datetime({ offset: true, error: orRequired('must be an ISO 8601 date-time with zone (2026-01-15T00:00:00Z)') });
+
+function treatment(c: Category) {
+  const allowed = treatmentsFor(c);
+  return z.enum(allowed as [Treatment, ...Treatment[]], {
+    error: (i) => (i.input === 'generalise'
+      ? `generalise is not defined for ${c} (CONTRACT 2); allowed: ${allowed.join(', ')}`
+      : `must be one of ${allowed.join(', ')}`),
+  });
+}
+
+export type CategoryTreatments = Partial<Record<Category, Treatment>>;
+export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatments }>>;
+
+const categories = z
+  .strictObject(Object.fromEntries(CATEGORIES.map((c) => [c, treatment(c).optional()])))
+  .refine((o) => Object.keys(o).length > 0, 'must name at least one category') as unknown as z.ZodType<CategoryTreatments>;
+
+const purposes = z
+  .strictObject(Object.fromEntries(PURPOSE_IDS.map((p) => [p, z.strictObject({ categories }).optional()])))
+  .refine((o) => Object.keys(o).length > 0, 'must name at least one purpose') as unknown as z.ZodType<PurposeTerms>;
+
+const required = (what: string) => (i: { input?: unknown }) => (i.input === undefined ? `required: ${what}` : 'must be an object');
+
+export function agreementSchema(policyVersions: readonly string[]) {
+  return z.strictObject({
+    // RULES 2: no transfer without a signed, unexpired confidentiality agreement on record.
+    confidentiality: z.strictObject({
+      documentRef: z.string().trim().min(1, 'required').max(200),
+      signedAt: dateOrDateTime,
+      expiresAt: dateOrDateTime,
+      signatories: z.array(z.string().trim().min(1).max(200)).min(1, 'at least one signatory is required (RULES 2)').max(50),
+    }, { error: required('the signed confidentiality agreement (RULES 2)') }),
+    validFrom: dateTime,
+    validUntil: dateTime,
+    processingCountries: z
+      .array(z.string().refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'))
+      .min(1, 'must name at least one country (RULES 15)')
+      .max(250),
+    purposes,
+    requiresPolicyVersion: z.enum(policyVersions as [string, ...string[]], {
+      error: orRequired(`must be one of the configured policy versions: ${policyVersions.join(', ')}`),
+    }),
+    rateLimit: z.strictObject({
+      requestsPerMinute: z.number().int().min(1, 'must be at least 1').max(RATE_LIMIT_MAX, `must be at most ${RATE_LIMIT_MAX}`),
+    }, { error: required('rateLimit.requestsPerMinute (RULES 44)') }),
+    // RULES 45: https only here; the address check (DNS) runs in validateAgreement.
+    notifyUrl: z.string().max(2048).superRefine((u, ctx) => {
+      const p = httpsUrlProblem(u);
+      if (p) ctx.addIssue({ code: 'custom', message: p });
+    }).optional(),
+  });
+}
+
+export type AgreementInput = z.output<ReturnType<typeof agreementSchema>>;

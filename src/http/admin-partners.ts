@@ -1,0 +1,62 @@
+// /admin/v1/partners (CONTRACT 5): the partner registry, public JWKS and client credentials.
+import { Router } from 'express';
+import type { AdminAuth } from '../auth/admin-auth.ts';
+import { actorOf } from '../auth/admin-auth.ts';
+import type { AdminServices } from '../agreements/admin-services.ts';
+import { notFoundPartner } from '../agreements/partners.ts';
+import { credentialCreateSchema, jwksSchema, partnerCreateSchema } from '../agreements/partner-schema.ts';
+import type { ApiDoc } from './openapi.ts';
+
+const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+
+export function adminPartnersRouter({ partners, credentials }: AdminServices, auth: AdminAuth, doc: ApiDoc): Router {
+  const r = Router();
+  const admin = auth.requireRole('admin');
+
+  doc.add('POST', '/admin/v1/partners', {
+    summary: 'register a partner (optionally with its public JWKS and client certificate thumbprint)', auth: 'admin', body: partnerCreateSchema,
+    responses: { 201: 'the partner', 400: 'validation_failed (a private key in the JWKS is refused)', 409: 'conflict: the id exists', ...AUTH_ERRORS },
+  });
+  r.post('/admin/v1/partners', admin, async (req, res) => {
+    res.status(201).json(await partners.create(actorOf(res), req.body));
+  });
+
+  doc.add('GET', '/admin/v1/partners', { summary: 'every partner', auth: 'admin', responses: { 200: '{items}', ...AUTH_ERRORS } });
+  r.get('/admin/v1/partners', admin, async (_req, res) => {
+    res.json({ items: await partners.list() });
+  });
+
+  doc.add('GET', '/admin/v1/partners/:id', { summary: 'one partner (client ids, never secrets)', auth: 'admin', responses: { 200: 'the partner', 404: 'not_found', ...AUTH_ERRORS } });
+  r.get('/admin/v1/partners/:id', admin, async (req, res) => {
+    const p = await partners.get(String(req.params.id));
+    if (!p) throw notFoundPartner(String(req.params.id));
+    res.json(p);
+  });
+
+  doc.add('PUT', '/admin/v1/partners/:id/jwks', {
+    summary: 'replace the partner\'s public JWKS (ES256/PS256 signing, ECDH-ES+A256KW/RSA-OAEP-256 encryption keys)', auth: 'admin', body: jwksSchema,
+    responses: { 200: 'the partner', 400: 'validation_failed (a private key is refused)', 404: 'not_found', ...AUTH_ERRORS },
+  });
+  r.put('/admin/v1/partners/:id/jwks', admin, async (req, res) => {
+    res.json(await partners.setJwks(actorOf(res), String(req.params.id), req.body));
+  });
+
+  doc.add('POST', '/admin/v1/partners/:id/credentials', {
+    summary: 'issue a client credential; the secret is shown in this response only', auth: 'admin', body: credentialCreateSchema,
+    responses: { 201: '{clientId, clientSecret}', 404: 'not_found', ...AUTH_ERRORS },
+  });
+  r.post('/admin/v1/partners/:id/credentials', admin, async (req, res) => {
+    const c = await credentials.issue(actorOf(res), String(req.params.id), req.body);
+    res.status(201).setHeader('cache-control', 'no-store').json(c);
+  });
+
+  doc.add('DELETE', '/admin/v1/partners/:id/credentials/:clientId', {
+    summary: 'revoke a credential and every access token issued with it', auth: 'admin',
+    responses: { 204: 'revoked', 404: 'not_found', ...AUTH_ERRORS },
+  });
+  r.delete('/admin/v1/partners/:id/credentials/:clientId', admin, async (req, res) => {
+    await credentials.revoke(actorOf(res), String(req.params.id), String(req.params.clientId));
+    res.status(204).end();
+  });
+  return r;
+}

@@ -1,0 +1,48 @@
+// /admin/v1/tokens and /admin/v1/audit (CONTRACT 5): minting and revoking role tokens, and the
+// admin audit trail for auditors.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AdminAuth } from '../auth/admin-auth.ts';
+import { actorOf } from '../auth/admin-auth.ts';
+import { mintSchema } from '../auth/admin-tokens.ts';
+import type { AdminServices } from '../agreements/admin-services.ts';
+import { Problem } from './problem.ts';
+import { parseBody } from './field-errors.ts';
+import type { ApiDoc } from './openapi.ts';
+
+const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().regex(/^\d+-\d+$/, 'must be an id from a previous page').optional(),
+});
+
+export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminAuth, doc: ApiDoc): Router {
+  const r = Router();
+
+  doc.add('POST', '/admin/v1/tokens', {
+    summary: 'mint a role token; the token is shown in this response only', auth: 'admin', body: mintSchema,
+    responses: { 201: '{id, role, label, expiresAt, token}', 400: 'validation_failed', 401: 'invalid_token', 403: 'forbidden' },
+  });
+  r.post('/admin/v1/tokens', auth.requireRole('admin'), async (req, res) => {
+    const t = await tokens.mint(actorOf(res), req.body);
+    res.status(201).setHeader('cache-control', 'no-store').json(t);
+  });
+
+  doc.add('DELETE', '/admin/v1/tokens/:id', {
+    summary: 'revoke a role token at once, on every instance', auth: 'admin',
+    responses: { 204: 'revoked', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
+  });
+  r.delete('/admin/v1/tokens/:id', auth.requireRole('admin'), async (req, res) => {
+    if (!(await tokens.revoke(actorOf(res), String(req.params.id)))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
+    res.status(204).end();
+  });
+
+  doc.add('GET', '/admin/v1/audit', {
+    summary: 'the admin audit trail, newest first: who (token id and role), what, when, before/after', auth: 'auditor', query: auditQuery,
+    responses: { 200: '{items, nextCursor}', 401: 'invalid_token', 403: 'forbidden' },
+  });
+  r.get('/admin/v1/audit', auth.requireRole('auditor'), async (req, res) => {
+    const q = parseBody(auditQuery, req.query);
+    res.json(await audit.read(q.limit ?? 100, q.cursor));
+  });
+  return r;
+}

@@ -1,0 +1,93 @@
+// CONTRACT 5 agreements: immutable versions (a new one supersedes the last), suspend/resume,
+// terminate is final, every change in the admin audit trail and in the in-memory cache.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, waitFor, type Stack } from './harness/stack.ts';
+import { adminApi, agreementBody, newPartner, type Api } from './harness/admin.ts';
+
+let stack: Stack;
+let api: Api;
+let auditorToken: string;
+before(async () => {
+  stack = await startStack({ users: 5 });
+  api = adminApi(stack, stack.adminToken);
+  auditorToken = (await api('POST', '/admin/v1/tokens', { body: { role: 'auditor' } })).body.token;
+});
+after(() => stack.close());
+
+const cache = () => stack.gateway.deps.agreements;
+
+test('a second POST makes version 2 active and version 1 superseded', async () => {
+  const p = await newPartner(api);
+  const v1 = await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+  assert.equal(v1.status, 201, v1.text);
+  assert.deepEqual([v1.body.id, v1.body.partnerId, v1.body.version, v1.body.status], [`agr_${p}`, p, 1, 'active']);
+  assert.deepEqual(v1.body.purposes, agreementBody().purposes);
+  const v2 = await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody({ processingCountries: ['KZ'] }) });
+  assert.deepEqual([v2.body.id, v2.body.version, v2.body.status], [`agr_${p}`, 2, 'active']);
+  const list = await api('GET', `/admin/v1/partners/${p}/agreements`);
+  assert.deepEqual(list.body.items.map((a: { version: number; status: string }) => [a.version, a.status]), [[1, 'superseded'], [2, 'active']]);
+  assert.deepEqual(list.body.items[0].processingCountries, ['KZ', 'DE'], 'version 1 is unchanged');
+  await waitFor(() => cache().active(p)?.version === 2, 1000);
+});
+
+test('suspend and resume act on the current version; the cache follows', async () => {
+  const p = await newPartner(api);
+  await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+  await waitFor(() => cache().active(p)?.version === 1, 1000);
+  const s = await api('POST', `/admin/v1/agreements/agr_${p}/suspend`);
+  assert.deepEqual([s.status, s.body.status, s.body.version], [200, 'suspended', 1]);
+  await waitFor(() => cache().active(p) === undefined && cache().current(p)?.status === 'suspended', 1000);
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/suspend`)).status, 409, 'already suspended');
+  const r = await api('POST', `/admin/v1/agreements/agr_${p}/resume`);
+  assert.deepEqual([r.status, r.body.status], [200, 'active']);
+  await waitFor(() => cache().active(p)?.version === 1, 1000);
+});
+
+test('terminate is final: resume → 409, and no new version can follow', async () => {
+  const p = await newPartner(api);
+  await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+  const t = await api('POST', `/admin/v1/agreements/agr_${p}/terminate`);
+  assert.deepEqual([t.status, t.body.status], [200, 'terminated']);
+  const resume = await api('POST', `/admin/v1/agreements/agr_${p}/resume`);
+  assert.equal(resume.status, 409);
+  assert.equal(resume.body.code, 'conflict');
+  assert.match(resume.body.detail, /final/);
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/suspend`)).status, 409);
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/terminate`)).status, 409);
+  assert.equal((await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() })).status, 409);
+  const list = await api('GET', `/admin/v1/partners/${p}/agreements`);
+  assert.deepEqual(list.body.items.map((a: { status: string }) => a.status), ['terminated']);
+  await waitFor(() => cache().current(p)?.status === 'terminated' && !cache().active(p), 1000);
+});
+
+test('unknown partner or agreement → 404', async () => {
+  assert.equal((await api('POST', '/admin/v1/partners/nobody/agreements', { body: agreementBody() })).status, 404);
+  assert.equal((await api('GET', '/admin/v1/partners/nobody/agreements')).status, 404);
+  const p = await newPartner(api);
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/suspend`)).status, 404, 'partner without an agreement');
+  assert.equal((await api('POST', '/admin/v1/agreements/bogus/suspend')).status, 404);
+});
+
+test('every admin change is in the audit trail: who, what, when, before/after; never a secret', async () => {
+  const p = await newPartner(api);
+  await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+  await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+  await api('POST', `/admin/v1/agreements/agr_${p}/suspend`);
+  const cred = (await api('POST', `/admin/v1/partners/${p}/credentials`, { body: {} })).body;
+  const minted = (await api('POST', '/admin/v1/tokens', { body: { role: 'core_store' } })).body;
+  const r = await api('GET', '/admin/v1/audit?limit=5', { token: auditorToken });
+  assert.equal(r.status, 200);
+  const [tok, cr, susp, v2, v1] = r.body.items;
+  assert.deepEqual([tok.action, cr.action, susp.action, v2.action, v1.action], ['token.mint', 'credential.issue', 'agreement.suspend', 'agreement.create', 'agreement.create']);
+  assert.deepEqual(v2.actor, { tokenId: 'tok_bootstrap', role: 'admin' });
+  assert.equal(v2.target, `agr_${p}`);
+  assert.deepEqual([v2.before, v2.after], [{ version: 1, status: 'active' }, { version: 2, status: 'active' }]);
+  assert.deepEqual([susp.before, susp.after], [{ version: 2, status: 'active' }, { version: 2, status: 'suspended' }]);
+  assert.ok(Date.now() - Date.parse(susp.at) < 60_000);
+  assert.equal(tok.after.id, minted.id);
+  assert.ok(!r.text.includes(cred.clientSecret) && !r.text.includes(minted.token) && !r.text.includes(stack.adminToken));
+  const next = await api('GET', `/admin/v1/audit?limit=2&cursor=${r.body.nextCursor}`, { token: auditorToken });
+  assert.ok(next.body.items.length > 0);
+  assert.ok(next.body.items.every((e: { id: string }) => !r.body.items.some((x: { id: string }) => x.id === e.id)), 'pages do not overlap');
+});
