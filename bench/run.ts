@@ -1,6 +1,7 @@
 // npm run bench: figures as ratios against a baseline measured in the same run (never in tests).
 import { runHttpBench } from './http-load.ts';
 import { startBenchStack } from './stack.ts';
+import { printLogAppend, runLogAppendBench } from './log-append.ts';
 
 const stack = await startBenchStack();
 try {
@@ -15,6 +16,7 @@ try {
   for (const [name, r] of rows) {
     console.log(`${name.padEnd(45)} ${r.rps.toFixed(0).padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ratio ${(r.rps / direct.rps).toFixed(2)}x  errors ${r.errors}`);
   }
+  printLogAppend(await runLogAppendBench({ url: stack.redis.url, tls: stack.config.redis.tls, seconds }));
 } finally {
   await stack.close();
 }

@@ -7,6 +7,7 @@ import { initKeys, KeyFilesExist } from '../keys/files.ts';
 import { serve } from './serve.ts';
 import { runCoreStore } from './core-store.ts';
 import { demo } from './demo.ts';
+import { logCommand } from './log-verify.ts';
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
@@ -14,7 +15,7 @@ const USAGE = `usage: partner-gateway <command>
   core-store [--port N] [--data FILE.ndjson]   the reference core user store (HTTPS)
   certs [--out DIR] [--force]    a dev CA and localhost certificates for every hop
   keys init [--out DIR] [--force]  fresh key material for keys.dir
-  log verify                     check the transfer log chains (exit 1 naming the first broken entry)`;
+  log verify [--jwks FILE] [--json]  check the transfer log chains (exit 1 naming the first broken entry)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -43,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'demo':
         return await demo(process.env);
+      case 'log':
+        return await logCommand(process.env, rest);
       case undefined:
       case 'help':
       case '--help':

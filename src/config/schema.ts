@@ -50,6 +50,15 @@ export const configSchema = z.strictObject({
     afterTerminationDays: z.number().int().min(1),
     transferLogDays: z.number().int().min(1).nullable(),
   }),
+  transferLog: z.strictObject({
+    checkpointEvery: z.number().int().min(1).max(1_000_000),
+    checkpointIntervalMs: z.number().int().min(100).max(86_400_000),
+    replicas: z.number().int().min(0).max(16),
+    waitTimeoutMs: z.number().int().min(1).max(60_000),
+    maxBatch: z.number().int().min(1).max(10_000),
+    maxScan: z.number().int().min(100).max(1_000_000),
+    trimIntervalMs: z.number().int().min(1000),
+  }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),
   coreStore: z.strictObject({

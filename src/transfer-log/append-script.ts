@@ -1,0 +1,69 @@
+// One Lua call appends a whole batch (one writer, one chain): the entries, the chain head, the
+// index streams and the DSAR recipients index. Redis runs it without interleaving and replies
+// after fsyncing the AOF (appendfsync always), so a returned append is durable (issue 5). Should
+// a command fail midway (tampered keys), what was written is a prefix of the batch, and each
+// entry moves its chain head with it, so the chain still verifies; the writer then starts anew.
+import { createHash } from 'node:crypto';
+import type { Redis } from '../deps.ts';
+import type { TransferEntry } from './entry.ts';
+import type { LogKeys } from './keys.ts';
+
+// KEYS: 1 entries, 2 heads, then per entry: subject index, partner index, recipients (the heads
+// key stands in when the entry has no subject / partner). ARGV: FIELDS values per entry.
+const FIELDS = 9;
+export const APPEND_LUA = `
+local out = {}
+local n = (#ARGV) / ${FIELDS}
+for i = 0, n - 1 do
+  local a = i * ${FIELDS}
+  local json, chain, seq, hash = ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
+  local subject, partner, released, at, facets = ARGV[a+5], ARGV[a+6], ARGV[a+7], ARGV[a+8], ARGV[a+9]
+  local k = 3 + i * 3
+  local id = redis.call('XADD', KEYS[1], '*', 'e', json)
+  redis.call('HSET', KEYS[2], chain, seq .. ':' .. hash)
+  if subject ~= '' then redis.call('XADD', KEYS[k], id, 'c', chain) end
+  if partner ~= '' then redis.call('XADD', KEYS[k+1], id, 'c', chain) end
+  if released == '1' and subject ~= '' and partner ~= '' then
+    local r, p = KEYS[k+2], partner .. '\\31'
+    redis.call('HINCRBY', r, p .. 'count', 1)
+    local first = redis.call('HGET', r, p .. 'first')
+    if (not first) or at < first then redis.call('HSET', r, p .. 'first', at) end
+    local last = redis.call('HGET', r, p .. 'last')
+    if (not last) or at > last then redis.call('HSET', r, p .. 'last', at) end
+    for f in string.gmatch(facets, '[^,]+') do redis.call('HSET', r, p .. f, '1') end
+  end
+  out[#out + 1] = id
+end
+return out
+`;
+const SHA = createHash('sha1').update(APPEND_LUA).digest('hex');
+
+/** Recipients facets: "purpose\x1f<p>" and "cat\x1f<c>" fields (recipients.ts reads them back). */
+const facets = (e: TransferEntry) =>
+  [`purpose\x1f${e.purpose}`, ...e.categories.map((c) => `cat\x1f${c}`)].join(',');
+
+export function scriptArgs(keys: LogKeys, batch: TransferEntry[]): { keys: string[]; args: string[] } {
+  const k = [keys.entries, keys.heads];
+  const a: string[] = [];
+  for (const e of batch) {
+    // Unused slots still name a key in the same slot, so the call stays cluster-correct.
+    k.push(e.subjectRef ? keys.bySubject(e.subjectRef) : keys.heads,
+      e.partnerId ? keys.byPartner(e.partnerId) : keys.heads,
+      e.subjectRef ? keys.recipients(e.subjectRef) : keys.heads);
+    a.push(JSON.stringify(e), e.chain, String(e.seq), e.hash, e.subjectRef ?? '', e.partnerId ?? '',
+      e.decision === 'released' ? '1' : '0', e.at, facets(e));
+  }
+  return { keys: k, args: a };
+}
+
+/** EVALSHA, loading the script on NOSCRIPT (a restarted Redis forgets it; nothing ran then). */
+export async function runAppend(redis: Redis, keys: LogKeys, batch: TransferEntry[]): Promise<string[]> {
+  const { keys: k, args } = scriptArgs(keys, batch);
+  const call = (cmd: string, first: string) => redis.sendCommand<string[]>([cmd, first, String(k.length), ...k, ...args]);
+  try {
+    return await call('EVALSHA', SHA);
+  } catch (e) {
+    if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+    return await call('EVAL', APPEND_LUA);
+  }
+}

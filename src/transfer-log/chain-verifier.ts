@@ -1,0 +1,117 @@
+// Recomputes the hash chains entry by entry, in stream order (issue 5). The first position where
+// something is wrong is named: its chain, the seq that should be there, and what is there.
+import { GENESIS, entryHash } from './entry.ts';
+import { parseEntry, type RawEntry } from './scan.ts';
+import type { Checkpoint } from './checkpoint.ts';
+
+export interface BrokenAt {
+  reason: 'malformed' | 'hash_mismatch' | 'sequence_break' | 'prev_hash_mismatch' | 'checkpoint_mismatch'
+    | 'missing' | 'head_mismatch' | 'unknown_chain' | 'checkpoint_invalid' | 'checkpoint_conflict';
+  detail: string;
+  chain: string | null;
+  /** The chain position that is bad (for a removed entry: the one that is missing). */
+  seq: number | null;
+  /** Stream id of the entry found at that position (null when nothing is there). */
+  streamId: string | null;
+  /** Transfer id of the entry found there. */
+  id: string | null;
+  /** Stream id of the offending checkpoint, for checkpoint reasons. */
+  checkpoint?: string;
+}
+
+/** Signed (chain, seq) -> hash, from verified checkpoints; trims also mark where a chain may resume. */
+export class CheckpointIndex {
+  private at = new Map<string, Map<number, string>>();
+  private trims = new Map<string, number[]>();
+  count = 0;
+
+  /** Returns false when a checkpoint contradicts an earlier one. */
+  add(cp: Checkpoint): boolean {
+    const m = this.at.get(cp.chain) ?? new Map<number, string>();
+    this.at.set(cp.chain, m);
+    const had = m.get(cp.seq);
+    if (had !== undefined && had !== cp.hash) return false;
+    m.set(cp.seq, cp.hash);
+    if (cp.kind === 'trim') this.trims.set(cp.chain, [...(this.trims.get(cp.chain) ?? []), cp.seq]);
+    this.count++;
+    return true;
+  }
+  hashAt(chain: string, seq: number): string | undefined { return this.at.get(chain)?.get(seq); }
+  /** Highest trimmed seq below `seq` (0: none). */
+  trimmedBelow(chain: string, seq: number): number {
+    return (this.trims.get(chain) ?? []).reduce((m, s) => (s < seq && s > m ? s : m), 0);
+  }
+  maxSeq(chain: string): number {
+    let m = 0;
+    for (const s of this.at.get(chain)?.keys() ?? []) if (s > m) m = s;
+    return m;
+  }
+  chains(): string[] { return [...this.at.keys()]; }
+}
+
+export class ChainVerifier {
+  readonly heads = new Map<string, { seq: number; hash: string }>();
+  entries = 0;
+
+  constructor(private cps: CheckpointIndex) {}
+
+  feed(raw: RawEntry): BrokenAt | null {
+    const e = parseEntry(raw);
+    const at = { streamId: raw.streamId, id: e?.id ?? null, chain: e?.chain ?? null };
+    if (!e) return { ...at, seq: null, reason: 'malformed', detail: 'not a transfer log entry' };
+    this.entries++;
+    if (entryHash(e) !== e.hash) {
+      return { ...at, seq: e.seq, reason: 'hash_mismatch', detail: `entry seq ${e.seq} does not match its hash (modified)` };
+    }
+    const st = this.heads.get(e.chain);
+    const expected = st ? st.seq + 1 : this.cps.trimmedBelow(e.chain, e.seq) + 1;
+    if (e.seq !== expected) {
+      return { ...at, seq: expected, reason: st ? 'sequence_break' : 'missing',
+        detail: `expected seq ${expected}, found seq ${e.seq} (entry removed, inserted or reordered)` };
+    }
+    const prev = st ? st.hash : expected === 1 ? GENESIS : this.cps.hashAt(e.chain, expected - 1);
+    if (e.prevHash !== prev) {
+      return { ...at, seq: e.seq, reason: 'prev_hash_mismatch', detail: `entry seq ${e.seq} does not follow the previous hash` };
+    }
+    const signed = this.cps.hashAt(e.chain, e.seq);
+    if (signed !== undefined && signed !== e.hash) {
+      return { ...at, seq: e.seq, reason: 'checkpoint_mismatch', detail: `entry seq ${e.seq} differs from its signed checkpoint` };
+    }
+    this.heads.set(e.chain, { seq: e.seq, hash: e.hash });
+    return null;
+  }
+
+  /**
+   * After the last entry. The head recorded before the scan began must be reached (its entries
+   * were stored by then), and so must the highest checkpoint. The head recorded after the scan
+   * must not be passed: the append script moves it with every entry, so what lies beyond it, or
+   * on a chain with no head, was inserted.
+   */
+  finish(headsBefore: Record<string, string>, headsAfter: Record<string, string>): BrokenAt | null {
+    const none = { streamId: null, id: null };
+    const head = (h: Record<string, string>, chain: string) => {
+      const [seq, hash] = (h[chain] ?? '0:').split(':');
+      return { seq: Number(seq), hash: hash ?? '' };
+    };
+    for (const [chain, seen] of this.heads) {
+      if (!(chain in headsAfter)) return { ...none, chain, seq: 1, reason: 'unknown_chain', detail: 'entries of a chain no writer recorded (inserted)' };
+      const after = head(headsAfter, chain);
+      if (after.seq < seen.seq || (after.seq === seen.seq && after.hash !== seen.hash)) {
+        return { ...none, chain, seq: Math.min(after.seq + 1, seen.seq), reason: 'head_mismatch', detail: `chain runs to seq ${seen.seq} past its recorded head ${after.seq} (inserted or replaced)` };
+      }
+    }
+    for (const chain of new Set([...Object.keys(headsBefore), ...this.cps.chains()])) {
+      const reach = Math.max(head(headsBefore, chain).seq, this.cps.maxSeq(chain));
+      const last = this.heads.get(chain)?.seq ?? this.cps.trimmedBelow(chain, reach + 1);
+      if (last < reach) return { ...none, chain, seq: last + 1, reason: 'missing', detail: `chain ends at seq ${last}, but reached seq ${reach}` };
+    }
+    return null;
+  }
+
+  /** Entries not yet covered by any checkpoint (the live tail since the last one). */
+  unsigned(): number {
+    let n = 0;
+    for (const [chain, h] of this.heads) n += h.seq - Math.min(h.seq, this.cps.maxSeq(chain));
+    return n;
+  }
+}

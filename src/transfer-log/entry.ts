@@ -1,0 +1,58 @@
+// The transfer log entry (CONTRACT 7 plus RULES 23, 35 and 48) and its hash.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.ts';
+import type { LegalBasis } from '../policy/taxonomy.ts';
+
+export type Decision = 'released' | 'denied';
+export type CrossBorderBasis = 'domestic' | 'adequacy' | 'consent';
+
+/** RULES 35: what the partner hop negotiated (always TLSv1.2/1.3 with a cipher on a release). */
+export interface TlsEvidence {
+  protocol: string | null;
+  cipher: string | null;
+  /** base64url SHA-256 of the client certificate's DER, when one was presented. */
+  clientCertThumbprint: string | null;
+}
+
+/** Everything the chain does not decide. Values are ids and vocabulary codes only (RULES 48). */
+export interface EntryBody {
+  id: string;
+  at: string;
+  requestId: string;
+  partnerId: string | null;
+  agreementId: string | null;
+  agreementVersion: number | null;
+  purpose: string | null;
+  subjectRef: string | null;
+  decision: Decision;
+  reason: string | null;
+  categories: string[];
+  destinationCountries: string[];
+  legalBasis: LegalBasis | null;
+  crossBorderBasis: CrossBorderBasis | null;
+  policyVersion: string | null;
+  keyVersion: number | string | null;
+  tls: TlsEvidence;
+  deleteBy: string | null;
+}
+
+export interface TransferEntry extends EntryBody {
+  chain: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** prevHash of seq 1 on every chain. */
+export const GENESIS = '0'.repeat(64);
+
+/** hash = SHA-256(canonical JSON of the entry without `hash` || prevHash), hex (issue 5). */
+export function entryHash(entry: Omit<TransferEntry, 'hash'> & { hash?: unknown }): string {
+  const { hash: _ignored, ...rest } = entry;
+  return createHash('sha256').update(canonicalJson(rest), 'utf8').update(entry.prevHash, 'utf8').digest('hex');
+}
+
+export function sealEntry(body: EntryBody, chain: string, seq: number, prevHash: string): TransferEntry {
+  const unsealed = { ...body, chain, seq, prevHash };
+  return { ...unsealed, hash: entryHash(unsealed) };
+}

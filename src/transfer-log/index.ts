@@ -1,0 +1,107 @@
+// The transfer log as the app uses it (issue 5): createTransferLog(deps) once per process.
+// The pull use cases append (and release nothing unless that resolves); the auditor routes
+// query, follow, export, verify and list recipients; /.well-known/jwks.json serves `jwks`.
+import type { Redis } from '../deps.ts';
+import type { Logger } from '../log.ts';
+import type { Config } from '../config/schema.ts';
+import type { KeyMaterial } from '../keys/files.ts';
+import { ConfigError } from '../config/load.ts';
+import { checkpointSigner } from './checkpoint.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { publicJwks, type Jwks } from './jwks.ts';
+import { logKeys, type LogKeys } from './keys.ts';
+import { TransferQuery } from './query.ts';
+import { recipientsOf, type Recipient } from './recipients.ts';
+import { runRetention, scheduleRetention } from './retention.ts';
+import { subjectRefFn } from './subject-ref.ts';
+import { trimBefore, type TrimResult } from './trim.ts';
+import { verifyLog, type VerifyResult } from './verify.ts';
+import { TransferLogWriter } from './writer.ts';
+import type { AppendInput } from './input.ts';
+import type { TransferEntry } from './entry.ts';
+
+export interface TransferLogDeps {
+  redis: Redis;
+  keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'>;
+  config: Pick<Config, 'transferLog' | 'retention' | 'redis'>;
+  log: Logger;
+}
+
+export interface TransferLogOptions {
+  /** Redis key prefix (hash tag); tests and benches may isolate themselves. */
+  keyPrefix?: string;
+  now?: () => Date;
+  /** Longest agreement term in days, for the default retention (agreements module). */
+  longestAgreementTermDays?: () => Promise<number | null>;
+  /** Run the retention job on a timer (default true). */
+  scheduleRetention?: boolean;
+}
+
+export interface TransferLog {
+  /** Durable before it resolves; rejects with Problem 503 `audit_unavailable` (or InvalidEntry). */
+  append(input: AppendInput): Promise<TransferEntry>;
+  appendMany(inputs: AppendInput[]): Promise<TransferEntry[]>;
+  query: TransferQuery;
+  verify(): Promise<VerifyResult>;
+  recipients(userId: string): Promise<{ items: Recipient[] }>;
+  subjectRef(userId: string): string;
+  jwks: Jwks;
+  runRetention(): Promise<TrimResult>;
+  trimBefore(cutoffMs: number): Promise<TrimResult>;
+  /** Sign a checkpoint of every chain that moved now (also done every N entries / T ms). */
+  checkpointNow(): Promise<void>;
+  writer: TransferLogWriter;
+  keys: LogKeys;
+  close(): Promise<void>;
+}
+
+export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOptions = {}): TransferLog {
+  const { redis, log } = deps;
+  const cfg = deps.config.transferLog;
+  if (cfg.replicas > 0 && cfg.waitTimeoutMs >= deps.config.redis.commandTimeoutMs) {
+    throw new ConfigError(`transferLog.waitTimeoutMs must be below redis.commandTimeoutMs (${deps.config.redis.commandTimeoutMs})`);
+  }
+  const keys = logKeys(opts.keyPrefix);
+  const subjectRef = subjectRefFn(deps.keys.transferLog);
+  const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
+  const jwks = publicJwks(deps.keys.signingJwk);
+  const checkpointer = new Checkpointer({ redis, keys, sign, log, every: cfg.checkpointEvery, intervalMs: cfg.checkpointIntervalMs,
+    timeoutMs: deps.config.redis.commandTimeoutMs,
+  });
+  const writer = new TransferLogWriter({
+    redis, keys, subjectRef, checkpointer, log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
+    timeoutMs: deps.config.redis.commandTimeoutMs,
+    maxBatch: cfg.maxBatch, ...(opts.now ? { now: opts.now } : {}),
+  });
+  const retention = {
+    redis, keys, jwks, sign, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
+    ...(opts.longestAgreementTermDays ? { longestAgreementTermDays: opts.longestAgreementTermDays } : {}),
+  };
+  const job = opts.scheduleRetention === false ? null : scheduleRetention(retention);
+  return {
+    append: (input) => writer.append(input),
+    appendMany: (inputs) => writer.appendMany(inputs),
+    query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
+    verify: () => verifyLog(redis, keys, jwks),
+    recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
+    subjectRef,
+    jwks,
+    runRetention: () => runRetention(retention),
+    trimBefore: (cutoffMs) => trimBefore(retention, cutoffMs),
+    checkpointNow: () => checkpointer.flush(),
+    writer,
+    keys,
+    async close() {
+      job?.stop();
+      await writer.close();
+      await checkpointer.close();
+    },
+  };
+}
+
+export type { AppendInput, TransferEntry, VerifyResult, Recipient, TrimResult, Jwks };
+export { InvalidEntry } from './input.ts';
+export { auditUnavailable } from './writer.ts';
+export type { TransferFilter } from './filter.ts';
+export type { LoggedEntry } from './scan.ts';
+export type { BrokenAt } from './chain-verifier.ts';

@@ -1,0 +1,112 @@
+// Reading the log for auditors (CONTRACT 5): pages newest first with a cursor, `since` for SSE
+// resume (Last-Event-ID = stream id), a live follow, and a streamed export. Every read walks the
+// stream in batches and stops after `maxScan` entries per call, so a sparse filter never turns
+// one request into a scan of the whole log (the cursor then says where to go on).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from '../deps.ts';
+import { validationFailed } from '../http/problem.ts';
+import type { TransferEntry } from './entry.ts';
+import { compileFilter, type CompiledFilter, type TransferFilter } from './filter.ts';
+import type { LogKeys } from './keys.ts';
+import { parseEntry, scanStream, STREAM_ID, type LoggedEntry } from './scan.ts';
+import type { SubjectRefFn } from './subject-ref.ts';
+
+export interface Page { items: TransferEntry[]; nextCursor: string | null }
+export interface SinceResult { items: LoggedEntry[]; /** Resume point: the last stream id read. */ cursor: string | null }
+interface Scanned { streamId: string; entry: TransferEntry | null }
+
+export class TransferQuery {
+  constructor(private redis: Redis, private keys: LogKeys, private subjectRef: SubjectRefFn, private maxScan = 10_000) {}
+
+  compile(filter: TransferFilter): CompiledFilter {
+    return compileFilter(filter, this.keys, this.subjectRef);
+  }
+
+  /** Newest first. `nextCursor` is null only when nothing older matches. */
+  async page(filter: TransferFilter, opts: { limit: number; cursor?: string | null }): Promise<Page> {
+    const cf = this.compile(filter);
+    const cursor = checkCursor(opts.cursor);
+    const max = cursor ? `(${cursor}` : cf.max;
+    const items: Scanned[] = [];
+    let scanned = 0;
+    for await (const s of this.scan(cf, 'desc', cf.min, max, Math.min(1000, opts.limit + 1))) {
+      if (s.entry) {
+        if (items.length === opts.limit) return { items: items.map((i) => i.entry!), nextCursor: items[items.length - 1]!.streamId };
+        items.push(s);
+      }
+      if (++scanned >= this.maxScan) return { items: items.map((i) => i.entry!), nextCursor: s.streamId };
+    }
+    return { items: items.map((i) => i.entry!), nextCursor: null };
+  }
+
+  /** Oldest first, strictly after `afterId` (null: from the start of the filter's range). */
+  async since(filter: TransferFilter, afterId: string | null, limit = 500): Promise<SinceResult> {
+    const cf = this.compile(filter);
+    const after = checkCursor(afterId);
+    const items: LoggedEntry[] = [];
+    let cursor = after;
+    let scanned = 0;
+    for await (const s of this.scan(cf, 'asc', after ? `(${after}` : cf.min, cf.max, 500)) {
+      if (s.entry) items.push({ streamId: s.streamId, entry: s.entry });
+      cursor = s.streamId;
+      if (items.length >= limit || ++scanned >= this.maxScan) break;
+    }
+    return { items, cursor };
+  }
+
+  /** The id new entries will come after: where a live stream without Last-Event-ID starts. */
+  async latestId(): Promise<string> {
+    return (await this.redis.xRevRange(this.keys.entries, '+', '-', { COUNT: 1 }))[0]?.id ?? '0-0';
+  }
+
+  /** Live entries after `afterId`, polled every `pollMs`, until `signal` aborts. */
+  async *follow(filter: TransferFilter, afterId: string | null, opts: { signal: AbortSignal; pollMs?: number }): AsyncGenerator<LoggedEntry> {
+    let cursor = afterId ?? (await this.latestId());
+    while (!opts.signal.aborted) {
+      const r = await this.since(filter, cursor);
+      for (const e of r.items) yield e;
+      const moved = r.cursor !== null && r.cursor !== cursor;
+      if (r.cursor) cursor = r.cursor;
+      if (!moved) await sleep(opts.pollMs ?? 500, undefined, { signal: opts.signal }).catch(() => undefined);
+    }
+  }
+
+  /** Every matching entry of the range, oldest first, read batch by batch (NDJSON export). */
+  async *export(filter: TransferFilter): AsyncGenerator<TransferEntry> {
+    const cf = this.compile(filter);
+    for await (const s of this.scan(cf, 'asc', cf.min, cf.max, 1000)) if (s.entry) yield s.entry;
+  }
+
+  private async *scan(cf: CompiledFilter, direction: 'asc' | 'desc', min: string, max: string, batch: number): AsyncGenerator<Scanned> {
+    const raws = scanStream(this.redis, cf.source, { direction, min, max, batch });
+    if (!cf.indexed) {
+      for await (const raw of raws) yield { streamId: raw.streamId, entry: keep(cf, parseEntry(raw)) };
+      return;
+    }
+    // Index streams hold only ids: look the entries up, a batch at a time (pipelined).
+    let ids: string[] = [];
+    for await (const raw of raws) {
+      ids.push(raw.streamId);
+      if (ids.length < batch) continue;
+      yield* await this.lookup(cf, ids);
+      ids = [];
+    }
+    yield* await this.lookup(cf, ids);
+  }
+
+  private async lookup(cf: CompiledFilter, ids: string[]): Promise<Scanned[]> {
+    const found = await Promise.all(ids.map((id) => this.redis.xRange(this.keys.entries, id, id)));
+    return ids.map((id, n) => {
+      const m = found[n]![0]; // gone when retention trimmed it
+      return { streamId: id, entry: m ? keep(cf, parseEntry({ streamId: id, fields: m.message as Record<string, string> })) : null };
+    });
+  }
+}
+
+const keep = (cf: CompiledFilter, e: TransferEntry | null) => (e && cf.match(e) ? e : null);
+
+function checkCursor(c: string | null | undefined): string | null {
+  if (c === undefined || c === null || c === '') return null;
+  if (!STREAM_ID.test(c)) throw validationFailed([{ field: 'cursor', reason: 'malformed cursor' }]);
+  return c;
+}

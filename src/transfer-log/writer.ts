@@ -1,0 +1,152 @@
+// The transfer log writer (issue 5, RULES 48, DESIGN 2 "log before release"). One hash chain per
+// writer, so instances never contend. Appends made while a batch is in flight are grouped into
+// the next one (group commit): concurrency batches instead of serialising, and one batch at a
+// time keeps the chain's order equal to its stream order.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from '../deps.ts';
+import type { Logger } from '../log.ts';
+import { Problem } from '../http/problem.ts';
+import { GENESIS, sealEntry, type EntryBody, type TransferEntry } from './entry.ts';
+import { entryBody, type AppendInput } from './input.ts';
+import { runAppend } from './append-script.ts';
+import { checkDurability } from './durability.ts';
+import { deadline } from './deadline.ts';
+import type { Checkpointer } from './checkpointer.ts';
+import type { LogKeys } from './keys.ts';
+import type { SubjectRefFn } from './subject-ref.ts';
+
+export interface WriterOptions {
+  redis: Redis;
+  keys: LogKeys;
+  subjectRef: SubjectRefFn;
+  checkpointer: Checkpointer;
+  log: Logger;
+  /** WAIT for this many replicas after each batch (0: none). */
+  replicas: number;
+  waitTimeoutMs: number;
+  /** Deadline for one batch's reply (redis.commandTimeoutMs). */
+  timeoutMs: number;
+  maxBatch: number;
+  now?: () => Date;
+}
+
+interface Pending { entry: TransferEntry; resolve(e: TransferEntry): void; reject(e: Error): void }
+
+// CONTRACT 6 step 11: the caller releases nothing and answers 503.
+export const auditUnavailable = () =>
+  new Problem({ status: 503, code: 'audit_unavailable', detail: 'the transfer log could not be written; nothing was released' });
+
+export class TransferLogWriter {
+  chain = newChainId();
+  private seq = 0;
+  private prevHash = GENESIS;
+  private queue: Pending[] = [];
+  private draining: Promise<void> | null = null;
+  private durable = false;
+  private closed = false;
+  readonly stats = { appended: 0, batches: 0, failedBatches: 0, chains: 1 };
+
+  constructor(private o: WriterOptions) {}
+
+  /** Resolves once the entry is durable; rejects with a 503 `audit_unavailable` Problem otherwise. */
+  async append(input: AppendInput): Promise<TransferEntry> {
+    return (await this.appendMany([input]))[0]!;
+  }
+
+  /** All or nothing for the caller: any failure rejects, and then nothing may be released. */
+  appendMany(inputs: AppendInput[]): Promise<TransferEntry[]> {
+    let bodies: EntryBody[];
+    try {
+      bodies = inputs.map((i) => entryBody(i, this.o.subjectRef, this.o.now?.() ?? new Date())); // InvalidEntry before anything is queued
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Fail fast rather than queue behind an outage: a backlog only turns into late 503s.
+    if (this.closed || (this.queue.length > 0 && this.queue.length + bodies.length > this.o.maxBatch * 20)) {
+      return Promise.reject(auditUnavailable());
+    }
+    // Sealed now, while an earlier batch is in flight, so hashing overlaps Redis's work.
+    const done = bodies.map((body) => new Promise<TransferEntry>((resolve, reject) => this.queue.push({ entry: this.seal(body), resolve, reject })));
+    this.draining ??= this.drain();
+    return Promise.all(done);
+  }
+
+  /** Waits for queued appends; later appends fail with 503. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // One turn of the event loop first: appends made by callbacks of the same turn (and by the
+    // callers the last batch just released) join this batch instead of waiting for the next.
+    while ((await new Promise((r) => setImmediate(r)), this.queue.length)) {
+      await this.write(this.queue.splice(0, this.o.maxBatch));
+    }
+    this.draining = null;
+  }
+
+  private seal(body: EntryBody): TransferEntry {
+    const e = sealEntry(body, this.chain, ++this.seq, this.prevHash);
+    this.prevHash = e.hash;
+    return e;
+  }
+
+  private async write(items: Pending[]): Promise<void> {
+    const entries = items.map((it) => it.entry);
+    let stored = false;
+    try {
+      await deadline(this.ensureDurable(), this.o.timeoutMs);
+      await deadline(runAppend(this.o.redis, this.o.keys, entries), this.o.timeoutMs);
+      stored = true;
+      const last = entries[entries.length - 1]!;
+      this.o.checkpointer.advanced(last.chain, last.seq, last.hash);
+      await this.waitReplicas();
+      this.stats.appended += entries.length;
+      this.stats.batches++;
+      items.forEach((it, n) => it.resolve(entries[n]!));
+    } catch (e) {
+      this.stats.failedBatches++;
+      this.o.log.warn({ err: { message: (e as Error).message }, chain: this.chain, entries: items.length, stored }, 'transfer log append failed');
+      // A batch that may or may not be in Redis (connection lost, timeout) ends this chain, and
+      // so do the appends queued behind it (sealed on it, and Redis is likely still unwell): all
+      // fail now, and the next append starts a new chain, so no chain has a gap or a fork.
+      if (!stored) {
+        items.push(...this.queue.splice(0));
+        this.rotate();
+      }
+      items.forEach((it) => it.reject(auditUnavailable()));
+    }
+  }
+
+  private rotate(): void {
+    this.chain = newChainId();
+    this.seq = 0;
+    this.prevHash = GENESIS;
+    this.durable = false; // Redis may have come back with another configuration
+    this.stats.chains++;
+  }
+
+  private async ensureDurable(): Promise<void> {
+    if (this.durable) return;
+    const c = await checkDurability(this.o.redis);
+    if (!c.ok) {
+      this.o.log.error({ problem: c.problem }, 'transfer log refuses a non-durable redis');
+      throw new Error(c.problem);
+    }
+    if (!c.known) this.o.log.warn('redis hides CONFIG; trusting it to run appendonly yes, appendfsync always');
+    this.durable = true;
+  }
+
+  /** Issue 5: when config names replicas, the batch counts only once they have it too. */
+  private async waitReplicas(): Promise<void> {
+    const { replicas, waitTimeoutMs } = this.o;
+    if (replicas <= 0) return;
+    // WAIT is sent on the connection that wrote the batch, so it covers exactly that write.
+    const acked = await deadline(this.o.redis.sendCommand<number>(['WAIT', String(replicas), String(waitTimeoutMs)]), waitTimeoutMs + this.o.timeoutMs);
+    if (acked < replicas) throw new Error(`WAIT: ${acked} of ${replicas} replicas acknowledged within ${waitTimeoutMs} ms`);
+  }
+}
+
+/** A fresh chain id per writer start and after a failed batch (random: instances never collide). */
+export const newChainId = () => randomBytes(9).toString('base64url');

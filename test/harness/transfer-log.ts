@@ -1,0 +1,77 @@
+// Transfer log fixtures: a real TLS Redis (AOF, fsync always), real clients, in-memory keys.
+import { randomBytes } from 'node:crypto';
+import { createRedisClient, type Redis } from '../../src/deps.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { newSigningJwk } from '../../src/keys/files.ts';
+import { createLogger } from '../../src/log.ts';
+import { createTransferLog, type TransferLog, type TransferLogOptions, type AppendInput } from '../../src/transfer-log/index.ts';
+import type { LocalRedis } from '../../src/dev/local-redis.ts';
+import { testCerts } from './certs.ts';
+import { startTestRedis } from './redis.ts';
+
+export interface LogFixture {
+  redis: LocalRedis;
+  keys: { transferLog: Buffer; pseudonymMaster: Buffer; signingJwk: ReturnType<typeof newSigningJwk> };
+  /** A connected client (closed by close()). */
+  client(timeoutMs?: number): Promise<Redis>;
+  /** A transfer log on its own client, as one gateway instance would have. */
+  newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number }): Promise<TransferLog>;
+  close(): Promise<void>;
+}
+
+export async function logFixture(redis?: LocalRedis, keyMaterial?: LogFixture['keys']): Promise<LogFixture> {
+  const c = await testCerts();
+  const server = redis ?? (await startTestRedis());
+  const keys = keyMaterial ?? { transferLog: randomBytes(32), pseudonymMaster: randomBytes(32), signingJwk: newSigningJwk() };
+  const clients: Redis[] = [];
+  const logs: TransferLog[] = [];
+  const client = async (timeoutMs = 1000) => {
+    const r = createRedisClient(server.url, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, timeoutMs);
+    r.on('error', () => undefined);
+    await r.connect();
+    clients.push(r);
+    return r;
+  };
+  return {
+    redis: server,
+    keys,
+    client,
+    async newLog(opts = {}) {
+      const { transferLog, timeoutMs, ...rest } = opts;
+      const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs ?? 1000 }, transferLog: (transferLog ?? {}) as never } });
+      const log = createTransferLog({ redis: await client(timeoutMs), keys, config, log: createLogger('silent') }, { scheduleRetention: false, ...rest });
+      logs.push(log);
+      return log;
+    },
+    async close() {
+      for (const l of logs) await l.close().catch(() => undefined);
+      for (const r of clients) r.destroy();
+      if (!redis) await server.stop();
+    },
+  };
+}
+
+let n = 0;
+/** A valid entry input; every user id, phone and e-mail in it is synthetic test data. */
+export function released(over: Partial<AppendInput> = {}): AppendInput {
+  n++;
+  return {
+    requestId: `req-${n}`, partnerId: 'p_acme', agreementId: 'agr_p_acme', agreementVersion: 2, purpose: 'advertising',
+    userId: `u_${String(n).padStart(6, '0')}`, decision: 'released', reason: null, categories: ['gender', 'email'],
+    destinationCountries: ['KZ'], legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03', keyVersion: 1,
+    tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null },
+    deleteBy: '2027-01-15T00:00:00.000Z', ...over,
+  } as AppendInput;
+}
+
+export function denied(over: Partial<AppendInput> = {}): AppendInput {
+  return released({ decision: 'denied', reason: 'consent_required', ...over } as Partial<AppendInput>);
+}
+
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
