@@ -11,6 +11,14 @@ import { createAdminAuth } from './auth/admin-auth.ts';
 import { adminTokensRouter } from './http/admin-tokens.ts';
 import { adminPartnersRouter } from './http/admin-partners.ts';
 import { adminAgreementsRouter } from './http/admin-agreements.ts';
+import { PartnerTokens } from './auth/partner-tokens.ts';
+import { createPartnerAuth } from './auth/partner-auth.ts';
+import { oauthRouter } from './http/oauth.ts';
+import { partnerRouter } from './http/partner.ts';
+import { createPullServices } from './transfers/services.ts';
+import { CursorCodec } from './transfers/cursor.ts';
+import { JoseSealer } from './transfers/jose-response.ts';
+import { hkdfSync } from 'node:crypto';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -40,6 +48,22 @@ export function createApp(deps: Deps): Express {
   app.use(adminTokensRouter(admin, auth, doc));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
+
+  // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases.
+  const partnerTokens = new PartnerTokens(deps.redis);
+  const svc = createPullServices({
+    config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
+    pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
+  });
+  app.use(oauthRouter({
+    redis: deps.redis, admin, agreements: deps.agreements, tokens: partnerTokens,
+    tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`,
+  }, doc));
+  const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
+  app.use(partnerRouter({
+    svc, requirePartner: createPartnerAuth(partnerTokens), cursors: new CursorCodec(cursorKey),
+    partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
+  }, doc));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

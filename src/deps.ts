@@ -12,6 +12,7 @@ import { sha256 } from './auth/admin-tokens.ts';
 import { ActiveAgreements } from './agreements/active-cache.ts';
 import { Agreements } from './agreements/agreement-store.ts';
 import { agreementRules } from './agreements/admin-services.ts';
+import { createTransferLog, type TransferLog } from './transfer-log/index.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -26,6 +27,12 @@ export interface Deps {
   metrics: Metrics;
   /** Every partner's current agreement, in memory, kept current through Redis pub/sub. */
   agreements: ActiveAgreements;
+  /** The tamper-evident transfer log (CONTRACT 7): nothing is released before its entry is durable. */
+  transferLog: TransferLog;
+  /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
+  publicUrl(): string;
+  /** Called by main.ts once the listener has its port. */
+  setListeningPort(port: number): void;
   /** SHA-256 of BOOTSTRAP_ADMIN_TOKEN; the token itself is never kept. */
   bootstrapAdminTokenHash?: Buffer;
   close(): Promise<void>;
@@ -83,11 +90,16 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   const upstream = new Upstream(config.upstream);
   const metrics = createMetrics();
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
+  const transferLog = createTransferLog({ redis, keys, config, log });
+  let port = config.server.port;
   return {
-    config, log, redis, redisSub, upstream, keys, metrics, agreements,
+    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog,
+    publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
+    setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
       agreements.close();
+      await transferLog.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },
   };

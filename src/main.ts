@@ -18,6 +18,7 @@ export async function startGateway(config: Config, opts: DepsOptions = {}): Prom
   const app = createApp(deps);
   const server = createHttpsServer(config.server.tls, app);
   const port = await listen(server, config.server.port, config.server.host);
+  deps.setListeningPort(port);
   deps.log.info({ port, host: config.server.host }, 'gateway listening (HTTPS only)');
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,0 +1,81 @@
+// The partner API (CONTRACT 4): one subject, bulk pages or an NDJSON stream, and the agreement.
+// Auth is declared on the route; every decision is made by the pull use cases.
+import { Router, type Request, type Response } from 'express';
+import { tlsEvidence, acceptableProtocol } from '../tls/evidence.ts';
+import { partnerTokenOf } from '../auth/partner-auth.ts';
+import { pullOne, agreementFor } from '../transfers/pull-one.ts';
+import { pullBulk } from '../transfers/pull-bulk.ts';
+import { streamNdjson } from '../transfers/ndjson.ts';
+import type { PartnerCall } from '../transfers/evaluate.ts';
+import type { PullServices } from '../transfers/services.ts';
+import type { CursorCodec } from '../transfers/cursor.ts';
+import { Problem, validationFailed } from './problem.ts';
+import { subjectQuery, bulkQuerySchema, parseQuery } from './partner-query.ts';
+import { respond } from './jose-negotiation.ts';
+import type { RequestHandler } from 'express';
+import type { JoseSealer } from '../transfers/jose-response.ts';
+import type { ApiDoc } from './openapi.ts';
+import type { Partners } from '../agreements/partners.ts';
+
+export interface PartnerRouterDeps {
+  svc: PullServices;
+  requirePartner: RequestHandler;
+  cursors: CursorCodec;
+  partners: Partners;
+  sealer: JoseSealer;
+}
+
+const AUTH = { 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'a CONTRACT 6 denial code', 503: 'upstream_unavailable or audit_unavailable' };
+
+function callOf(svc: PullServices, req: Request, res: Response, purpose: string): PartnerCall {
+  const tls = tlsEvidence(req.socket);
+  // RULES 35: nothing leaves over anything but TLS 1.2/1.3.
+  if (!acceptableProtocol(tls)) throw new Problem({ status: 403, code: 'forbidden', detail: 'TLS 1.2 or 1.3 required' });
+  return {
+    partnerId: partnerTokenOf(res).partnerId, token: partnerTokenOf(res), purpose, tls,
+    requestId: String(res.locals.requestId), bindingRequired: svc.config.server.tls.requestClientCert,
+  };
+}
+
+export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
+  const r = Router();
+  const { svc } = d;
+  const bulkSchema = bulkQuerySchema(svc.config.limits.maxPageSize);
+
+  doc.add('GET', '/v1/subjects/:subject', { summary: 'one subject for one purpose (Accept: application/jose for JWS-in-JWE)', auth: 'partner', query: subjectQuery,
+    responses: { 200: '{subject, purpose, data, agreement, transferId}', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH } });
+  r.get('/v1/subjects/:subject', d.requirePartner, async (req, res) => {
+    const q = parseQuery(subjectQuery, req.query);
+    const call = callOf(svc, req, res, q.purpose);
+    await respond(d, req, res, call.partnerId, () => pullOne(svc, call, String(req.params.subject)));
+  });
+
+  doc.add('GET', '/v1/subjects', { summary: 'subjects page by page (JSON), or streamed with Accept: application/x-ndjson', auth: 'partner', query: bulkSchema,
+    responses: { 200: '{items, nextCursor, omitted} or NDJSON lines ending with {nextCursor, omitted}', ...AUTH } });
+  r.get('/v1/subjects', d.requirePartner, async (req, res) => {
+    const q = parseQuery(bulkSchema, req.query);
+    const call = callOf(svc, req, res, q.purpose);
+    const ndjson = req.accepts(['application/json', 'application/x-ndjson', 'application/jose']) === 'application/x-ndjson';
+    if (!ndjson && q.limit !== undefined && q.limit > svc.config.limits.maxPageSize) {
+      throw validationFailed([{ field: 'limit', reason: `must be at most ${svc.config.limits.maxPageSize}` }]);
+    }
+    const cursor = q.cursor === undefined ? null : d.cursors.decode(call.partnerId, q.cursor);
+    if (q.cursor !== undefined && cursor === null) throw validationFailed([{ field: 'cursor', reason: 'malformed or not issued to you' }]);
+    const query = { limit: q.limit ?? (ndjson ? null : svc.config.limits.defaultPageSize), cursor, updatedSince: q.updatedSince ?? null };
+    const wrap = (c: string | null) => (c ? d.cursors.encode(call.partnerId, c) : null);
+    if (ndjson) return streamNdjson(res, (sink) => pullBulk(svc, call, query, sink), wrap);
+    await respond(d, req, res, call.partnerId, async () => {
+      const items: unknown[] = [];
+      const out = await pullBulk(svc, call, query, { item: (i) => { items.push(i); } });
+      return { items, nextCursor: wrap(out.nextCursor), omitted: out.omitted };
+    });
+  });
+
+  doc.add('GET', '/v1/agreement', { summary: 'the caller\'s active agreement, as the partner may see it', auth: 'partner', responses: { 200: 'the agreement', 403: 'agreement_inactive', 401: 'invalid_token' } });
+  r.get('/v1/agreement', d.requirePartner, (_req, res) => {
+    const a = agreementFor(svc, partnerTokenOf(res).partnerId);
+    if (!a || a.status !== 'active') throw new Problem({ status: 403, code: 'agreement_inactive', detail: 'No agreement is in force for this partner' });
+    res.json(a);
+  });
+  return r;
+}

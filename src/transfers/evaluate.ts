@@ -1,0 +1,90 @@
+// One subject, one purpose: decide (CONTRACT 6), project, guard — and the transfer log entry that
+// must be durable before anything is written (DESIGN 2). Shared by single and bulk pulls.
+import { decide, type Decision } from '../policy/decide.ts';
+import type { Reason } from '../policy/denial.ts';
+import { compileProjection, type Json, type FieldMapConfig } from '../policy/project.ts';
+import { isPurpose } from '../policy/taxonomy.ts';
+import type { AgreementVersion } from '../agreements/agreement-store.ts';
+import type { UserRecord } from '../core-store/record.ts';
+import type { AppendInput } from '../transfer-log/index.ts';
+import type { PartnerToken } from '../auth/partner-tokens.ts';
+import type { TlsEvidence } from '../tls/evidence.ts';
+import type { PullServices } from './services.ts';
+
+export interface PartnerCall {
+  partnerId: string;
+  token: PartnerToken;
+  purpose: string;
+  tls: TlsEvidence;
+  requestId: string;
+  /** RULES 38: the listener asks for certificates, so tokens must be bound. */
+  bindingRequired: boolean;
+}
+
+export type Outcome =
+  | { allow: true; data: Partial<Record<string, Json>>; categories: string[]; dropped: number; decision: Extract<Decision, { allow: true }> }
+  | { allow: false; reason: Reason; status: number; decision?: Decision };
+
+export function decideFor(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined): Decision {
+  const { config } = svc;
+  return decide({
+    token: {
+      valid: true, revoked: false, scope: call.token.scope, bindingRequired: call.bindingRequired,
+      boundThumbprint: call.token.cnf, presentedThumbprint: call.tls.clientCertThumbprint,
+    },
+    purpose: call.purpose,
+    agreement,
+    record,
+    now: svc.now(),
+    jurisdiction: config.jurisdiction,
+    policyVersions: config.policy.versions,
+    retentionAfterTerminationDays: config.retention.afterTerminationDays,
+  });
+}
+
+export function evaluate(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined, keyVersion: number): Outcome {
+  const decision = decideFor(svc, call, agreement, record);
+  if (!decision.allow) return { allow: false, reason: decision.reason, status: decision.status, decision };
+  const terms = (agreement!.purposes as Record<string, { categories: Record<string, string> } | undefined>)[call.purpose]!;
+  const project = svc.projections.get(
+    { agreementId: agreement!.id, version: agreement!.version, purpose: call.purpose, keyVersion },
+    () => compileProjection({ fieldMap: svc.config.fieldMap as FieldMapConfig, categories: terms.categories, fieldKey: svc.pseudonyms.fieldKey(call.partnerId, keyVersion) }),
+  );
+  const out = project(record);
+  // RULES 9: the last look; a hit aborts this subject entirely.
+  const hit = svc.guard(out.data, record);
+  if (hit) {
+    svc.metrics.egressGuardHits.inc({ partner: call.partnerId });
+    return { allow: false, reason: hit.reason, status: hit.status };
+  }
+  return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision };
+}
+
+/** RULES 23: the partner must delete by the earlier of the agreement's end and the user's retention end. */
+function deleteBy(agreement: AgreementVersion, record: UserRecord, retentionDays: number): string {
+  let t = Date.parse(agreement.validUntil);
+  const ended = record.userAgreement?.terminatedAt ? Date.parse(record.userAgreement.terminatedAt) : NaN;
+  if (Number.isFinite(ended)) t = Math.min(t, ended + retentionDays * 86_400_000);
+  return new Date(t).toISOString();
+}
+
+export function logEntry(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
+  const common = {
+    requestId: call.requestId, partnerId: call.partnerId, agreementId: agreement?.id ?? null,
+    agreementVersion: agreement?.version ?? null, purpose: isPurpose(call.purpose) ? call.purpose : null, userId,
+    destinationCountries: agreement ? [...agreement.processingCountries] : [],
+    policyVersion: agreement?.requiresPolicyVersion ?? null, keyVersion, tls: call.tls,
+  };
+  if (outcome.allow) {
+    return {
+      ...common, decision: 'released', reason: null, categories: outcome.categories as never,
+      legalBasis: outcome.decision.legalBasis, crossBorderBasis: outcome.decision.crossBorderBasis,
+      deleteBy: deleteBy(agreement!, record!, svc.config.retention.afterTerminationDays),
+    } as AppendInput;
+  }
+  const legal = outcome.decision && !outcome.decision.allow ? outcome.decision.legalBasis ?? null : null;
+  return {
+    ...common, decision: 'denied', reason: outcome.reason, categories: [],
+    legalBasis: legal, crossBorderBasis: null, deleteBy: null,
+  } as AppendInput;
+}

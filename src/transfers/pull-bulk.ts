@@ -1,0 +1,55 @@
+// GET /v1/subjects: page through the store, decide each subject, log the page's entries in one
+// batch, then write what was released. The next store page is fetched only after the sink has
+// taken the current one, so a slow reader holds the upstream still and memory stays constant.
+import type { Json } from '../policy/project.ts';
+import { evaluate, logEntry, type PartnerCall } from './evaluate.ts';
+import { agreementFor, precheck } from './pull-one.ts';
+import type { PullServices } from './services.ts';
+
+export interface BulkQuery {
+  /** Subjects to examine (released + omitted); null: until the end of the store. */
+  limit: number | null;
+  /** The store's cursor (already checked by CursorCodec). */
+  cursor: string | null;
+  updatedSince: string | null;
+}
+
+export interface BulkItem { subject: string; data: Partial<Record<string, Json>> }
+
+export interface BulkSink {
+  /** Resolves when the consumer can take more (backpressure). */
+  item(item: BulkItem): Promise<void> | void;
+}
+
+export interface BulkResult { nextCursor: string | null; omitted: number; released: number }
+
+const UPSTREAM_PAGE = 500;
+
+export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuery, sink: BulkSink): Promise<BulkResult> {
+  const agreement = agreementFor(svc, call.partnerId);
+  const keyVersion = svc.keyVersions(call.partnerId).current;
+  await precheck(svc, call, agreement, keyVersion);
+  let cursor = q.cursor;
+  let remaining = q.limit ?? Infinity;
+  let omitted = 0;
+  let released = 0;
+  while (remaining > 0) {
+    const page = await svc.upstream.listUsers({ limit: Math.min(remaining, UPSTREAM_PAGE), cursor, updatedSince: q.updatedSince });
+    const outcomes = page.items.map((record) => ({ record, outcome: evaluate(svc, call, agreement, record, keyVersion) }));
+    // DESIGN 2: the whole page's entries are durable before any of its subjects is written.
+    await svc.transferLog.appendMany(outcomes.map(({ record, outcome }) => logEntry(svc, call, agreement, record.id, record, outcome, keyVersion)));
+    for (const { record, outcome } of outcomes) {
+      svc.metrics.decisions.inc({ partner: call.partnerId, decision: outcome.allow ? 'released' : 'denied', reason: outcome.allow ? '' : outcome.reason });
+      if (!outcome.allow) {
+        omitted++;
+        continue;
+      }
+      released++;
+      await sink.item({ subject: svc.pseudonyms.encode(record.id, call.partnerId, keyVersion), data: outcome.data });
+    }
+    remaining -= page.items.length;
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  return { nextCursor: cursor, omitted, released };
+}

@@ -1,0 +1,46 @@
+// What the pull use cases need, built once per process from the dependencies.
+import { createPseudonymizer } from '../pseudonym/subject.ts';
+import { ProjectionCache } from '../policy/project.ts';
+import { createEgressGuard, type EgressGuard } from '../policy/egress-guard.ts';
+import type { FieldMapConfig } from '../policy/field-map.ts';
+import type { ActiveAgreements } from '../agreements/active-cache.ts';
+import type { TransferLog } from '../transfer-log/index.ts';
+import type { Upstream } from '../upstream/client.ts';
+import type { Config } from '../config/schema.ts';
+import type { Metrics } from '../metrics.ts';
+
+export interface PullServices {
+  config: Config;
+  agreements: ActiveAgreements;
+  upstream: Upstream;
+  transferLog: TransferLog;
+  pseudonyms: ReturnType<typeof createPseudonymizer>;
+  projections: ProjectionCache;
+  guard: EgressGuard;
+  metrics: Metrics;
+  /** The pseudonym key version a partner's new pulls use, and the versions still accepted. */
+  keyVersions(partnerId: string): { current: number; accepted: number[] };
+  now(): Date;
+}
+
+export function createPullServices(p: {
+  config: Config; agreements: ActiveAgreements; upstream: Upstream; transferLog: TransferLog;
+  pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[];
+  keyVersions?: PullServices['keyVersions']; now?: () => Date;
+}): PullServices {
+  const projections = new ProjectionCache();
+  // DESIGN 6: a changed agreement drops its compiled projections.
+  p.agreements.onChange((partnerId) => projections.invalidate(`agr_${partnerId}`));
+  return {
+    config: p.config,
+    agreements: p.agreements,
+    upstream: p.upstream,
+    transferLog: p.transferLog,
+    pseudonyms: createPseudonymizer(p.pseudonymMaster),
+    projections,
+    guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
+    metrics: p.metrics,
+    keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
+    now: p.now ?? (() => new Date()),
+  };
+}
