@@ -36,7 +36,7 @@ export function decideFor(svc: PullServices, call: PartnerCall, agreement: Agree
     agreement,
     record,
     now: svc.now(),
-    jurisdiction: config.jurisdiction,
+    jurisdiction: svc.jurisdiction(),
     policyVersions: config.policy.versions,
     retentionAfterTerminationDays: config.retention.afterTerminationDays,
   });

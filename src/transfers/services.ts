@@ -8,6 +8,7 @@ import type { TransferLog } from '../transfer-log/index.ts';
 import type { Upstream } from '../upstream/client.ts';
 import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Jurisdiction } from '../policy/decision-context.ts';
 
 export interface PullServices {
   config: Config;
@@ -18,15 +19,17 @@ export interface PullServices {
   projections: ProjectionCache;
   guard: EgressGuard;
   metrics: Metrics;
-  /** The pseudonym key version a partner's new pulls use, and the versions still accepted. */
+  /** The pseudonym key version a partner's new pulls use, and the versions still accepted (RULES 29). */
   keyVersions(partnerId: string): { current: number; accepted: number[] };
+  /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
+  jurisdiction(): Jurisdiction;
   now(): Date;
 }
 
 export function createPullServices(p: {
   config: Config; agreements: ActiveAgreements; upstream: Upstream; transferLog: TransferLog;
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[];
-  keyVersions?: PullServices['keyVersions']; now?: () => Date;
+  keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
 }): PullServices {
   const projections = new ProjectionCache();
   // DESIGN 6: a changed agreement drops its compiled projections.
@@ -41,6 +44,7 @@ export function createPullServices(p: {
     guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
     metrics: p.metrics,
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
+    jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
     now: p.now ?? (() => new Date()),
   };
 }
