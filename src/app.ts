@@ -11,10 +11,16 @@ import { createAdminAuth } from './auth/admin-auth.ts';
 import { adminTokensRouter } from './http/admin-tokens.ts';
 import { adminPartnersRouter } from './http/admin-partners.ts';
 import { adminAgreementsRouter } from './http/admin-agreements.ts';
+import { adminKeysRouter } from './http/admin-keys.ts';
+import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
+import { adminTransfersRouter } from './http/admin-transfers.ts';
+import { wellKnownRouter } from './http/well-known.ts';
 import { PartnerTokens } from './auth/partner-tokens.ts';
 import { createPartnerAuth } from './auth/partner-auth.ts';
 import { oauthRouter } from './http/oauth.ts';
 import { partnerRouter } from './http/partner.ts';
+import { adminEventsRouter } from './http/admin-events.ts';
+import { partnerNotificationsRouter } from './http/partner-notifications.ts';
 import { createPullServices } from './transfers/services.ts';
 import { CursorCodec } from './transfers/cursor.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
@@ -48,12 +54,22 @@ export function createApp(deps: Deps): Express {
   app.use(adminTokensRouter(admin, auth, doc));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
+  app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
+  app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc));
+  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log }, auth, doc));
+  app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
 
   // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases.
   const partnerTokens = new PartnerTokens(deps.redis);
+  const requirePartner = createPartnerAuth(partnerTokens);
   const svc = createPullServices({
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
     pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
+    deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
+    // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
+    keyVersions: (p) => deps.partnerKeys.versions(p),
+    // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).
+    jurisdiction: () => deps.jurisdiction.current(),
   });
   app.use(oauthRouter({
     redis: deps.redis, admin, agreements: deps.agreements, tokens: partnerTokens,
@@ -61,9 +77,18 @@ export function createApp(deps: Deps): Express {
   }, doc));
   const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
   app.use(partnerRouter({
-    svc, requirePartner: createPartnerAuth(partnerTokens), cursors: new CursorCodec(cursorKey),
+    svc, requirePartner, cursors: new CursorCodec(cursorKey),
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
+
+  // Notices (CONTRACT 4, 5; RULES 12, 23): core-store events fan out to past recipients, each under
+  // the pseudonym of the partner's current key version; partners pull them or get them pushed.
+  const pseudonymFor = (partnerId: string, userId: string) => svc.pseudonyms.encode(userId, partnerId, svc.keyVersions(partnerId).current);
+  app.use(adminEventsRouter({
+    notices: deps.notices, transferLog: deps.transferLog, agreements: deps.agreements, pseudonymFor,
+    home: () => deps.config.jurisdiction.home, log: deps.log,
+  }, auth, doc));
+  app.use(partnerNotificationsRouter({ notices: deps.notices, requirePartner }, doc));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

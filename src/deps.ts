@@ -13,6 +13,9 @@ import { ActiveAgreements } from './agreements/active-cache.ts';
 import { Agreements } from './agreements/agreement-store.ts';
 import { agreementRules } from './agreements/admin-services.ts';
 import { createTransferLog, type TransferLog } from './transfer-log/index.ts';
+import { createNotices, type Notices } from './notices/index.ts';
+import { createJurisdiction, type JurisdictionService } from './jurisdiction/service.ts';
+import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -29,6 +32,12 @@ export interface Deps {
   agreements: ActiveAgreements;
   /** The tamper-evident transfer log (CONTRACT 7): nothing is released before its entry is durable. */
   transferLog: TransferLog;
+  /** Notices to partners (RULES 12, 23): pull streams, webhook deliveries and delete-by dates, with its worker. */
+  notices: Notices;
+  /** The governed adequacy list and country kill-switch (RULES 17, 20), in memory, kept current through pub/sub. */
+  jurisdiction: JurisdictionService;
+  /** Every partner's pseudonym key versions (RULES 29), in memory, kept current through Redis pub/sub. */
+  partnerKeys: PartnerKeyVersions;
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
   publicUrl(): string;
   /** Called by main.ts once the listener has its port. */
@@ -91,14 +100,20 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   const metrics = createMetrics();
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   const transferLog = createTransferLog({ redis, keys, config, log });
+  const notices = createNotices({ redis, config, log, keys, agreements });
+  const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
+  const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog,
+    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
+      await notices.close(); // an attempt in flight is recorded while Redis is still open
       agreements.close();
+      jurisdiction.close();
+      partnerKeys.close();
       await transferLog.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },

@@ -50,7 +50,8 @@ function describe(r: VerifyResult): string {
 
 function gatewayJwks(dir: string): Jwks {
   try {
-    return publicJwks(loadKeys(dir).signingJwk);
+    const keys = loadKeys(dir);
+    return publicJwks(keys.signingJwk, keys.retiredSigningPublicJwks); // retired keys signed older checkpoints
   } catch (e) {
     throw new ConfigError(`${(e as Error).message} (or pass --jwks FILE)`);
   }

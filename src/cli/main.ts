@@ -8,6 +8,7 @@ import { serve } from './serve.ts';
 import { runCoreStore } from './core-store.ts';
 import { demo } from './demo.ts';
 import { logCommand } from './log-verify.ts';
+import { keysCommand } from './keys-rotate.ts';
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
@@ -15,6 +16,9 @@ const USAGE = `usage: partner-gateway <command>
   core-store [--port N] [--data FILE.ndjson]   the reference core user store (HTTPS)
   certs [--out DIR] [--force]    a dev CA and localhost certificates for every hop
   keys init [--out DIR] [--force]  fresh key material for keys.dir
+  keys rotate --partner ID [--grace-seconds N]  the partner's next pseudonym key version (RULES 29)
+  keys rotate-signing [--out DIR]  a new gateway signing key; the old public key stays in the JWKS
+  keys prune-signing [--out DIR]   drop retired signing keys that no stored checkpoint names
   log verify [--jwks FILE] [--json]  check the transfer log chains (exit 1 naming the first broken entry)`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'keys': {
+        if (rest[0] !== undefined && rest[0] !== 'init' && !rest[0].startsWith('-')) return await keysCommand(process.env, rest);
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
         if (positionals[0] !== 'init') break;
         const dir = resolve(values.out ?? loadConfig({ env: process.env, requireFiles: [] }).keys.dir);

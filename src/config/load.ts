@@ -99,6 +99,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     throw new ConfigError(`${key} ${issue.message}${shown}`);
   }
   const cfg = parsed.data;
+  assertLocalised(cfg);
   resolvePaths(cfg);
   for (const key of opts.requireFiles ?? FILE_KEYS) {
     const p = get(cfg, key);
@@ -107,6 +108,16 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
   }
   return deepFreeze(cfg);
+}
+
+// RULES 18: the gateway's store and log sink stay in the home jurisdiction; start-up refuses otherwise.
+function assertLocalised(cfg: Config): void {
+  const home = cfg.jurisdiction.home;
+  for (const [key, region] of [['redis.region', cfg.redis.region], ['logSink.region', cfg.logSink.region]] as const) {
+    if (region !== home) throw new ConfigError(`${key} must be the home jurisdiction ${home} (got ${region}) — RULES 18: personal data stays in ${home}`);
+  }
+  // RULES 16: home is domestic by definition; listing it as "adequate" is a mistake worth stopping on.
+  if (cfg.jurisdiction.adequate.includes(home)) throw new ConfigError(`jurisdiction.adequate must not list the home jurisdiction ${home}`);
 }
 
 function resolvePaths(cfg: Config): void {

@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
   }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),
+  // RULES 29: how long a retired pseudonym key version still resolves (at most a year).
+  pseudonym: z.strictObject({ rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400) }),
   coreStore: z.strictObject({
     host: z.string().min(1),
     port,
@@ -68,7 +70,15 @@ export const configSchema = z.strictObject({
     data: z.string().nullable(),
     tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: file, requestClientCert: z.boolean() }),
   }),
-  notices: z.strictObject({ allowLoopbackWebhooks: z.boolean() }),
+  notices: z.strictObject({
+    allowLoopbackWebhooks: z.boolean(),
+    webhookCa: file, // null: Node's public roots; verification itself is never optional (RULES 34)
+    deadLetterAfterMs: z.number().int().min(100).max(30 * 86_400_000),
+    retryBaseMs: z.number().int().min(10).max(86_400_000),
+    retryMaxMs: z.number().int().min(10).max(86_400_000),
+    workerIntervalMs: z.number().int().min(10).max(60_000),
+    timeoutMs: z.number().int().min(100).max(120_000),
+  }).refine((n) => n.retryMaxMs >= n.retryBaseMs, { message: 'must be at least notices.retryBaseMs', path: ['retryMaxMs'] }),
   limits: z.strictObject({ maxPageSize: z.number().int().min(1).max(10_000), defaultPageSize: z.number().int().min(1) }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });

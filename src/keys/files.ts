@@ -10,11 +10,16 @@ export const KEY_FILES = {
   signing: 'signing.jwk.json',
 } as const;
 
+/** Public halves of retired signing keys (RULES 29; see signing-rotation.ts); optional. */
+export const RETIRED_SIGNING_FILE = 'signing-retired.jwks.json';
+
 export interface KeyMaterial {
   pseudonymMaster: Buffer;
   transferLog: Buffer;
   /** Private ES256 JWK with kid, alg and use. */
   signingJwk: JsonWebKey & { kid: string };
+  /** Public JWKs of retired signing keys: still published and accepted for old checkpoints. */
+  retiredSigningPublicJwks: JsonWebKey[];
 }
 
 /** RFC 7638 thumbprint, used as the kid. */
@@ -65,5 +70,19 @@ export function loadKeys(dir: string): KeyMaterial {
     pseudonymMaster: readSecret(dir, KEY_FILES.pseudonymMaster),
     transferLog: readSecret(dir, KEY_FILES.transferLog),
     signingJwk,
+    retiredSigningPublicJwks: readRetiredSigning(dir),
   };
+}
+
+/** The retired public keys; a private member (`d`) or a malformed key stops start-up. */
+export function readRetiredSigning(dir: string): JsonWebKey[] {
+  const p = join(dir, RETIRED_SIGNING_FILE);
+  if (!existsSync(p)) return [];
+  const j = JSON.parse(readFileSync(p, 'utf8')) as { keys?: unknown };
+  if (!Array.isArray(j.keys)) throw new Error(`keys.dir: ${p} must hold {"keys": [...]}`);
+  return j.keys.map((k: JsonWebKey) => {
+    if (k.d !== undefined || typeof k.kid !== 'string') throw new Error(`keys.dir: ${p} must hold public keys with a kid only`);
+    createPublicKey({ key: k, format: 'jwk' });
+    return k;
+  });
 }

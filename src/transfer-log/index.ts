@@ -22,7 +22,7 @@ import type { TransferEntry } from './entry.ts';
 
 export interface TransferLogDeps {
   redis: Redis;
-  keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'>;
+  keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
   config: Pick<Config, 'transferLog' | 'retention' | 'redis'>;
   log: Logger;
 }
@@ -64,7 +64,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   const keys = logKeys(opts.keyPrefix);
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
-  const jwks = publicJwks(deps.keys.signingJwk);
+  const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
   const checkpointer = new Checkpointer({ redis, keys, sign, log, every: cfg.checkpointEvery, intervalMs: cfg.checkpointIntervalMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
   });

@@ -3,7 +3,7 @@
 // taken the current one, so a slow reader holds the upstream still and memory stays constant.
 import type { Json } from '../policy/project.ts';
 import { evaluate, logEntry, type PartnerCall } from './evaluate.ts';
-import { agreementFor, precheck } from './pull-one.ts';
+import { agreementFor, precheck, scheduleDeletions } from './pull-one.ts';
 import type { PullServices } from './services.ts';
 
 export interface BulkQuery {
@@ -37,15 +37,18 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
     const page = await svc.upstream.listUsers({ limit: Math.min(remaining, UPSTREAM_PAGE), cursor, updatedSince: q.updatedSince });
     const outcomes = page.items.map((record) => ({ record, outcome: evaluate(svc, call, agreement, record, keyVersion) }));
     // DESIGN 2: the whole page's entries are durable before any of its subjects is written.
-    await svc.transferLog.appendMany(outcomes.map(({ record, outcome }) => logEntry(svc, call, agreement, record.id, record, outcome, keyVersion)));
-    for (const { record, outcome } of outcomes) {
+    const inputs = outcomes.map(({ record, outcome }) => logEntry(svc, call, agreement, record.id, record, outcome, keyVersion));
+    await svc.transferLog.appendMany(inputs);
+    const subjects = outcomes.map(({ record, outcome }) => (outcome.allow ? svc.pseudonyms.encode(record.id, call.partnerId, keyVersion) : ''));
+    await scheduleDeletions(svc, call, inputs.flatMap((e, i) => (outcomes[i]!.outcome.allow ? [{ subject: subjects[i]!, deleteBy: e.deleteBy! }] : [])));
+    for (const [i, { outcome }] of outcomes.entries()) {
       svc.metrics.decisions.inc({ partner: call.partnerId, decision: outcome.allow ? 'released' : 'denied', reason: outcome.allow ? '' : outcome.reason });
       if (!outcome.allow) {
         omitted++;
         continue;
       }
       released++;
-      await sink.item({ subject: svc.pseudonyms.encode(record.id, call.partnerId, keyVersion), data: outcome.data });
+      await sink.item({ subject: subjects[i]!, data: outcome.data });
     }
     remaining -= page.items.length;
     cursor = page.nextCursor;

@@ -1,11 +1,12 @@
 // GET /v1/subjects/{subject}: one subject for one purpose. The log entry — released or denied — is
 // durable before a byte of the answer is written (DESIGN 2, CONTRACT 6 step 11).
-import { Denied, Problem } from '../http/problem.ts';
+import { Denied, Problem, redisUnavailable } from '../http/problem.ts';
 import { REASONS } from '../policy/denial.ts';
 import type { Json } from '../policy/project.ts';
 import type { AgreementVersion } from '../agreements/agreement-store.ts';
 import { decideFor, evaluate, logEntry, type PartnerCall, type Outcome } from './evaluate.ts';
 import type { PullServices } from './services.ts';
+import type { DeletionItem } from '../notices/index.ts';
 
 export interface Released {
   subject: string;
@@ -23,6 +24,13 @@ export function agreementFor(svc: PullServices, partnerId: string): AgreementVer
 }
 
 export const denial = (o: Extract<Outcome, { allow: false }>) => new Denied(o.reason, REASONS[o.reason].title, o.status);
+
+/** RULES 23: each release's deleteBy becomes a retention_expired notice for the partner's pseudonym. */
+export async function scheduleDeletions(svc: PullServices, call: PartnerCall, items: DeletionItem[]): Promise<void> {
+  if (!items.length) return;
+  // Fail closed: nothing leaves that could not be scheduled for deletion.
+  await svc.deletions.scheduleDeletions(call.partnerId, call.purpose, items).catch(() => { throw redisUnavailable(); });
+}
 
 /** Steps 1–5 need no user: refuse (and log) before touching the store. */
 export async function precheck(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, keyVersion: number): Promise<void> {
@@ -43,7 +51,9 @@ export async function pullOne(svc: PullServices, call: PartnerCall, subject: str
   const record = decoded ? await svc.upstream.getUser(decoded.userId) : undefined;
   const keyVersion = decoded?.keyVersion ?? versions.current;
   const outcome = evaluate(svc, call, agreement, record, keyVersion);
-  const entry = await svc.transferLog.append(logEntry(svc, call, agreement, record ? decoded!.userId : null, record, outcome, keyVersion));
+  const input = logEntry(svc, call, agreement, record ? decoded!.userId : null, record, outcome, keyVersion);
+  const entry = await svc.transferLog.append(input);
+  if (outcome.allow) await scheduleDeletions(svc, call, [{ subject, deleteBy: input.deleteBy! }]);
   svc.metrics.decisions.inc({ partner: call.partnerId, decision: outcome.allow ? 'released' : 'denied', reason: outcome.allow ? '' : outcome.reason });
   if (!outcome.allow) throw denial(outcome);
   return {

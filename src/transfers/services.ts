@@ -9,6 +9,12 @@ import type { Upstream } from '../upstream/client.ts';
 import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Jurisdiction } from '../policy/decision-context.ts';
+import type { DeletionItem } from '../notices/index.ts';
+
+/** RULES 23: where each release's delete-by date goes (the notices service). */
+export interface DeletionScheduler {
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+}
 
 export interface PullServices {
   config: Config;
@@ -19,6 +25,7 @@ export interface PullServices {
   projections: ProjectionCache;
   guard: EgressGuard;
   metrics: Metrics;
+  deletions: DeletionScheduler;
   /** The pseudonym key version a partner's new pulls use, and the versions still accepted (RULES 29). */
   keyVersions(partnerId: string): { current: number; accepted: number[] };
   /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
@@ -28,7 +35,7 @@ export interface PullServices {
 
 export function createPullServices(p: {
   config: Config; agreements: ActiveAgreements; upstream: Upstream; transferLog: TransferLog;
-  pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[];
+  pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
 }): PullServices {
   const projections = new ProjectionCache();
@@ -43,6 +50,7 @@ export function createPullServices(p: {
     projections,
     guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
     metrics: p.metrics,
+    deletions: p.deletions ?? { scheduleDeletions: async () => undefined },
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
     jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
     now: p.now ?? (() => new Date()),

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { initKeys } from '../../src/keys/files.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
 import { startCoreStore } from '../../src/core-store/server.ts';
-import { syntheticSource } from '../../src/core-store/source.ts';
+import { syntheticSource, type UserSource } from '../../src/core-store/source.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { LocalRedis } from '../../src/dev/local-redis.ts';
@@ -62,11 +62,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; adminToken?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; adminToken?: string; source?: UserSource } = {}): Promise<Stack> {
   const c = await testCerts();
   const redis = opts.redis ?? (await startTestRedis());
   const store = await startCoreStore({
-    port: 0, host: '127.0.0.1', source: syntheticSource(opts.users ?? 2000),
+    port: 0, host: '127.0.0.1', source: opts.source ?? syntheticSource(opts.users ?? 2000),
     tls: { cert: c.cert('core-store'), key: c.key('core-store') },
   });
   const config = await testConfig({ redisUrl: redis.url, upstreamUrl: `https://localhost:${store.port}`, extra: opts.extra ?? {} });
@@ -74,7 +74,7 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   const adminToken = opts.adminToken ?? `pga_${randomBytes(32).toString('base64url')}`;
   const gateway = await startGateway(config, { log: createLogger('info', logs), bootstrapAdminToken: adminToken });
   await waitFor(() => gateway.deps.redis.isReady, 5000);
-  await waitFor(() => gateway.deps.agreements.ready, 5000);
+  await waitFor(() => gateway.deps.agreements.ready && gateway.deps.partnerKeys.ready && gateway.deps.jurisdiction.ready, 5000);
   const client = new Agent({ connect: { ca: readFileSync(c.ca) } });
   return {
     redis, store, gateway, config, logs, client, adminToken,

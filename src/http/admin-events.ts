@@ -1,0 +1,43 @@
+// POST /admin/v1/events (core_store) and the dead-letter list for ops (auditor): CONTRACT 5,
+// RULES 12 and 23. The handler only validates; the fan-out is the notices use case.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AdminAuth } from '../auth/admin-auth.ts';
+import { EVENT_ID, eventSchema, handleEvent, type EventDeps } from '../notices/events.ts';
+import { parseBody } from './field-errors.ts';
+import { Problem, redisUnavailable, validationFailed } from './problem.ts';
+import type { ApiDoc } from './openapi.ts';
+
+const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+// Fail closed (DESIGN 1): Redis unreachable is a 503 the core store retries, never a half answer.
+const storeDown = (e: unknown): never => { throw e instanceof Problem ? e : redisUnavailable(); };
+const deadQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+
+export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): Router {
+  const r = Router();
+
+  doc.add('POST', '/admin/v1/events', {
+    summary: 'a user event from the core store; notices go to every partner that received the user\'s data for an affected purpose, '
+      + 'and only those (RULES 12). Idempotent by `id` or the Idempotency-Key header: a repeat gets the first answer',
+    auth: 'core_store', body: eventSchema,
+    responses: { 202: '{eventId, notices}: notices queued', 400: 'validation_failed: every offending field', 503: 'store_unavailable', ...AUTH_ERRORS },
+  });
+  r.post('/admin/v1/events', auth.requireRole('core_store'), async (req, res) => {
+    const header = req.get('idempotency-key');
+    const body = parseBody(eventSchema, req.body);
+    if (header !== undefined && !EVENT_ID.test(header)) throw validationFailed([{ field: 'Idempotency-Key', reason: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' }]);
+    if (header !== undefined && body.id !== undefined && header !== body.id) throw validationFailed([{ field: 'id', reason: 'differs from the Idempotency-Key header' }]);
+    res.status(202).json(await handleEvent(d, body, body.id ?? header).catch(storeDown));
+  });
+
+  doc.add('GET', '/admin/v1/notices/dead-letter', {
+    summary: 'notices no partner acknowledged within notices.deadLetterAfterMs, newest first (RULES 23: escalation)',
+    auth: 'auditor', query: deadQuery,
+    responses: { 200: '{items: [{noticeId, partnerId, type, attempts, lastStatus, queuedAt, deadAt}]}', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/notices/dead-letter', auth.requireRole('auditor'), async (req, res) => {
+    const q = parseBody(deadQuery, req.query);
+    res.json({ items: await d.notices.deadLetters(q.limit ?? 100).catch(storeDown) });
+  });
+  return r;
+}

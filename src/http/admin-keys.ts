@@ -1,0 +1,60 @@
+// Pseudonym key routes (RULES 29): rotate a partner's key version (admin; audited in the same
+// script as the change, and published to every instance), and read its versions.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AdminAuth } from '../auth/admin-auth.ts';
+import { actorOf } from '../auth/admin-auth.ts';
+import type { PartnerKeyVersions } from '../keys/partner-key-versions.ts';
+import type { KeyVersionRecord } from '../keys/partner-key-store.ts';
+import { notFoundPartner } from '../agreements/partners.ts';
+import { parseBody } from './field-errors.ts';
+import type { ApiDoc } from './openapi.ts';
+
+const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+
+export interface KeyRoutesDeps {
+  partnerKeys: PartnerKeyVersions;
+  partnerExists(id: string): Promise<boolean>;
+  graceSeconds: number;
+}
+
+/** What an admin sees: each version and until when it resolves. */
+function view(r: KeyVersionRecord, graceSeconds: number) {
+  return {
+    partnerId: r.partnerId,
+    current: r.current,
+    retired: r.retired.map((v) => ({
+      version: v.version, retiredAt: v.retiredAt,
+      acceptedUntil: new Date(Date.parse(v.retiredAt) + (v.graceSeconds ?? graceSeconds) * 1000).toISOString(),
+    })),
+  };
+}
+
+export function adminKeysRouter(d: KeyRoutesDeps, auth: AdminAuth, doc: ApiDoc): Router {
+  const r = Router();
+  const admin = auth.requireRole('admin');
+  // A rotation may only shorten the configured grace (0: at once, e.g. a compromised partner).
+  const rotateSchema = z.strictObject({ graceSeconds: z.number().int().min(0).max(d.graceSeconds).optional() });
+
+  doc.add('POST', '/admin/v1/partners/:id/keys/rotate', {
+    summary: 'start the partner\'s next pseudonym key version; the previous version resolves for pseudonym.rotationGraceSeconds (or a shorter graceSeconds)',
+    auth: 'admin', body: rotateSchema,
+    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}]}', 400: 'validation_failed', 404: 'not_found', ...AUTH_ERRORS },
+  });
+  r.post('/admin/v1/partners/:id/keys/rotate', admin, async (req, res) => {
+    const body = parseBody(rotateSchema, req.body ?? {});
+    const rec = await d.partnerKeys.rotate(actorOf(res), String(req.params.id), body);
+    res.json(view(rec, d.graceSeconds));
+  });
+
+  doc.add('GET', '/admin/v1/partners/:id/keys', {
+    summary: 'the partner\'s pseudonym key versions', auth: 'admin',
+    responses: { 200: '{partnerId, current, retired}', 404: 'not_found', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/partners/:id/keys', admin, async (req, res) => {
+    const id = String(req.params.id);
+    if (!(await d.partnerExists(id))) throw notFoundPartner(id);
+    res.json(view(await d.partnerKeys.store.read(id), d.graceSeconds));
+  });
+  return r;
+}

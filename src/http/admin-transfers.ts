@@ -1,0 +1,103 @@
+// The transfer log for auditors (CONTRACT 5, issue 5): page, follow live (SSE), export (NDJSON),
+// verify, and a subject's recipients. RULES 49: only the auditor role reads the log (401 without
+// a valid admin token, 403 for admin and core_store), and every read is itself logged: who (token
+// id), what, and the filter, with a subject only as its subjectRef (RULES 24: no personal data).
+import { Router, type Response } from 'express';
+import { actorOf, type AdminAuth } from '../auth/admin-auth.ts';
+import type { Logger } from '../log.ts';
+import type { TransferFilter, TransferLog } from '../transfer-log/index.ts';
+import type { ApiDoc } from './openapi.ts';
+import { Problem, validationFailed } from './problem.ts';
+import { streamSse, type SseEvent } from './sse.ts';
+import { closeSignal, sendNdjson } from './stream-write.ts';
+import { sendProblem } from './errors.ts';
+import { filterQuery, lastEventId, listQuery, noQuery, parseTransferQuery } from './transfer-params.ts';
+import { VerifyRunner, type VerifyBudget } from './verify-budget.ts';
+
+const inProgress = new Problem({ status: 503, code: 'verify_in_progress', detail: 'verification still running; retry', headers: { 'Retry-After': '5' } });
+const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden (a role other than auditor)' };
+
+export interface TransfersRouterDeps { transferLog: TransferLog; log: Logger }
+export interface TransfersRouterOptions { heartbeatMs?: number; verify?: VerifyBudget }
+
+export function adminTransfersRouter({ transferLog: tlog, log }: TransfersRouterDeps, auth: AdminAuth, doc: ApiDoc, opts: TransfersRouterOptions = {}): Router {
+  const r = Router();
+  const auditor = auth.requireRole('auditor');
+  const compile = (f: TransferFilter) => tlog.query.compile(f);
+  const verifier = new VerifyRunner(() => tlog.verify(), opts.verify);
+  const accessed = (res: Response, action: string, f: TransferFilter = {}) => {
+    const { subject, ...rest } = f;
+    const filter = subject === undefined ? rest : { ...rest, subjectRef: tlog.subjectRef(subject) };
+    log.info({ requestId: res.locals.requestId, actor: actorOf(res), action, filter }, 'transfer log read');
+  };
+  const failed = (res: Response) => (e: unknown) =>
+    log.error({ requestId: res.locals.requestId, err: e instanceof Error ? { name: e.name, message: e.message } : undefined }, 'transfer log stream failed');
+
+  doc.add('GET', '/admin/v1/transfers', {
+    summary: 'transfer log entries, newest first, filtered; pass nextCursor back as cursor for the next page', auth: 'auditor', query: listQuery,
+    responses: { 200: '{items: [entry], nextCursor}', 400: 'validation_failed: every bad parameter', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/transfers', auditor, async (req, res) => {
+    const { params, filter } = parseTransferQuery(listQuery, req.query, compile);
+    accessed(res, 'transfers.list', filter);
+    const page = await tlog.query.page(filter, { limit: params.limit ?? 100, cursor: params.cursor ?? null });
+    res.set('Cache-Control', 'no-store').json(page);
+  });
+
+  doc.add('GET', '/admin/v1/transfers/stream', {
+    summary: 'live entries as Server-Sent Events (event: transfer, id: stream id); resume with Last-Event-ID; heartbeat comments every 15 s', auth: 'auditor', query: filterQuery,
+    responses: { 200: 'text/event-stream', 400: 'validation_failed (also a malformed Last-Event-ID)', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/transfers/stream', auditor, async (req, res) => {
+    // Everything is checked before the headers, so a bad filter is still a problem+json 400.
+    const { filter } = parseTransferQuery(filterQuery, req.query, compile);
+    const resume = lastEventId(req);
+    // Read "now" before the headers go out: an entry appended once the client sees them is delivered.
+    const after = resume ?? (await tlog.query.latestId());
+    accessed(res, 'transfers.stream', filter);
+    const signal = closeSignal(res); // the client left: stop polling the log
+    await streamSse(res, events(tlog.query.follow(filter, after, { signal })), {
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}), onError: failed(res),
+    });
+  });
+
+  doc.add('GET', '/admin/v1/transfers/export', {
+    summary: 'every matching entry of the range as NDJSON, oldest first, streamed as fast as the client reads', auth: 'auditor', query: filterQuery,
+    responses: { 200: 'application/x-ndjson, one entry a line; a last {"error","requestId"} line if the export was cut short', 400: 'validation_failed', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/transfers/export', auditor, async (req, res) => {
+    const { filter } = parseTransferQuery(filterQuery, req.query, compile);
+    accessed(res, 'transfers.export', filter);
+    await sendNdjson(res, tlog.query.export(filter), { 'Content-Disposition': 'attachment; filename="transfers.ndjson"' }, failed(res));
+  });
+
+  doc.add('GET', '/admin/v1/transfers/verify', {
+    summary: 'verify every checkpoint signature and hash chain; ok:false names the first broken entry in brokenAt', auth: 'auditor', query: noQuery,
+    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, brokenAt?}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/transfers/verify', auditor, async (req, res) => {
+    parseTransferQuery(noQuery, req.query, () => undefined);
+    accessed(res, 'transfers.verify');
+    const out = await verifier.run();
+    // Not a failure, so not thrown: the error handler would log it as one.
+    if (!out) return sendProblem(res, inProgress, String(res.locals.requestId ?? ''));
+    res.set({ 'Cache-Control': 'no-store', 'X-Verify-Started-At': out.startedAt.toISOString() }).json(out.result);
+  });
+
+  doc.add('GET', '/admin/v1/subjects/:userId/recipients', {
+    summary: 'which partners received this user\'s data, for which purposes and categories, first and last time, how often', auth: 'auditor',
+    responses: { 200: '{items: [{partnerId, purposes, categories, firstAt, lastAt, count}]}', 400: 'validation_failed', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/subjects/:userId/recipients', auditor, async (req, res) => {
+    const userId = String(req.params.userId);
+    if (userId.length > 256) throw validationFailed([{ field: 'userId', reason: 'must be a user id' }]);
+    parseTransferQuery(noQuery, req.query, () => undefined);
+    accessed(res, 'subjects.recipients', { subject: userId });
+    res.set('Cache-Control', 'no-store').json(await tlog.recipients(userId));
+  });
+  return r;
+}
+
+async function* events(entries: AsyncIterable<{ streamId: string; entry: unknown }>): AsyncGenerator<SseEvent> {
+  for await (const { streamId, entry } of entries) yield { id: streamId, event: 'transfer', data: entry };
+}

@@ -1,0 +1,81 @@
+// RULES 23: every release carries a delete-by date; at that date the partner gets a
+// `retention_expired` notice for the subject. Schedules live in Redis (a zset by time, plus the
+// date and purposes per partner and pseudonym), so they survive restarts.
+import type { Redis } from '../deps.ts';
+import { member, splitMember, type NoticeKeys } from './keys.ts';
+
+export interface DeletionItem { subject: string; deleteBy: string }
+
+// The latest release decides: its delete-by is computed from the agreement and the user as they
+// are now (a renewed agreement moves it later, an ended user agreement earlier). Purposes gather.
+const SCHEDULE = `
+for i = 2, #ARGV, 3 do
+  local m, ms, iso = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('ZADD', KEYS[1], ms, m)
+  local purposes = ARGV[1]
+  local cur = redis.call('HGET', KEYS[2], m)
+  if cur then
+    local old = string.match(cur, '^%S+ (.*)$') or ''
+    if string.find(',' .. old .. ',', ',' .. ARGV[1] .. ',', 1, true) then purposes = old else purposes = old .. ',' .. ARGV[1] end
+  end
+  redis.call('HSET', KEYS[2], m, iso .. ' ' .. purposes)
+end
+return 1`;
+
+// Claim by leasing (as for deliveries): a crash between claim and enqueue only delays the notice.
+const CLAIM = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local out = {}
+for _, m in ipairs(due) do
+  redis.call('ZADD', KEYS[1], ARGV[2], m)
+  out[#out + 1] = m
+  out[#out + 1] = redis.call('HGET', KEYS[2], m) or ''
+end
+return out`;
+
+// Only if not rescheduled meanwhile (a fresh release moved the score away from our lease).
+const DONE = `
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) == tonumber(ARGV[2]) then
+  redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1])
+end
+return 1`;
+
+export interface DueDeletion { member: string; partnerId: string; subject: string; deleteBy: string; purposes: string[]; lease: number }
+
+export class DeletionSchedule {
+  constructor(private readonly redis: Redis, private readonly keys: NoticeKeys) {}
+
+  /** One call per release batch (a bulk page): every item is one subject released to `partnerId`. */
+  async schedule(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void> {
+    const args: string[] = [purpose];
+    for (const it of items) {
+      const ms = Date.parse(it.deleteBy);
+      if (!Number.isFinite(ms)) throw new Error('deleteBy must be an ISO date'); // never silently unscheduled
+      args.push(member(partnerId, it.subject), String(ms), new Date(ms).toISOString());
+    }
+    if (items.length) await this.redis.eval(SCHEDULE, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: args });
+  }
+
+  async claim(now: number, leaseMs: number, limit: number): Promise<DueDeletion[]> {
+    const lease = now + leaseMs;
+    const flat = (await this.redis.eval(CLAIM, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: [String(now), String(lease), String(limit)] })) as string[];
+    const out: DueDeletion[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const [partnerId, subject] = splitMember(flat[i]!);
+      const [deleteBy = '', purposes = ''] = flat[i + 1]!.split(' ');
+      out.push({ member: flat[i]!, partnerId, subject, deleteBy, purposes: purposes.split(',').filter(Boolean), lease });
+    }
+    return out;
+  }
+
+  async done(d: DueDeletion): Promise<void> {
+    await this.redis.eval(DONE, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: [d.member, String(d.lease)] });
+  }
+
+  /** When (ISO) `subject` is due for `partnerId`, if scheduled. */
+  async when(partnerId: string, subject: string): Promise<string | null> {
+    const v = await this.redis.hGet(this.keys.deleteInfo, member(partnerId, subject));
+    return v ? v.split(' ')[0]! : null;
+  }
+}

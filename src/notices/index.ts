@@ -1,0 +1,96 @@
+// The notices service as the app uses it (issue 7): createNotices(deps) once per process, in
+// deps.ts. Events fan out into it, the pull path schedules delete-by dates in it, partners read
+// their notices from it, and its worker pushes them to webhooks.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Redis } from '../deps.ts';
+import type { Logger } from '../log.ts';
+import type { Config } from '../config/schema.ts';
+import type { KeyMaterial } from '../keys/files.ts';
+import type { ActiveAgreements } from '../agreements/active-cache.ts';
+import { ConfigError, REPO_ROOT } from '../config/load.ts';
+import { clientTlsOptions } from '../tls/options.ts';
+import { noticeKeys } from './keys.ts';
+import { NoticeQueue } from './queue.ts';
+import { DeletionSchedule, type DeletionItem } from './deletions.ts';
+import { noticeSigner } from './sign.ts';
+import { NoticeWorker } from './worker.ts';
+import type { Addressed, Notice } from './notice.ts';
+
+export interface EventReply { eventId: string; notices: number }
+
+export interface Notices {
+  /** Queue each (idempotent per notice id); resolves once all are durable in Redis. */
+  enqueue(items: readonly Addressed[]): Promise<void>;
+  /** RULES 23: a `retention_expired` notice for (partner, pseudonym) at deleteBy. */
+  scheduleDeletion(partnerId: string, subject: string, deleteBy: string, purpose: string): Promise<void>;
+  /** The same for a batch (one bulk page): one Redis call. */
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+  list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }>;
+  deadLetters(limit: number): Promise<object[]>;
+  deliveryState(partnerId: string, noticeId: string): Promise<Record<string, string>>;
+  /** The stored answer to an event id, if it was handled before. */
+  recall(eventId: string): Promise<EventReply | null>;
+  /** Store the answer unless one is there; returns the one that counts. */
+  remember(reply: EventReply): Promise<EventReply>;
+  /** One worker pass now (the timer does this every notices.workerIntervalMs). */
+  runOnce(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface NoticesDeps {
+  redis: Redis;
+  config: Pick<Config, 'notices'>;
+  log: Logger;
+  keys: Pick<KeyMaterial, 'signingJwk'>;
+  agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
+}
+
+const EVENT_TTL_S = 30 * 86_400;
+
+function webhookTls(ca: string | null) {
+  const path = ca === null || isAbsolute(ca) ? ca : resolve(REPO_ROOT, ca);
+  try {
+    return clientTlsOptions({ ca: path }); // RULES 34: null → Node's public roots, never "no checks"
+  } catch (e) {
+    throw new ConfigError(`notices.webhookCa: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startWorker?: boolean } = {}): Notices {
+  const cfg = d.config.notices;
+  const keys = noticeKeys(opts.keyPrefix);
+  const queue = new NoticeQueue(d.redis, keys);
+  const deletions = new DeletionSchedule(d.redis, keys);
+  const worker = new NoticeWorker({
+    queue, deletions, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
+    webhook: { tls: webhookTls(cfg.webhookCa), allowLoopback: cfg.allowLoopbackWebhooks, timeoutMs: cfg.timeoutMs },
+  });
+  if (opts.startWorker !== false) worker.start();
+  const eventKey = (id: string) => keys.event(createHash('sha256').update(id).digest('base64url'));
+  return {
+    async enqueue(items) {
+      await Promise.all(items.map((a) => queue.enqueue(a.partnerId, a.notice)));
+    },
+    scheduleDeletion: (partnerId, subject, deleteBy, purpose) => deletions.schedule(partnerId, purpose, [{ subject, deleteBy }]),
+    scheduleDeletions: (partnerId, purpose, items) => deletions.schedule(partnerId, purpose, items),
+    list: (partnerId, cursor, limit) => queue.list(partnerId, cursor, limit),
+    deadLetters: (limit) => queue.deadLetters(limit),
+    deliveryState: (partnerId, noticeId) => queue.state(partnerId, noticeId),
+    async recall(eventId) {
+      const v = await d.redis.get(eventKey(eventId));
+      return v ? (JSON.parse(v) as EventReply) : null;
+    },
+    async remember(reply) {
+      const set = await d.redis.set(eventKey(reply.eventId), JSON.stringify(reply), { NX: true, EX: EVENT_TTL_S });
+      if (set) return reply;
+      return (await this.recall(reply.eventId)) ?? reply;
+    },
+    runOnce: () => worker.tick(),
+    close: () => worker.close(),
+  };
+}
+
+export type { Notice, Addressed } from './notice.ts';
+export type { DeletionItem } from './deletions.ts';

@@ -1,0 +1,41 @@
+// Redis keys of the notices. One hash tag, so the scripts that touch several of them stay in one
+// cluster slot. Nothing here holds a raw user id: subjects are the partners' pseudonyms.
+export interface NoticeKeys {
+  /** Per partner: every notice, oldest first (stream); GET /v1/notifications reads it. */
+  stream(partnerId: string): string;
+  /** Set once per notice id (NX, with a TTL): the same notice is never queued twice. */
+  seen(noticeId: string): string;
+  /** Per delivery (`<partner>/<notice>`): notice, createdAt, attempts, lastStatus, ackAt (hash). */
+  delivery(member: string): string;
+  /** Webhook deliveries by next attempt time in ms (zset); survives restarts. */
+  due: string;
+  /** Deliveries given up after notices.deadLetterAfterMs (list, newest first). */
+  dead: string;
+  /** RULES 23: `<partner>/<subject>` by delete-by time in ms (zset) ... */
+  deleteBy: string;
+  /** ... and its `<deleteByIso> <purpose,purpose>` (hash). */
+  deleteInfo: string;
+  /** An event id's answer, for idempotent replays. */
+  event(idHash: string): string;
+}
+
+export function noticeKeys(prefix = 'ntc'): NoticeKeys {
+  const p = `{${prefix}}`;
+  return {
+    stream: (id) => `${p}:s:${id}`,
+    seen: (id) => `${p}:n:${id}`,
+    delivery: (m) => `${p}:d:${m}`,
+    due: `${p}:due`,
+    dead: `${p}:dead`,
+    deleteBy: `${p}:del`,
+    deleteInfo: `${p}:deli`,
+    event: (h) => `${p}:evt:${h}`,
+  };
+}
+
+/** Partner ids are [a-z0-9_-], notice ids and pseudonyms base64url: `/` cannot occur in either. */
+export const member = (partnerId: string, rest: string) => `${partnerId}/${rest}`;
+export function splitMember(m: string): [string, string] {
+  const i = m.indexOf('/');
+  return [m.slice(0, i), m.slice(i + 1)];
+}

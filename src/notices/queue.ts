@@ -1,0 +1,109 @@
+// The notice queue in Redis: each notice goes into the partner's stream (pull) and, in the same
+// script, into the due-deliveries zset (push). Deliveries are claimed by moving their score to a
+// lease deadline, so two instances never deliver one at once and a crash mid-delivery only delays
+// it (the lease runs out and it is due again). The leased score is the claim: whoever finishes
+// must still hold it.
+import type { Redis } from '../deps.ts';
+import { member, splitMember, type NoticeKeys } from './keys.ts';
+import type { Notice } from './notice.ts';
+
+const SEEN_TTL_S = 30 * 86_400;
+
+const ENQUEUE = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
+redis.call('XADD', KEYS[2], '*', 'n', ARGV[1])
+redis.call('HSET', KEYS[3], 'notice', ARGV[1], 'createdAt', ARGV[3], 'attempts', 0)
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+return 1`;
+
+// Claimed members are returned; their hashes are read afterwards.
+const CLAIM = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], m) end
+return due`;
+
+// ARGV: lease, outcome, status, next attempt (ms) or time (ISO), dead-letter JSON, member.
+// ack|retry|dead follow an attempt; defer (agreements not loaded yet) and drop (pull only) do not.
+const FINISH = `
+local s = redis.call('ZSCORE', KEYS[1], ARGV[6])
+if not s or tonumber(s) ~= tonumber(ARGV[1]) then return 0 end
+local o = ARGV[2]
+if o == 'defer' then redis.call('ZADD', KEYS[1], ARGV[4], ARGV[6]); return 1 end
+if o ~= 'drop' then redis.call('HINCRBY', KEYS[2], 'attempts', 1) end
+redis.call('HSET', KEYS[2], 'lastStatus', ARGV[3])
+if o == 'retry' then redis.call('ZADD', KEYS[1], ARGV[4], ARGV[6]); return 1 end
+redis.call('ZREM', KEYS[1], ARGV[6])
+if o == 'ack' then redis.call('HSET', KEYS[2], 'ackAt', ARGV[4]) end
+if o == 'dead' then redis.call('HSET', KEYS[2], 'deadAt', ARGV[4]); redis.call('LPUSH', KEYS[3], ARGV[5]) end
+return 1`;
+
+export interface Claimed {
+  member: string;
+  partnerId: string;
+  lease: number;
+  notice: Notice;
+  createdAt: number;
+  attempts: number;
+}
+
+export type Outcome =
+  | { kind: 'ack' | 'drop'; status: string }
+  | { kind: 'retry' | 'defer'; status: string; nextAt: number }
+  | { kind: 'dead'; status: string; entry: object };
+
+export class NoticeQueue {
+  constructor(private readonly redis: Redis, readonly keys: NoticeKeys) {}
+
+  /** False when this notice id was queued before (idempotent fan-out). */
+  async enqueue(partnerId: string, notice: Notice, now = Date.now()): Promise<boolean> {
+    const m = member(partnerId, notice.id);
+    const k = this.keys;
+    const r = await this.redis.eval(ENQUEUE, {
+      keys: [k.seen(notice.id), k.stream(partnerId), k.delivery(m), k.due],
+      arguments: [JSON.stringify(notice), m, String(now), String(SEEN_TTL_S)],
+    });
+    return r === 1;
+  }
+
+  /** Oldest first, after `cursor` (a stream id), at most `limit`. */
+  async list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }> {
+    const rows = await this.redis.xRange(this.keys.stream(partnerId), cursor ? `(${cursor}` : '-', '+', { COUNT: limit });
+    const items = rows.map((r) => JSON.parse(String(r.message.n)) as Notice);
+    return { items, nextCursor: rows.at(-1)?.id ?? cursor };
+  }
+
+  async claim(now: number, leaseMs: number, limit: number): Promise<Claimed[]> {
+    const lease = now + leaseMs;
+    const members = (await this.redis.eval(CLAIM, { keys: [this.keys.due], arguments: [String(now), String(lease), String(limit)] })) as string[];
+    const out: Claimed[] = [];
+    for (const m of members) {
+      const h = await this.redis.hGetAll(this.keys.delivery(m));
+      if (!h.notice) {
+        await this.redis.zRem(this.keys.due, m); // nothing left to send
+        continue;
+      }
+      out.push({ member: m, partnerId: splitMember(m)[0], lease, notice: JSON.parse(h.notice) as Notice, createdAt: Number(h.createdAt), attempts: Number(h.attempts ?? 0) });
+    }
+    return out;
+  }
+
+  /** False when the claim was lost (the lease ran out and another instance took it). */
+  async finish(c: Claimed, o: Outcome, now = Date.now()): Promise<boolean> {
+    const time = o.kind === 'retry' || o.kind === 'defer' ? String(o.nextAt) : new Date(now).toISOString();
+    const r = await this.redis.eval(FINISH, {
+      keys: [this.keys.due, this.keys.delivery(c.member), this.keys.dead],
+      arguments: [String(c.lease), o.kind, o.status, time, o.kind === 'dead' ? JSON.stringify(o.entry) : '', c.member],
+    });
+    return r === 1;
+  }
+
+  /** Delivery record of one notice: attempts, last status, ack or dead-letter time. */
+  async state(partnerId: string, noticeId: string): Promise<Record<string, string>> {
+    const { notice: _n, ...rest } = await this.redis.hGetAll(this.keys.delivery(member(partnerId, noticeId)));
+    return rest;
+  }
+
+  async deadLetters(limit: number): Promise<object[]> {
+    return (await this.redis.lRange(this.keys.dead, 0, limit - 1)).map((s) => JSON.parse(s) as object);
+  }
+}
