@@ -1,0 +1,92 @@
+// Bulk NDJSON under pressure: a slow reader holds the upstream still (backpressure), and a Redis
+// that dies mid-stream cuts the stream without ever sending a subject that is not logged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { startStack, waitFor } from './harness/stack.ts';
+import { setupPartner } from './harness/partner.ts';
+import { syntheticSource, type UserSource } from '../src/core-store/source.ts';
+import { createPseudonymizer } from '../src/pseudonym/subject.ts';
+
+const heavy = { processingCountries: ['KZ'], purposes: { service_delivery: { categories: { search_history: 'clear', visit_times: 'clear', cookies: 'clear', browser: 'clear', username: 'clear', phone: 'clear' } } } };
+
+function counted(users: number): { source: UserSource; pages: () => number } {
+  const inner = syntheticSource(users);
+  let pages = 0;
+  const source: UserSource = { get count() { return inner.count; }, get: (id) => inner.get(id), page: (q) => { pages++; return inner.page(q); } };
+  return { source, pages: () => pages };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a client that stops reading stops the gateway reading the store; the stream completes when it reads again', async () => {
+  const USERS = 40_000; // ~80 store pages of 500 (~16 MB of NDJSON), far more than socket buffers hold
+  const store = counted(USERS);
+  const stack = await startStack({ source: store.source });
+  try {
+    const p = await setupPartner(stack, heavy);
+    const token = await p.token('service_delivery');
+    const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
+      dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
+    });
+    assert.equal(res.statusCode, 200);
+    // Not reading: kernel and client buffers fill (a few MB), then the count must stop moving.
+    let stalled = -1;
+    for (let i = 0; i < 40 && stalled !== store.pages(); i++) {
+      stalled = store.pages();
+      await sleep(750);
+    }
+    assert.equal(store.pages(), stalled, 'the gateway kept fetching while the client did not read');
+    await sleep(1000);
+    assert.equal(store.pages(), stalled, 'the gateway kept fetching while the client did not read');
+    assert.ok(stalled < USERS / 500 / 2, `fetched ${stalled} of ${USERS / 500} pages while paused`);
+    const text = await res.body.text();
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const last = lines.at(-1);
+    assert.equal(last.nextCursor, null);
+    assert.equal(lines.length - 1 + last.omitted, USERS);
+    assert.ok(store.pages() >= USERS / 500);
+  } finally {
+    await stack.close();
+  }
+});
+
+test('Redis killed during a bulk pull: the stream ends early, and every subject received has a log entry', async () => {
+  const stack = await startStack({ users: 20_000 });
+  try {
+    const p = await setupPartner(stack, heavy);
+    const token = await p.token('service_delivery');
+    const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
+      dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
+    });
+    assert.equal(res.statusCode, 200);
+    await sleep(800); // some pages are logged and written, then the writer waits for the reader
+    await stack.redis.kill();
+    let text = '';
+    try {
+      for await (const chunk of res.body) text += chunk.toString();
+    } catch { /* a cut stream is an acceptable end */ }
+    const lines = text.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+    const items = lines.filter((l) => l.subject);
+    const tail = lines.at(-1);
+    assert.ok(items.length > 0 && items.length < 20_000, `received ${items.length}`);
+    assert.ok(!('nextCursor' in tail), 'the stream did not claim to be complete');
+    if (tail.error) assert.equal(tail.error, 'audit_unavailable');
+
+    await stack.redis.restart();
+    await waitFor(() => stack.gateway.deps.redis.isReady, 10_000);
+    const pseudonyms = createPseudonymizer(stack.gateway.deps.keys.pseudonymMaster);
+    const log = stack.gateway.deps.transferLog;
+    // Every received subject, checked against the durable log (sampled evenly, at most 200 lookups).
+    const step = Math.max(1, Math.floor(items.length / 200));
+    for (let i = 0; i < items.length; i += step) {
+      const userId = pseudonyms.decode(items[i].subject, p.id, [1])!.userId;
+      const found = await log.query.page({ partnerId: p.id, subject: userId, decision: 'released' }, { limit: 1 });
+      assert.equal(found.items.length, 1, `no log entry for received subject #${i}`);
+    }
+    const last = pseudonyms.decode(items.at(-1).subject, p.id, [1])!.userId;
+    assert.equal((await log.query.page({ partnerId: p.id, subject: last, decision: 'released' }, { limit: 1 })).items.length, 1);
+  } finally {
+    await stack.close();
+  }
+});
