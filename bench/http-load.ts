@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 
 export interface LoadResult { rps: number; p50: number; p99: number; errors: number; count: number }
 
-export async function runHttpBench(opts: { url: string; ca: string; connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function runHttpBench(opts: { url: string; ca: string; connections: number; seconds: number; headers?: Record<string, string>; paths?: string[] }): Promise<LoadResult> {
   const u = new URL(opts.url);
+  const paths = opts.paths ?? [u.pathname + u.search];
+  let next = 0;
   const pool = new Pool(u.origin, { connections: opts.connections, connect: { ca: readFileSync(opts.ca) } });
   const latencies: number[] = [];
   let errors = 0;
@@ -15,7 +17,7 @@ export async function runHttpBench(opts: { url: string; ca: string; connections:
     while (Date.now() < end) {
       const t0 = performance.now();
       try {
-        const res = await pool.request({ path: u.pathname + u.search, method: 'GET', headers: opts.headers });
+        const res = await pool.request({ path: paths[next++ % paths.length]!, method: 'GET', headers: opts.headers });
         await res.body.dump();
         if (res.statusCode >= 400) errors++;
       } catch {

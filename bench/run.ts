@@ -1,22 +1,60 @@
-// npm run bench: figures as ratios against a baseline measured in the same run (never in tests).
-import { runHttpBench } from './http-load.ts';
-import { startBenchStack } from './stack.ts';
+// npm run bench: figures as ratios against baselines measured in the same run (never in tests).
+// Each server runs in its own process; this process only generates load.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeDevCerts } from '../src/tls/dev-certs.ts';
+import { initKeys, loadKeys } from '../src/keys/files.ts';
+import { startLocalRedis } from '../src/dev/local-redis.ts';
+import { createPseudonymizer } from '../src/pseudonym/subject.ts';
+import { runHttpBench, type LoadResult } from './http-load.ts';
+import { startProc } from './procs.ts';
+import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
 
-const stack = await startBenchStack();
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const dir = mkdtempSync(join(tmpdir(), 'pg-bench-'));
+const c = await writeDevCerts(join(dir, 'certs'));
+initKeys(join(dir, 'keys'));
+const redis = await startLocalRedis({ ca: c.ca, cert: c.cert('redis'), key: c.key('redis'), dataDir: join(dir, 'redis') });
+const adminToken = `pga_${randomBytes(32).toString('base64url')}`;
+const store = await startProc('store', dir, { users: USERS });
+const storeUrl = `https://localhost:${store.port}`;
+const pass = await startProc('passthrough', dir, { upstream: storeUrl });
+const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken });
+const gwUrl = `https://localhost:${gw.port}`;
+const api = new BenchClient(gwUrl, c.ca);
 try {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-  const direct = await runHttpBench({ url: `${stack.storeUrl}/users/u_000042`, ca: stack.ca, connections: 50, seconds });
-  const gwHealth = await runHttpBench({ url: `${stack.gatewayUrl}/healthz`, ca: stack.ca, connections: 50, seconds });
-  const rows = [
-    ['core store direct (GET /users/:id)', direct],
-    ['gateway GET /healthz (TLS + middleware)', gwHealth],
-  ] as const;
-  console.log(`keep-alive, 50 connections, ${seconds} s each, on ${stack.cores} cores`);
-  for (const [name, r] of rows) {
-    console.log(`${name.padEnd(45)} ${r.rps.toFixed(0).padStart(8)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ratio ${(r.rps / direct.rps).toFixed(2)}x  errors ${r.errors}`);
-  }
-  printLogAppend(await runLogAppendBench({ url: stack.redis.url, tls: stack.config.redis.tls, seconds }));
+  const token = await api.setupPartner(adminToken);
+  // The subjects the full path pulls: 1,000 released ones, and the same users' ids for the baselines.
+  const page = await api.json(`/v1/subjects?purpose=service_delivery&limit=1000`, token);
+  const p = createPseudonymizer(loadKeys(join(dir, 'keys')).pseudonymMaster);
+  const subjects: string[] = page.items.map((i: { subject: string }) => i.subject);
+  const ids = subjects.map((s) => p.decode(s, 'bench', [1])!.userId);
+  const load = (url: string, paths: string[], headers?: Record<string, string>) => runHttpBench({ url, ca: c.ca, connections: 50, seconds, paths, ...(headers ? { headers } : {}) });
+
+  const direct = await load(storeUrl, ids.map((id) => `/users/${id}`));
+  const bare = await load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`));
+  const full = await load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` });
+  console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process`);
+  const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
+    console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
+  row('core store direct', direct, direct, 'direct');
+  row('bare Node pass-through (undici pool)', bare, direct, 'direct');
+  row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
+  console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
+
+  const rssBefore = await api.rss();
+  const bulk = await api.bulk(token);
+  const rssAfter = await api.rss();
+  console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${(bulk.records / bulk.seconds).toFixed(0)} records/s (target >= 50000)`);
+  console.log(`gateway RSS before ${(rssBefore / 2 ** 20).toFixed(0)} MB, after ${(rssAfter / 2 ** 20).toFixed(0)} MB, growth ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB (target < 100)`);
+
+  printLogAppend(await runLogAppendBench({ url: redis.url, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, seconds }));
 } finally {
-  await stack.close();
+  await api.close();
+  for (const proc of [gw, pass, store]) proc.stop();
+  await redis.stop();
 }

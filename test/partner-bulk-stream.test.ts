@@ -20,7 +20,7 @@ function counted(users: number): { source: UserSource; pages: () => number } {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a client that stops reading stops the gateway reading the store; the stream completes when it reads again', async () => {
-  const USERS = 40_000; // ~80 store pages of 500 (~16 MB of NDJSON), far more than socket buffers hold
+  const USERS = 40_000; // ~16 MB of NDJSON in 40 store pages, far more than socket buffers hold
   const store = counted(USERS);
   const stack = await startStack({ source: store.source });
   try {
@@ -39,13 +39,13 @@ test('a client that stops reading stops the gateway reading the store; the strea
     assert.equal(store.pages(), stalled, 'the gateway kept fetching while the client did not read');
     await sleep(1000);
     assert.equal(store.pages(), stalled, 'the gateway kept fetching while the client did not read');
-    assert.ok(stalled < USERS / 500 / 2, `fetched ${stalled} of ${USERS / 500} pages while paused`);
     const text = await res.body.text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l));
     const last = lines.at(-1);
     assert.equal(last.nextCursor, null);
     assert.equal(lines.length - 1 + last.omitted, USERS);
-    assert.ok(store.pages() >= USERS / 500);
+    const total = store.pages();
+    assert.ok(stalled < total / 2, `fetched ${stalled} of ${total} pages while paused`);
   } finally {
     await stack.close();
   }
@@ -71,7 +71,7 @@ test('Redis killed during a bulk pull: the stream ends early, and every subject 
     const tail = lines.at(-1);
     assert.ok(items.length > 0 && items.length < 20_000, `received ${items.length}`);
     assert.ok(!('nextCursor' in tail), 'the stream did not claim to be complete');
-    if (tail.error) assert.equal(tail.error, 'audit_unavailable');
+    if (tail.error) assert.ok(['audit_unavailable', 'store_unavailable'].includes(tail.error), tail.error);
 
     await stack.redis.restart();
     await waitFor(() => stack.gateway.deps.redis.isReady, 10_000);

@@ -52,8 +52,11 @@ export async function pullOne(svc: PullServices, call: PartnerCall, subject: str
   const keyVersion = decoded?.keyVersion ?? versions.current;
   const outcome = evaluate(svc, call, agreement, record, keyVersion);
   const input = logEntry(svc, call, agreement, record ? decoded!.userId : null, record, outcome, keyVersion);
-  const entry = await svc.transferLog.append(input);
-  if (outcome.allow) await scheduleDeletions(svc, call, [{ subject, deleteBy: input.deleteBy! }]);
+  // Both writes must succeed before release; sent together they share one Redis fsync cycle.
+  const [entry] = await Promise.all([
+    svc.transferLog.append(input),
+    outcome.allow ? scheduleDeletions(svc, call, [{ subject, deleteBy: input.deleteBy! }]) : undefined,
+  ]);
   svc.metrics.decisions.inc({ partner: call.partnerId, decision: outcome.allow ? 'released' : 'denied', reason: outcome.allow ? '' : outcome.reason });
   if (!outcome.allow) throw denial(outcome);
   return {
