@@ -19,6 +19,7 @@ import { PartnerTokens } from './auth/partner-tokens.ts';
 import { createPartnerAuth } from './auth/partner-auth.ts';
 import { oauthRouter } from './http/oauth.ts';
 import { partnerRouter } from './http/partner.ts';
+import { partnerRateLimit } from './http/rate-limit.ts';
 import { adminEventsRouter } from './http/admin-events.ts';
 import { partnerNotificationsRouter } from './http/partner-notifications.ts';
 import { createPullServices } from './transfers/services.ts';
@@ -77,7 +78,7 @@ export function createApp(deps: Deps): Express {
   }, doc));
   const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
   app.use(partnerRouter({
-    svc, requirePartner, cursors: new CursorCodec(cursorKey),
+    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements), cursors: new CursorCodec(cursorKey),
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
 

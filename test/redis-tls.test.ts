@@ -39,8 +39,10 @@ test('/readyz turns false when Redis is killed and true again after it restarts'
     assert.equal(await ready(), 200);
     await stack.redis.kill();
     await waitFor(async () => (await ready()) === 503, 5000);
-    const body = await (await fetch(`${stack.url}/readyz`, { dispatcher: stack.client })).json();
-    assert.deepEqual(body, { status: 'not_ready', checks: { redis: 'down', upstream: 'ok' } });
+    const body = (await (await fetch(`${stack.url}/readyz`, { dispatcher: stack.client })).json()) as { status: string; checks: Record<string, string> };
+    assert.equal(body.status, 'not_ready');
+    assert.equal(body.checks.redis, 'down');
+    assert.equal(body.checks.upstream, 'ok');
     await stack.redis.restart();
     await waitFor(async () => (await ready()) === 200, 10_000, 100);
   } finally {

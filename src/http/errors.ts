@@ -3,9 +3,12 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { Problem } from './problem.ts';
 import type { Logger } from '../log.ts';
 
+// 503s whose detail says only which dependency is away (no internals): the client may retry.
+const EXPOSED_5XX = new Set(['upstream_unavailable', 'audit_unavailable', 'store_unavailable', 'verify_in_progress']);
+
 export function sendProblem(res: Response, p: Problem, requestId: string): void {
   for (const [k, v] of Object.entries(p.headers)) res.setHeader(k, v);
-  const expose = p.status < 500 || p.code === 'upstream_unavailable' || p.code === 'audit_unavailable' || p.code === 'store_unavailable';
+  const expose = p.status < 500 || EXPOSED_5XX.has(p.code);
   const body = {
     type: `urn:partner-gateway:problem:${p.code}`,
     title: p.title,

@@ -22,10 +22,13 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
   doc.add('GET', '/readyz', { summary: 'Redis and the core user store are reachable over TLS', auth: 'public', responses: { 200: 'ready', 503: 'not ready' } });
   r.get('/readyz', async (_req, res) => {
     const [redis, upstream] = await Promise.all([redisUp(deps), deps.upstream.healthy()]);
-    const ready = redis && upstream;
+    // The in-memory policy caches (agreements, key versions, jurisdiction) refuse everything while
+    // they (re)load, so the instance is not ready until they are live.
+    const caches = deps.agreements.ready && deps.partnerKeys.ready && deps.jurisdiction.ready;
+    const ready = redis && upstream && caches;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not_ready',
-      checks: { redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down' },
+      checks: { redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down', policyCaches: caches ? 'ok' : 'loading' },
     });
   });
 

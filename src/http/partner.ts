@@ -20,12 +20,14 @@ import type { Partners } from '../agreements/partners.ts';
 export interface PartnerRouterDeps {
   svc: PullServices;
   requirePartner: RequestHandler;
+  /** RULES 44: the agreement's per-partner rate, after authentication. */
+  rateLimit: RequestHandler;
   cursors: CursorCodec;
   partners: Partners;
   sealer: JoseSealer;
 }
 
-const AUTH = { 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'a CONTRACT 6 denial code', 503: 'upstream_unavailable or audit_unavailable' };
+const AUTH = { 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'a CONTRACT 6 denial code', 429: 'rate_limited (Retry-After)', 503: 'upstream_unavailable or audit_unavailable' };
 
 function callOf(svc: PullServices, req: Request, res: Response, purpose: string): PartnerCall {
   const tls = tlsEvidence(req.socket);
@@ -44,7 +46,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
 
   doc.add('GET', '/v1/subjects/:subject', { summary: 'one subject for one purpose (Accept: application/jose for JWS-in-JWE)', auth: 'partner', query: subjectQuery,
     responses: { 200: '{subject, purpose, data, agreement, transferId}', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH } });
-  r.get('/v1/subjects/:subject', d.requirePartner, async (req, res) => {
+  r.get('/v1/subjects/:subject', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(subjectQuery, req.query);
     const call = callOf(svc, req, res, q.purpose);
     await respond(d, req, res, call.partnerId, () => pullOne(svc, call, String(req.params.subject)));
@@ -52,7 +54,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
 
   doc.add('GET', '/v1/subjects', { summary: 'subjects page by page (JSON), or streamed with Accept: application/x-ndjson', auth: 'partner', query: bulkSchema,
     responses: { 200: '{items, nextCursor, omitted} or NDJSON lines ending with {nextCursor, omitted}', ...AUTH } });
-  r.get('/v1/subjects', d.requirePartner, async (req, res) => {
+  r.get('/v1/subjects', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(bulkSchema, req.query);
     const call = callOf(svc, req, res, q.purpose);
     const ndjson = req.accepts(['application/json', 'application/x-ndjson', 'application/jose']) === 'application/x-ndjson';
