@@ -2,30 +2,21 @@
 // decide synchronously. Changes arrive by Redis pub/sub (published in the same script as the
 // change) within milliseconds; a cold instance loads from Redis. Fail closed (DESIGN 1): until the
 // subscription is live and the load has finished — at start and after any reconnect — nothing is
-// active, because a suspension could have been missed.
+// active, because a suspension could have been missed. The machinery is LiveCache's.
 import type { Redis } from '../deps.ts';
 import type { Logger } from '../log.ts';
+import { LiveCache } from '../cache/live-cache.ts';
 import { AGREEMENT_CHANNEL, PARTNERS_SET } from './redis-keys.ts';
 import { Agreements, type AgreementVersion } from './agreement-store.ts';
 
 export type AgreementListener = (partnerId: string, current: AgreementVersion | undefined) => void;
 
-export class ActiveAgreements {
+export class ActiveAgreements extends LiveCache {
   private readonly entries = new Map<string, { rev: number; agreement?: AgreementVersion }>();
   private readonly listeners: AgreementListener[] = [];
-  private live = false;
-  private subscribed = false;
-  private closed = false;
-  private generation = 0;
-  private failing = false;
-  private retry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly sub: Redis, private readonly store: Agreements, private readonly log: Logger) {
-    sub.on('ready', () => void this.onSubReady());
-    // The socket dropped: messages may be lost until resubscribed and reloaded.
-    sub.on('reconnecting', () => { this.live = false; });
-    sub.on('end', () => { this.live = false; });
-    if (sub.isReady) void this.onSubReady();
+  constructor(private readonly redis: Redis, sub: Redis, private readonly store: Agreements, log: Logger) {
+    super(sub, AGREEMENT_CHANNEL, log, 'agreement cache', 'nothing is active meanwhile');
   }
 
   /** The partner's current version if its status is `active`; synchronous; undefined when unsure. */
@@ -36,12 +27,7 @@ export class ActiveAgreements {
 
   /** The current version whatever its status (for `agreement_inactive` vs unknown partner). */
   current(partnerId: string): AgreementVersion | undefined {
-    return this.live ? this.entries.get(partnerId)?.agreement : undefined;
-  }
-
-  /** True once subscribed and loaded; false while a reconnect or reload is pending. */
-  get ready(): boolean {
-    return this.live;
+    return this.ready ? this.entries.get(partnerId)?.agreement : undefined;
   }
 
   /** Called after each change is applied (e.g. to drop a compiled projection). */
@@ -49,56 +35,13 @@ export class ActiveAgreements {
     this.listeners.push(listener);
   }
 
-  close(): void {
-    this.closed = true;
-    this.live = false;
-    clearTimeout(this.retry);
+  /** Every partner's current version. */
+  protected async loadAll(): Promise<void> {
+    const ids = await this.redis.sMembers(PARTNERS_SET);
+    await Promise.all(ids.map((id) => this.loadOne(id)));
   }
 
-  private async onSubReady(): Promise<void> {
-    try {
-      // node-redis resubscribes by itself before `ready` after a reconnect; only the first time is ours.
-      if (!this.subscribed) {
-        await this.sub.subscribe(AGREEMENT_CHANNEL, (partnerId) => void this.refresh(partnerId));
-        this.subscribed = true;
-      }
-      await this.reloadAll();
-    } catch (e) {
-      this.live = false;
-      this.log.warn({ err: { message: (e as Error).message } }, 'agreement cache: subscribe failed; retrying on reconnect');
-    }
-  }
-
-  /** Load every partner's current version; retry until it succeeds, then go live. */
-  private async reloadAll(): Promise<void> {
-    const gen = ++this.generation;
-    this.live = false;
-    clearTimeout(this.retry);
-    try {
-      const ids = await this.redis.sMembers(PARTNERS_SET);
-      await Promise.all(ids.map((id) => this.load(id)));
-      if (gen === this.generation && !this.closed && this.sub.isReady) this.live = true;
-      if (this.live && this.failing) this.log.info('agreement cache: reloaded');
-      this.failing = false;
-    } catch (e) {
-      if (this.closed || gen !== this.generation) return;
-      // Once per outage, not once per retry.
-      if (!this.failing) this.log.warn({ err: { message: (e as Error).message } }, 'agreement cache: load failed; retrying (nothing is active meanwhile)');
-      this.failing = true;
-      this.retry = setTimeout(() => void this.reloadAll(), 250);
-    }
-  }
-
-  private async refresh(partnerId: string): Promise<void> {
-    try {
-      await this.load(partnerId);
-    } catch {
-      // The change is real but unread: stop trusting the cache until a full reload succeeds.
-      if (!this.closed) void this.reloadAll();
-    }
-  }
-
-  private async load(partnerId: string): Promise<void> {
+  protected async loadOne(partnerId: string): Promise<void> {
     const fresh = await this.store.current(partnerId);
     const old = this.entries.get(partnerId);
     if (old && old.rev >= fresh.rev) return; // an older read finishing late never wins
