@@ -35,9 +35,12 @@ try {
   const ids = subjects.map((s) => p.decode(s, 'bench', [1])!.userId);
   const load = (url: string, paths: string[], headers?: Record<string, string>) => runHttpBench({ url, ca: c.ca, connections: 50, seconds, paths, ...(headers ? { headers } : {}) });
 
-  const direct = await load(storeUrl, ids.map((id) => `/users/${id}`));
-  const bare = await load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`));
-  const full = await load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` });
+  // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway).
+  const only = process.env.BENCH_ONLY;
+  const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
+  const direct = only ? skip : await load(storeUrl, ids.map((id) => `/users/${id}`));
+  const bare = only ? skip : await load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`));
+  const full = only === 'bulk' ? skip : await load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` });
   console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process`);
   const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
     console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
@@ -46,6 +49,7 @@ try {
   row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
   console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
 
+  if (only === 'full') throw new Error('BENCH_ONLY=full: stopping after the full path');
   const rssBefore = await api.rss();
   const bulk = await api.bulk(token);
   const rssAfter = await api.rss();

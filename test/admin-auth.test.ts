@@ -69,9 +69,10 @@ test('admin → 403 on the auditor-only audit trail', async () => {
 });
 
 test('a partner access token is never accepted on admin routes', async () => {
-  const { token } = await new PartnerTokens(stack.gateway.deps.redis).issue({ partnerId: partner, clientId: 'cid_x', scope: ['advertising'], cnf: null });
-  assertProblem(await api('GET', '/admin/v1/partners', { token }), 401, 'invalid_token');
   const cred = await api('POST', `/admin/v1/partners/${partner}/credentials`, { body: {} });
+  const { token } = await new PartnerTokens(stack.gateway.deps.redis).issue({ partnerId: partner, clientId: cred.body.clientId, scope: ['advertising'], cnf: null });
+  assert.ok(await new PartnerTokens(stack.gateway.deps.redis).lookup(token), 'control: a live partner token');
+  assertProblem(await api('GET', '/admin/v1/partners', { token }), 401, 'invalid_token');
   assertProblem(await api('GET', '/admin/v1/partners', { token: cred.body.clientSecret }), 401, 'invalid_token');
 });
 

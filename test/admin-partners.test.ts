@@ -109,3 +109,12 @@ test('revoking a credential revokes it and every token issued with it', async ()
 test('credentials for an unknown partner → 404', async () => {
   assert.equal((await api('POST', '/admin/v1/partners/nobody/credentials', { body: {} })).status, 404);
 });
+
+test('a token cannot be issued for a credential revoked meanwhile (no race leaves one behind)', async () => {
+  const id = await newPartner(api);
+  const { clientId } = (await api('POST', `/admin/v1/partners/${id}/credentials`, { body: {} })).body;
+  const tokens = new PartnerTokens(stack.gateway.deps.redis);
+  assert.ok((await tokens.issue({ partnerId: id, clientId, scope: ['advertising'], cnf: null })).token, 'control: issued while live');
+  assert.equal((await api('DELETE', `/admin/v1/partners/${id}/credentials/${clientId}`)).status, 204);
+  await assert.rejects(tokens.issue({ partnerId: id, clientId, scope: ['advertising'], cnf: null }), /revoked/);
+});

@@ -27,7 +27,9 @@ before(async () => {
     assert.equal(r.status, 201, r.text);
     tokens[role] = r.body.token;
   }
-  tokens.partner = (await new PartnerTokens(stack.gateway.deps.redis).issue({ partnerId: 'x', clientId: 'c', scope: ['advertising'], cnf: null })).token;
+  const pid = (await admin('POST', '/admin/v1/partners', { body: { id: 'x-partner', name: 'X', contactEmail: 'x@x.example' } })).body.id;
+  const cred = await admin('POST', `/admin/v1/partners/${pid}/credentials`, { body: {} });
+  tokens.partner = (await new PartnerTokens(stack.gateway.deps.redis).issue({ partnerId: pid, clientId: cred.body.clientId, scope: ['advertising'], cnf: null })).token;
   await stack.gateway.deps.transferLog.appendMany([released(), denied(), released({ partnerId: 'p_y' })]);
 });
 after(() => stack.close());

@@ -2,6 +2,8 @@
 // TTL, bound to the client certificate when one was presented (RFC 8705), revocable per credential.
 import { randomBytes, createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
+import { credentialKey } from '../agreements/redis-keys.ts';
+import { OAuthError } from './oauth-error.ts';
 
 export const DEFAULT_TOKEN_TTL_S = 600;
 
@@ -14,6 +16,13 @@ export interface PartnerToken {
   exp: number;
 }
 
+const ISSUE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return 1`;
+
 const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
 const tokenKey = (hash: string) => `pg:ptok:${hash}`;
 const clientKey = (clientId: string) => `pg:ptok-client:${clientId}`;
@@ -25,12 +34,14 @@ export class PartnerTokens {
     const token = randomBytes(32).toString('base64url');
     const record: PartnerToken = { ...t, exp: Math.floor(now / 1000) + this.ttlS };
     const hash = sha(token);
-    // The per-client set lets a credential's revocation reach every token issued with it.
-    await this.redis.multi()
-      .set(tokenKey(hash), JSON.stringify(record), { EX: this.ttlS })
-      .sAdd(clientKey(t.clientId), hash)
-      .expire(clientKey(t.clientId), this.ttlS)
-      .exec();
+    // Atomically, and only while the credential still exists: a revocation racing this issue
+    // (credential deleted, its tokens swept) cannot leave a token behind. The per-client set lets
+    // a credential's revocation reach every token issued with it.
+    const ok = await this.redis.eval(ISSUE, {
+      keys: [credentialKey(t.clientId), tokenKey(hash), clientKey(t.clientId)],
+      arguments: [JSON.stringify(record), String(this.ttlS), hash],
+    });
+    if (ok !== 1) throw new OAuthError('invalid_client', 'the credential was revoked');
     return { token, expiresIn: this.ttlS, record };
   }
 
