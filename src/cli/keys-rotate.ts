@@ -6,44 +6,17 @@
 //   prune-signing [--out DIR]: drop retired signing keys no stored checkpoint names any more.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { userInfo } from 'node:os';
 import { loadConfig, ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createRedisClient, type Redis } from '../deps.ts';
-import { Problem } from '../http/problem.ts';
 import { PartnerKeyStore } from '../keys/partner-key-store.ts';
 import { rotateSigningKey, checkpointKids, pruneRetiredSigning } from '../keys/signing-rotation.ts';
 import { RETIRED_SIGNING_FILE } from '../keys/files.ts';
 import { logKeys } from '../transfer-log/keys.ts';
-import { deadline } from '../transfer-log/deadline.ts';
+import { REDIS_FILES, withRedis, cliActor } from './redis-session.ts';
 
 export const KEYS_USAGE = `usage: partner-gateway keys rotate --partner ID [--grace-seconds N]
        partner-gateway keys rotate-signing [--out DIR]
        partner-gateway keys prune-signing [--out DIR]`;
-
-const REDIS_FILES = ['redis.tls.ca', 'redis.tls.cert', 'redis.tls.key'];
-
-async function withRedis<T>(config: Config, what: string, run: (redis: Redis) => Promise<T>): Promise<T> {
-  if (!config.redis.url) throw new ConfigError('redis.url: not set (rediss://host:port)');
-  const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs);
-  redis.on('error', () => undefined); // reported by the caller, once
-  try {
-    await deadline(redis.connect(), Math.max(5000, config.redis.commandTimeoutMs));
-    return await run(redis);
-  } catch (e) {
-    if (e instanceof Problem || e instanceof ConfigError) throw e;
-    throw new ConfigError(`cannot ${what}: ${(e as Error).message}`);
-  } finally {
-    redis.destroy();
-  }
-}
-
-/** Who rotated, for the admin audit trail: the operating-system user of the CLI. */
-function cliActor() {
-  let user = 'unknown';
-  try { user = userInfo().username; } catch { /* no passwd entry in some containers */ }
-  return { tokenId: `cli:${user}`, role: 'admin' as const };
-}
 
 async function rotatePartner(env: NodeJS.ProcessEnv, partner: string | undefined, graceArg: string | undefined): Promise<number> {
   if (!partner) {

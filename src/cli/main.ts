@@ -5,6 +5,7 @@ import { loadConfig, ConfigError, REPO_ROOT } from '../config/load.ts';
 import { writeDevCerts } from '../tls/dev-certs.ts';
 import { initKeys, KeyFilesExist } from '../keys/files.ts';
 import { serve } from './serve.ts';
+import { tokensCommand } from './tokens.ts';
 import { runCoreStore } from './core-store.ts';
 import { demo } from './demo.ts';
 import { logCommand } from './log-verify.ts';
@@ -19,7 +20,8 @@ const USAGE = `usage: partner-gateway <command>
   keys rotate --partner ID [--grace-seconds N]  the partner's next pseudonym key version (RULES 29)
   keys rotate-signing [--out DIR]  a new gateway signing key; the old public key stays in the JWKS
   keys prune-signing [--out DIR]   drop retired signing keys that no stored checkpoint names
-  log verify [--jwks FILE] [--json]  check the transfer log chains (exit 1 naming the first broken entry)`;
+  log verify [--jwks FILE] [--json]  check the transfer log chains (exit 1 naming the first broken entry)
+  tokens create --role R [--label L] [--ttl-seconds N] | tokens revoke --id ID   admin, auditor and core_store tokens`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -41,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         console.log(`key material written to ${dir} (mode 0600)`);
         return 0;
       }
+      case 'tokens':
+        return await tokensCommand(process.env, rest);
       case 'serve':
         return await serve(process.env);
       case 'core-store': {
