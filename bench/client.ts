@@ -26,7 +26,19 @@ export class BenchClient {
     return this.call('GET', path, `Bearer ${token}`);
   }
 
+  /** The gateway answers before Redis and its caches are live; wait for /readyz. */
+  async waitReady(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const res = await request(`${this.base}/readyz`, { dispatcher: this.agent });
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('gateway not ready after 10 s');
+  }
+
   async setupPartner(adminToken: string): Promise<string> {
+    await this.waitReady();
     const admin = `Bearer ${adminToken}`;
     await this.call('POST', '/admin/v1/partners', admin, JSON.stringify({ id: 'bench', name: 'Bench', contactEmail: 'bench@bench.example' }));
     await this.call('POST', '/admin/v1/partners/bench/agreements', admin, JSON.stringify(AGREEMENT));
