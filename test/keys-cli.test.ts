@@ -6,35 +6,24 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testCerts, tmp } from './harness/certs.ts';
-import { startTestRedis } from './harness/redis.ts';
 import { runCli } from './harness/cli.ts';
+import { cliRedis, type CliRedis } from './harness/cli-redis.ts';
 import { waitFor } from './harness/stack.ts';
-import { createRedisClient, type Redis } from '../src/deps.ts';
+import type { Redis } from '../src/deps.ts';
 import { Partners } from '../src/agreements/partners.ts';
 import { readAudit } from '../src/auth/admin-audit.ts';
 import { PartnerKeyStore, KEY_VERSIONS_CHANNEL } from '../src/keys/partner-key-store.ts';
-import type { LocalRedis } from '../src/dev/local-redis.ts';
 
-let server: LocalRedis;
+let ctx: CliRedis;
 let redis: Redis;
 let env: Record<string, string>;
 const actor = { tokenId: 'test', role: 'admin' as const };
 
 before(async () => {
-  const c = await testCerts();
-  server = await startTestRedis();
-  const tls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
-  redis = createRedisClient(server.url, tls, 2000);
-  redis.on('error', () => undefined);
-  await redis.connect();
-  const config = join(tmp('keys-cli'), 'gateway.json');
-  writeFileSync(config, JSON.stringify({ redis: { url: server.url, tls }, pseudonym: { rotationGraceSeconds: 600 } }));
-  env = { GATEWAY_CONFIG: config };
+  ctx = await cliRedis({ pseudonym: { rotationGraceSeconds: 600 } });
+  ({ redis, env } = ctx);
 });
-after(async () => {
-  redis.destroy();
-  await server.stop();
-});
+after(() => ctx.close());
 
 test('keys rotate --partner ID: version 2, then 3; published and audited', async () => {
   await new Partners(redis).create(actor, { id: 'acme-cli', name: 'Acme', contactEmail: 'privacy@acme.example' });

@@ -2,36 +2,22 @@
 // real TLS Redis; the token is printed once, stored hashed, audited as the CLI's user.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { testCerts, tmp } from './harness/certs.ts';
-import { startTestRedis } from './harness/redis.ts';
 import { runCli } from './harness/cli.ts';
+import { cliRedis, type CliRedis } from './harness/cli-redis.ts';
 import { redisDump } from './harness/redis-dump.ts';
-import { createRedisClient, type Redis } from '../src/deps.ts';
+import type { Redis } from '../src/deps.ts';
 import { AdminTokens } from '../src/auth/admin-tokens.ts';
 import { readAudit } from '../src/auth/admin-audit.ts';
-import type { LocalRedis } from '../src/dev/local-redis.ts';
 
-let server: LocalRedis;
+let ctx: CliRedis;
 let redis: Redis;
 let env: Record<string, string>;
 
 before(async () => {
-  const c = await testCerts();
-  server = await startTestRedis();
-  const tls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
-  redis = createRedisClient(server.url, tls, 2000);
-  redis.on('error', () => undefined);
-  await redis.connect();
-  const config = join(tmp('tokens-cli'), 'gateway.json');
-  writeFileSync(config, JSON.stringify({ redis: { url: server.url, tls } }));
-  env = { GATEWAY_CONFIG: config };
+  ctx = await cliRedis();
+  ({ redis, env } = ctx);
 });
-after(async () => {
-  redis.destroy();
-  await server.stop();
-});
+after(() => ctx.close());
 
 test('tokens create prints an auditor token once; it verifies, is stored hashed, and revoke ends it', async () => {
   const r = await runCli(['tokens', 'create', '--role', 'auditor', '--label', 'ops-dashboard'], env);
