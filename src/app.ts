@@ -66,7 +66,7 @@ export function createApp(deps: Deps): Express {
   app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
 
   // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases.
-  const partnerTokens = new PartnerTokens(deps.redis);
+  const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs);
   const requirePartner = createPartnerAuth(partnerTokens);
   const svc = createPullServices({
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,

@@ -65,7 +65,9 @@ export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: 
     },
     // Fail closed: while disconnected, commands fail at once instead of queueing behind an outage.
     disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
+    // No per-command timeout option: node-redis applies it only while a command is queued, not once
+    // it is on the socket (so it never bounded a hung Redis), and its per-command AbortSignal showed
+    // in the bench profile. Hot-path callers set their own deadline (transfer-log/deadline.ts).
   });
   let lastError = '';
   client.on('error', (e: Error) => {

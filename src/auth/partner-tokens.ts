@@ -4,6 +4,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import { credentialKey } from '../agreements/redis-keys.ts';
 import { OAuthError } from './oauth-error.ts';
+import { deadline } from '../transfer-log/deadline.ts';
 
 export const DEFAULT_TOKEN_TTL_S = 600;
 
@@ -28,7 +29,8 @@ const tokenKey = (hash: string) => `pg:ptok:${hash}`;
 const clientKey = (clientId: string) => `pg:ptok-client:${clientId}`;
 
 export class PartnerTokens {
-  constructor(private readonly redis: Redis, private readonly ttlS = DEFAULT_TOKEN_TTL_S) {}
+  /** `timeoutMs`: a Redis that does not answer the lookup in time fails the request closed. */
+  constructor(private readonly redis: Redis, private readonly ttlS = DEFAULT_TOKEN_TTL_S, private readonly timeoutMs = 2000) {}
 
   async issue(t: Omit<PartnerToken, 'exp'>, now = Date.now()): Promise<{ token: string; expiresIn: number; record: PartnerToken }> {
     const token = randomBytes(32).toString('base64url');
@@ -48,7 +50,7 @@ export class PartnerTokens {
   /** One Redis round trip. Unknown, expired or revoked → undefined. Redis errors propagate (fail closed). */
   async lookup(token: string): Promise<PartnerToken | undefined> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
-    const raw = await this.redis.get(tokenKey(sha(token)));
+    const raw = await deadline(this.redis.get(tokenKey(sha(token))), this.timeoutMs);
     if (!raw) return undefined;
     const rec = JSON.parse(raw) as PartnerToken;
     return rec.exp * 1000 > Date.now() ? rec : undefined;

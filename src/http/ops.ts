@@ -1,12 +1,13 @@
 // Operations routes (CONTRACT 8): liveness, readiness over TLS, metrics, the OpenAPI document.
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
+import { deadline } from '../transfer-log/deadline.ts';
 import type { ApiDoc } from './openapi.ts';
 
 async function redisUp(deps: Deps): Promise<boolean> {
   if (!deps.redis.isReady) return false;
   try {
-    return (await deps.redis.ping()) === 'PONG';
+    return (await deadline(deps.redis.ping(), deps.config.redis.commandTimeoutMs)) === 'PONG';
   } catch {
     return false;
   }
