@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startStack, waitFor } from './harness/stack.ts';
+import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner } from './harness/partner.ts';
 import { syntheticSource, type UserSource } from '../src/core-store/source.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
@@ -17,6 +17,17 @@ function counted(users: number): { source: UserSource; pages: () => number } {
   return { source, pages: () => pages };
 }
 
+/** A partner with the heavy agreement, and its whole-store NDJSON pull started but not read. */
+async function startNdjsonPull(stack: Stack) {
+  const p = await setupPartner(stack, heavy);
+  const token = await p.token('service_delivery');
+  const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
+    dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
+  });
+  assert.equal(res.statusCode, 200);
+  return { p, res };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a client that stops reading stops the gateway reading the store; the stream completes when it reads again', async () => {
@@ -24,12 +35,7 @@ test('a client that stops reading stops the gateway reading the store; the strea
   const store = counted(USERS);
   const stack = await startStack({ source: store.source });
   try {
-    const p = await setupPartner(stack, heavy);
-    const token = await p.token('service_delivery');
-    const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
-      dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
-    });
-    assert.equal(res.statusCode, 200);
+    const { res } = await startNdjsonPull(stack);
     // Not reading: kernel and client buffers fill (a few MB), then the count must stop moving.
     let stalled = -1;
     for (let i = 0; i < 40 && stalled !== store.pages(); i++) {
@@ -54,12 +60,7 @@ test('a client that stops reading stops the gateway reading the store; the strea
 test('Redis killed during a bulk pull: the stream ends early, and every subject received has a log entry', async () => {
   const stack = await startStack({ users: 20_000 });
   try {
-    const p = await setupPartner(stack, heavy);
-    const token = await p.token('service_delivery');
-    const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
-      dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
-    });
-    assert.equal(res.statusCode, 200);
+    const { p, res } = await startNdjsonPull(stack);
     await sleep(800); // some pages are logged and written, then the writer waits for the reader
     await stack.redis.kill();
     let text = '';
