@@ -33,6 +33,9 @@ export function createApp(deps: Deps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false); // RULES 39: no forwarded identity from outside
   app.set('query parser', 'simple'); // no nested objects from query strings
+  // No ETag: answers carry personal data and are never cached (no-store), and hashing every body
+  // cost CPU on the partner read path.
+  app.set('etag', false);
   app.use(requestIds(deps.log));
   app.use((req, res, next) => {
     const end = deps.metrics.httpDuration.startTimer();
@@ -54,19 +57,12 @@ export function createApp(deps: Deps): Express {
   app.use((req, res, next) => (hasBody(req.method) ? form(req, res, next) : next()));
 
   app.use(opsRouter(deps, doc));
-  // Control plane (CONTRACT 5, RULES 43): every admin route declares its role with auth.requireRole.
+  // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
   const admin = createAdminServices(deps);
   const auth = createAdminAuth(admin.tokens);
-  app.use(adminTokensRouter(admin, auth, doc));
-  app.use(adminPartnersRouter(admin, auth, doc));
-  app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
-  app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
-  app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc));
-  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log }, auth, doc));
-  app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
-
-  // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases.
-  const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs);
+  // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases. Mounted
+  // before the admin routers so the hot read path does not walk their stacks (bench profile).
+  const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
   const requirePartner = createPartnerAuth(partnerTokens);
   const svc = createPullServices({
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
@@ -83,9 +79,18 @@ export function createApp(deps: Deps): Express {
   }, doc));
   const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
   app.use(partnerRouter({
-    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements), cursors: new CursorCodec(cursorKey),
+    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors: new CursorCodec(cursorKey),
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
+
+  // Control plane routes (CONTRACT 5, RULES 43): every admin route declares its role with auth.requireRole.
+  app.use(adminTokensRouter(admin, auth, doc));
+  app.use(adminPartnersRouter(admin, auth, doc));
+  app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
+  app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
+  app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc));
+  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log }, auth, doc));
+  app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
 
   // Notices (CONTRACT 4, 5; RULES 12, 23): core-store events fan out to past recipients, each under
   // the pseudonym of the partner's current key version; partners pull them or get them pushed.

@@ -16,6 +16,7 @@ import { createTransferLog, type TransferLog } from './transfer-log/index.ts';
 import { createNotices, type Notices } from './notices/index.ts';
 import { createJurisdiction, type JurisdictionService } from './jurisdiction/service.ts';
 import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
+import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -38,6 +39,8 @@ export interface Deps {
   jurisdiction: JurisdictionService;
   /** Every partner's pseudonym key versions (RULES 29), in memory, kept current through Redis pub/sub. */
   partnerKeys: PartnerKeyVersions;
+  /** Known partner tokens in memory; revocations evict them through Redis pub/sub (RULES 41). */
+  partnerTokenCache: PartnerTokenCache;
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
   publicUrl(): string;
   /** Called by main.ts once the listener has its port. */
@@ -105,9 +108,10 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   const notices = createNotices({ redis, config, log, keys, agreements });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
+  const partnerTokenCache = new PartnerTokenCache(redisSub, log);
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, notices,
+    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
@@ -116,6 +120,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
       agreements.close();
       jurisdiction.close();
       partnerKeys.close();
+      partnerTokenCache.close();
       await transferLog.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
+import { noticeKeys } from '../src/notices/keys.ts';
 
 let stack: Stack;
 
@@ -50,4 +51,26 @@ test('released subjects get retention_expired at deleteBy; denied ones and other
   assert.deepEqual((await list(ts)).map((n) => [n.type, n.subject]), [['retention_expired', one]]);
   assert.deepEqual(await list(tl), [], 'a partner whose deleteBy is in 2027 gets nothing yet');
   assert.match(stack.logs.text(), /"code":"DELETE_NOTICE_SENT"/);
+});
+
+test('concurrent single pulls each schedule their own subject (grouped in Redis, none lost)', async () => {
+  const validUntil = new Date(Date.now() + 3_600_000).toISOString();
+  const p = await setupPartner(stack, { processingCountries: ['KZ'], validUntil, purposes: { service_delivery: { categories: { phone: 'clear' } }, advertising: { categories: { gender: 'clear' } } } });
+  const listed = (await partnerGet(stack, await p.token('service_delivery'), '/v1/subjects?purpose=service_delivery&limit=12')).body.items.map((i: { subject: string }) => i.subject) as string[];
+  assert.ok(listed.length >= 4, 'enough subjects');
+  // Each listed subject is scheduled for service_delivery; the single pulls add advertising.
+  const ta = await p.token('advertising');
+  const warm = await Promise.all(listed.map(() => partnerGet(stack, ta, '/healthz'))); // open the connections first
+  assert.ok(warm.every((r) => r.status === 200));
+  const out = await Promise.all(listed.map((s) => partnerGet(stack, ta, `/v1/subjects/${s}?purpose=advertising`)));
+  const released = listed.filter((_, i) => out[i]!.status === 200);
+  assert.ok(released.length >= 2, `several released at once (${out.map((r) => r.status).join()})`);
+  assert.ok(out.every((r) => r.status === 200 || r.status === 403), out.map((r) => r.status).join());
+  const keys = noticeKeys();
+  for (const s of listed) {
+    const info = await stack.gateway.deps.redis.hGet(keys.deleteInfo, `${p.id}/${s}`);
+    const purposes = released.includes(s) ? 'service_delivery,advertising' : 'service_delivery';
+    assert.equal(info, `${new Date(validUntil).toISOString()} ${purposes}`, s);
+    assert.equal(await stack.gateway.deps.redis.zScore(keys.deleteBy, `${p.id}/${s}`), Date.parse(validUntil));
+  }
 });

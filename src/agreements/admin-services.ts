@@ -14,11 +14,12 @@ export const agreementRules = (config: Config): AgreementRules => ({
   allowLoopbackWebhooks: config.notices.allowLoopbackWebhooks, // RULES 45: only tests turn it on
 });
 
-export function createAdminServices(deps: Pick<Deps, 'redis' | 'config' | 'bootstrapAdminTokenHash'>) {
+export function createAdminServices(deps: Pick<Deps, 'redis' | 'config' | 'bootstrapAdminTokenHash' | 'partnerTokenCache'>) {
   return {
     tokens: new AdminTokens(deps.redis, deps.bootstrapAdminTokenHash),
     partners: new Partners(deps.redis),
-    credentials: new Credentials(deps.redis),
+    // The revoking instance evicts a revoked credential's tokens from its cache at once (RULES 41).
+    credentials: new Credentials(deps.redis, deps.partnerTokenCache),
     agreements: new Agreements(deps.redis, agreementRules(deps.config)),
     audit: { read: (limit: number, cursor?: string) => readAudit(deps.redis, limit, cursor) },
   };

@@ -6,6 +6,7 @@ import type { Redis } from '../deps.ts';
 import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
 import { PartnerTokens } from '../auth/partner-tokens.ts';
+import type { PartnerTokenCache } from '../auth/partner-token-cache.ts';
 import { Problem } from '../http/problem.ts';
 import { parseBody } from '../http/field-errors.ts';
 import { credentialCreateSchema } from './partner-schema.ts';
@@ -30,7 +31,8 @@ audit(ARGV[5] .. '/' .. ARGV[6], '{"clientId":"' .. ARGV[6] .. '"}', '{"revoked"
 return {1}`;
 
 export class Credentials {
-  constructor(private readonly redis: Redis) {}
+  /** `tokenCache`: this process's partner token cache, evicted at once on revocation (others follow by pub/sub). */
+  constructor(private readonly redis: Redis, private readonly tokenCache?: PartnerTokenCache) {}
 
   /** The secret is in this return value and nowhere else, ever. */
   async issue(actor: Actor, partnerId: string, raw: unknown): Promise<{ clientId: string; clientSecret: string }> {
@@ -51,7 +53,7 @@ export class Credentials {
       : [0];
     if (ok !== 1) throw new Problem({ status: 404, code: 'not_found', detail: `partner ${partnerId} has no credential ${clientId}` });
     // The credential is gone first, so no new token can be issued with it; then its tokens go.
-    await new PartnerTokens(this.redis).revokeClient(clientId);
+    await new PartnerTokens(this.redis, undefined, undefined, this.tokenCache).revokeClient(clientId);
   }
 
   /** client_secret_basic: the partner id for a live credential and matching secret, else undefined. */

@@ -1,10 +1,13 @@
 // Partner access tokens (CONTRACT 4, RULES 41): opaque, short-lived, stored only as SHA-256 with a
 // TTL, bound to the client certificate when one was presented (RFC 8705), revocable per credential.
+// The gateway's instance serves known tokens from memory (partner-token-cache.ts); every other
+// instance (credentials, CLI, tests) has no cache and only issues, revokes and reads through Redis.
 import { randomBytes, createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import { credentialKey } from '../agreements/redis-keys.ts';
 import { OAuthError } from './oauth-error.ts';
 import { deadline } from '../transfer-log/deadline.ts';
+import { TOKEN_CHANNEL, type PartnerTokenCache } from './partner-token-cache.ts';
 
 export const DEFAULT_TOKEN_TTL_S = 600;
 
@@ -24,13 +27,41 @@ redis.call('SADD', KEYS[3], ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1`;
 
+// RULES 41: a revocation and its message are one step, so no instance can miss one while its
+// subscription is live (and one that was not live empties its cache on resubscribe).
+const REVOKE = `
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1`;
+
+// Every token of a client, read, deleted and published in the script itself (RULES 41: no revoke
+// without its message), so a token cannot slip between the read of the set and the delete; the
+// hashes come back to evict locally too. The token keys are named inside the script from the set,
+// not declared in KEYS: fine on the one Redis the gateway uses, not on Redis Cluster.
+const REVOKE_CLIENT = `
+local hashes = redis.call('SMEMBERS', KEYS[1])
+if #hashes == 0 then return {0, ''} end
+local n = 0
+for _, h in ipairs(hashes) do n = n + redis.call('DEL', ARGV[2] .. h) end
+redis.call('DEL', KEYS[1])
+local all = table.concat(hashes, ',')
+redis.call('PUBLISH', ARGV[1], all)
+return {n, all}`;
+
+const TOKEN_PREFIX = 'pg:ptok:';
 const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
-const tokenKey = (hash: string) => `pg:ptok:${hash}`;
+const tokenKey = (hash: string) => `${TOKEN_PREFIX}${hash}`;
 const clientKey = (clientId: string) => `pg:ptok-client:${clientId}`;
 
 export class PartnerTokens {
-  /** `timeoutMs`: a Redis that does not answer the lookup in time fails the request closed. */
-  constructor(private readonly redis: Redis, private readonly ttlS = DEFAULT_TOKEN_TTL_S, private readonly timeoutMs = 2000) {}
+  /**
+   * `timeoutMs`: a Redis that does not answer the lookup in time fails the request closed.
+   * `cache`: serve known tokens from memory (the gateway's instance only).
+   */
+  constructor(
+    private readonly redis: Redis, private readonly ttlS = DEFAULT_TOKEN_TTL_S, private readonly timeoutMs = 2000,
+    private readonly cache?: PartnerTokenCache,
+  ) {}
 
   async issue(t: Omit<PartnerToken, 'exp'>, now = Date.now()): Promise<{ token: string; expiresIn: number; record: PartnerToken }> {
     const token = randomBytes(32).toString('base64url');
@@ -47,24 +78,43 @@ export class PartnerTokens {
     return { token, expiresIn: this.ttlS, record };
   }
 
-  /** One Redis round trip. Unknown, expired or revoked → undefined. Redis errors propagate (fail closed). */
+  /**
+   * Unknown, expired or revoked → undefined. A cached token costs no Redis round trip; any other
+   * costs one, bounded by `timeoutMs`. Redis errors propagate (fail closed). Unknown tokens are
+   * never cached, so a revocation can only ever shrink what is cached.
+   */
   async lookup(token: string): Promise<PartnerToken | undefined> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
-    const raw = await deadline(this.redis.get(tokenKey(sha(token))), this.timeoutMs);
+    const hash = sha(token);
+    const now = Date.now();
+    const hit = this.cache?.get(hash);
+    if (hit) {
+      if (hit.exp * 1000 > now) return hit;
+      this.cache!.drop(hash); // expired: refused even though cached (RULES 41: short-lived)
+      return undefined;
+    }
+    const mark = this.cache?.mark();
+    const raw = await deadline(this.redis.get(tokenKey(hash)), this.timeoutMs);
     if (!raw) return undefined;
     const rec = JSON.parse(raw) as PartnerToken;
-    return rec.exp * 1000 > Date.now() ? rec : undefined;
+    if (rec.exp * 1000 <= Date.now()) return undefined;
+    if (this.cache && mark !== undefined) this.cache.put(hash, rec, mark);
+    return rec;
   }
 
   async revoke(token: string): Promise<void> {
-    await this.redis.del(tokenKey(sha(token)));
+    const hash = sha(token);
+    await this.redis.eval(REVOKE, { keys: [tokenKey(hash)], arguments: [TOKEN_CHANNEL, hash] });
+    // This instance forgets it at once; the others on the message.
+    this.cache?.evict([hash]);
   }
 
-  /** Revoke every token issued to a client (credential revoked). */
+  /** Revoke every token issued to a client (credential revoked); how many were live. */
   async revokeClient(clientId: string): Promise<number> {
-    const hashes = await this.redis.sMembers(clientKey(clientId));
-    if (!hashes.length) return 0;
-    const n = await this.redis.del([...hashes.map(tokenKey), clientKey(clientId)]);
-    return Math.max(0, n - 1);
+    const [n, all] = (await this.redis.eval(REVOKE_CLIENT, {
+      keys: [clientKey(clientId)], arguments: [TOKEN_CHANNEL, TOKEN_PREFIX],
+    })) as [number, string];
+    if (all) this.cache?.evict(all.split(','));
+    return n;
   }
 }

@@ -1,26 +1,33 @@
 // RULES 23: every release carries a delete-by date; at that date the partner gets a
 // `retention_expired` notice for the subject. Schedules live in Redis (a zset by time, plus the
 // date and purposes per partner and pseudonym), so they survive restarts.
+import { createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
+import { TurnBatch } from '../redis/turn-batch.ts';
 import { member, splitMember, type NoticeKeys } from './keys.ts';
 
 export interface DeletionItem { subject: string; deleteBy: string }
 
 // The latest release decides: its delete-by is computed from the agreement and the user as they
 // are now (a renewed agreement moves it later, an ended user agreement earlier). Purposes gather.
+// Items are applied in call order, so within one grouped call the later release still decides.
 const SCHEDULE = `
-for i = 2, #ARGV, 3 do
-  local m, ms, iso = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for i = 1, #ARGV, 4 do
+  local m, ms, iso, purpose = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   redis.call('ZADD', KEYS[1], ms, m)
-  local purposes = ARGV[1]
+  local purposes = purpose
   local cur = redis.call('HGET', KEYS[2], m)
   if cur then
     local old = string.match(cur, '^%S+ (.*)$') or ''
-    if string.find(',' .. old .. ',', ',' .. ARGV[1] .. ',', 1, true) then purposes = old else purposes = old .. ',' .. ARGV[1] end
+    if string.find(',' .. old .. ',', ',' .. purpose .. ',', 1, true) then purposes = old else purposes = old .. ',' .. purpose end
   end
   redis.call('HSET', KEYS[2], m, iso .. ' ' .. purposes)
 end
 return 1`;
+const SCHEDULE_SHA = createHash('sha1').update(SCHEDULE).digest('hex');
+
+/** Most items one grouped SCHEDULE call carries (keeps Redis's single thread from long stalls). */
+export const MAX_GROUP_ITEMS = 5000;
 
 // Claim by leasing (as for deliveries): a crash between claim and enqueue only delays the notice.
 const CLAIM = `
@@ -44,17 +51,39 @@ return 1`;
 export interface DueDeletion { member: string; partnerId: string; subject: string; deleteBy: string; purposes: string[]; lease: number }
 
 export class DeletionSchedule {
-  constructor(private readonly redis: Redis, private readonly keys: NoticeKeys) {}
+  // The schedules of one event-loop turn (the releases of concurrent pulls) go in one call; each
+  // caller's items stay together in one call, so a failure rejects all of them (RULES 23).
+  private readonly batch: TurnBatch<string[], void>;
+
+  constructor(private readonly redis: Redis, private readonly keys: NoticeKeys) {
+    this.batch = new TurnBatch((_key, groups) => this.run(groups.flat()).then(() => groups.map(() => undefined)),
+      { maxSize: MAX_GROUP_ITEMS * 4, size: (args) => args.length });
+  }
 
   /** One call per release batch (a bulk page): every item is one subject released to `partnerId`. */
   async schedule(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void> {
-    const args: string[] = [purpose];
+    const args: string[] = [];
     for (const it of items) {
       const ms = Date.parse(it.deleteBy);
       if (!Number.isFinite(ms)) throw new Error('deleteBy must be an ISO date'); // never silently unscheduled
-      args.push(member(partnerId, it.subject), String(ms), new Date(ms).toISOString());
+      args.push(member(partnerId, it.subject), String(ms), new Date(ms).toISOString(), purpose);
     }
-    if (items.length) await this.redis.eval(SCHEDULE, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: args });
+    if (items.length) await this.batch.add('', args);
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (a restarted Redis forgets it; nothing ran then). */
+  private async run(args: string[]): Promise<void> {
+    // A caller larger than a group (only an oversized page) is split; it still fails as a whole.
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < args.length; i += MAX_GROUP_ITEMS * 4) {
+      const chunk = args.slice(i, i + MAX_GROUP_ITEMS * 4);
+      const call = (cmd: string, first: string) => this.redis.sendCommand([cmd, first, '2', this.keys.deleteBy, this.keys.deleteInfo, ...chunk]);
+      calls.push(call('EVALSHA', SCHEDULE_SHA).catch((e: unknown) => {
+        if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+        return call('EVAL', SCHEDULE);
+      }));
+    }
+    await Promise.all(calls);
   }
 
   async claim(now: number, leaseMs: number, limit: number): Promise<DueDeletion[]> {
