@@ -12,6 +12,7 @@ import { runHttpBench, type LoadResult } from './http-load.ts';
 import { startProc } from './procs.ts';
 import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
+import { withCpu } from './cpu.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -38,9 +39,15 @@ try {
   // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway).
   const only = process.env.BENCH_ONLY;
   const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
-  const direct = only ? skip : await load(storeUrl, ids.map((id) => `/users/${id}`));
-  const bare = only ? skip : await load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`));
-  const full = only === 'bulk' ? skip : await load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` });
+  // CPU per request of each server process (from /proc), steadier than req/s on 2 shared cores.
+  const pids = { store: store.pid, relay: pass.pid, gateway: gw.pid, redis: redis.process.pid! };
+  const measured = async (run: () => Promise<LoadResult>) => {
+    const { result, cpu } = await withCpu(pids, run);
+    return { ...result, cpu };
+  };
+  const direct = only ? { ...skip, cpu: {} } : await measured(() => load(storeUrl, ids.map((id) => `/users/${id}`)));
+  const bare = only ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
+  const full = only === 'bulk' ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
   console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process`);
   const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
     console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
@@ -48,12 +55,17 @@ try {
   row('bare Node pass-through (undici pool)', bare, direct, 'direct');
   row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
   console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
+  // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
+  const perReq = (r: { cpu: Record<string, number>; count: number }, who: string) => ((r.cpu[who] ?? NaN) * 1000 / r.count).toFixed(0);
+  console.log(`CPU per request (us): relay ${perReq(bare, 'relay')}, gateway ${perReq(full, 'gateway')} + its redis ${perReq(full, 'redis')}; store ${perReq(bare, 'store')} (relayed) ${perReq(full, 'store')} (gateway)`);
 
   if (only === 'full') throw new Error('BENCH_ONLY=full: stopping after the full path');
   const rssBefore = await api.rss();
-  const bulk = await api.bulk(token);
+  const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
   const rssAfter = await api.rss();
   console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${(bulk.records / bulk.seconds).toFixed(0)} records/s (target >= 50000)`);
+  const perRec = (who: string) => ((bulkCpu[who] ?? NaN) * 1000 / bulk.records).toFixed(1);
+  console.log(`bulk CPU per record (us): gateway ${perRec('gateway')}, redis ${perRec('redis')}, store ${perRec('store')}`);
   console.log(`gateway RSS before ${(rssBefore / 2 ** 20).toFixed(0)} MB, after ${(rssAfter / 2 ** 20).toFixed(0)} MB, growth ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB (target < 100)`);
 
   printLogAppend(await runLogAppendBench({ url: redis.url, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, seconds }));

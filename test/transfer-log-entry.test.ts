@@ -26,6 +26,11 @@ test('hash = SHA-256(canonical entry without hash || prevHash), and every field 
   const { hash, ...rest } = e;
   const byHand = createHash('sha256').update(canonicalJson(rest) + GENESIS).digest('hex');
   assert.equal(hash, byHand);
+  // The writer's sealing walks a fixed key list: a denial's nulls hash as canonicalJson does too.
+  const denied = sealEntry({ ...body, decision: 'denied', reason: 'consent_required', subjectRef: null, categories: [], legalBasis: null, crossBorderBasis: null, deleteBy: null, keyVersion: 'k2' }, 'chainA', 7, hash);
+  const { hash: deniedHash, ...deniedRest } = denied;
+  assert.equal(deniedHash, createHash('sha256').update(canonicalJson(deniedRest) + hash).digest('hex'));
+  assert.equal(entryHash(denied), deniedHash);
   const next = sealEntry({ ...body, id: 'other' }, 'chainA', 2, e.hash);
   assert.equal(next.prevHash, e.hash);
   for (const k of Object.keys(rest) as Array<keyof typeof rest>) {

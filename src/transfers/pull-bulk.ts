@@ -1,6 +1,6 @@
 // GET /v1/subjects: page through the store, decide each subject, log the page's entries in one
-// batch, then write what was released. The next store page is fetched only after the sink has
-// taken the current one, so a slow reader holds the upstream still and memory stays constant.
+// batch, then write what was released. Store reads, log appends and client writes overlap by one
+// page each, never more, so a slow reader holds the upstream still and memory stays constant.
 import type { Json } from '../policy/project.ts';
 import type { UserPage } from '../upstream/client.ts';
 import { evaluate, logEntry, type PartnerCall } from './evaluate.ts';
@@ -20,6 +20,8 @@ export interface BulkItem { subject: string; data: Partial<Record<string, Json>>
 export interface BulkSink {
   /** Resolves when the consumer can take more (backpressure). */
   item(item: BulkItem): Promise<void> | void;
+  /** The page's items are all given: anything the sink buffered goes out now. */
+  flush?(): Promise<void> | void;
 }
 
 export interface BulkResult { nextCursor: string | null; omitted: number; released: number }
@@ -38,26 +40,26 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
     p.catch(() => undefined); // awaited below; an early exit must not leave it unhandled
     return p;
   };
-  let next: ReturnType<typeof fetchPage> | null = fetchPage(q.cursor);
-  let cursor = q.cursor;
-  while (next) {
-    const page: UserPage = await next;
-    remaining -= page.items.length;
-    cursor = page.nextCursor;
-    // One page ahead at most: the store is read while this page is decided, logged and written,
-    // but never further, so a slow reader still holds the upstream (and memory stays two pages).
-    next = remaining > 0 && cursor ? fetchPage(cursor) : null;
+  // Decide a page, seal its entries and start logging them (the writer groups them into its next
+  // batch); nothing of the page is written before `logged` resolves (DESIGN 2).
+  const prepare = (page: UserPage) => {
     const outcomes = page.items.map((record) => ({ record, outcome: evaluate(svc, call, agreement, record, keyVersion) }));
     const inputs = outcomes.map(({ record, outcome }) => logEntry(svc, call, agreement, record.id, record, outcome, keyVersion));
     const subjects = outcomes.map(({ record, outcome }) => (outcome.allow ? svc.pseudonyms.encode(record.id, call.partnerId, keyVersion) : ''));
-    // DESIGN 2: the whole page's entries (and its deletion schedule) are durable before any of its
-    // subjects is written; the two writes go together and share one Redis fsync cycle.
-    await Promise.all([
+    // The page's entries and its deletion schedule go together and share one Redis fsync cycle.
+    const logged = Promise.all([
       svc.transferLog.appendMany(inputs),
       scheduleDeletions(svc, call, inputs.flatMap((e, i) => (outcomes[i]!.outcome.allow ? [{ subject: subjects[i]!, deleteBy: e.deleteBy! }] : []))),
     ]);
+    logged.catch(() => undefined); // awaited in emit; an early exit must not leave it unhandled
+    return { outcomes, subjects, logged };
+  };
+  const emit = async ({ outcomes, subjects, logged }: ReturnType<typeof prepare>) => {
+    await logged;
+    const counts = new Map<string, number>();
     for (const [i, { outcome }] of outcomes.entries()) {
-      svc.metrics.decisions.inc({ partner: call.partnerId, decision: outcome.allow ? 'released' : 'denied', reason: outcome.allow ? '' : outcome.reason });
+      const reason = outcome.allow ? '' : outcome.reason;
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
       if (!outcome.allow) {
         omitted++;
         continue;
@@ -65,6 +67,28 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
       released++;
       await sink.item({ subject: subjects[i]!, data: outcome.data });
     }
+    await sink.flush?.();
+    for (const [reason, n] of counts) svc.metrics.decisions.inc({ partner: call.partnerId, decision: reason ? 'denied' : 'released', reason }, n);
+  };
+
+  // A three-stage pipeline, one page per stage: page N is written to the client (after its log
+  // entries are durable) while page N+1's entries are being logged and page N+2 is read from the
+  // store. Never further ahead, so a slow reader still holds the upstream still and memory stays
+  // at three pages.
+  let next: ReturnType<typeof fetchPage> | null = fetchPage(q.cursor);
+  let cursor = q.cursor;
+  let ready: ReturnType<typeof prepare> | null = null;
+  while (next || ready) {
+    let upcoming: ReturnType<typeof prepare> | null = null;
+    if (next) {
+      const page: UserPage = await next;
+      remaining -= page.items.length;
+      cursor = page.nextCursor;
+      next = remaining > 0 && cursor ? fetchPage(cursor) : null;
+      upcoming = prepare(page);
+    }
+    if (ready) await emit(ready);
+    ready = upcoming;
   }
   return { nextCursor: cursor, omitted, released };
 }
