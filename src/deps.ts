@@ -17,6 +17,7 @@ import { createNotices, type Notices } from './notices/index.ts';
 import { createJurisdiction, type JurisdictionService } from './jurisdiction/service.ts';
 import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
 import { PartnerTokenCache } from './auth/partner-token-cache.ts';
+import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -41,6 +42,8 @@ export interface Deps {
   partnerKeys: PartnerKeyVersions;
   /** Known partner tokens in memory; revocations evict them through Redis pub/sub (RULES 41). */
   partnerTokenCache: PartnerTokenCache;
+  /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
+  heartbeat: SubscriberHeartbeat;
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
   publicUrl(): string;
   /** Called by main.ts once the listener has its port. */
@@ -109,9 +112,12 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
   const partnerTokenCache = new PartnerTokenCache(redisSub, log);
+  // DESIGN 1: the caches above stop answering while their subscriber is silently gone.
+  const heartbeat = new SubscriberHeartbeat(redis, redisSub);
+  heartbeat.start();
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
@@ -121,6 +127,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
       jurisdiction.close();
       partnerKeys.close();
       partnerTokenCache.close();
+      heartbeat.close();
       await transferLog.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },

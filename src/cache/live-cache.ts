@@ -6,6 +6,7 @@
 // subclass answers "unsure" (undefined or 503) while not ready.
 import type { Redis } from '../deps.ts';
 import type { Logger } from '../log.ts';
+import { subscriberFresh } from './subscriber-heartbeat.ts';
 
 const RETRY_MS = 250;
 
@@ -39,9 +40,12 @@ export abstract class LiveCache {
   /** Re-read the key a message names; an older read finishing late must never win. */
   protected abstract loadOne(key: string): Promise<void>;
 
-  /** True once subscribed and loaded; false while a reconnect or reload is pending. */
+  /**
+   * True once subscribed and loaded; false while a reconnect or reload is pending, and while the
+   * subscriber's heartbeat is overdue (a silently dead connection; subscriber-heartbeat.ts).
+   */
   get ready(): boolean {
-    return this.live;
+    return this.live && subscriberFresh(this.sub);
   }
 
   close(): void {
