@@ -47,17 +47,21 @@ try {
   };
   const direct = only ? { ...skip, cpu: {} } : await measured(() => load(storeUrl, ids.map((id) => `/users/${id}`)));
   const bare = only ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
+  // The gateway's floor: /healthz goes through the same express, helmet, request-id and metrics
+  // middleware and TLS listener, with no upstream call and no policy work.
+  const floor = only ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, ['/healthz']));
   const full = only === 'bulk' ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
   console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process`);
   const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
     console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
   row('core store direct', direct, direct, 'direct');
   row('bare Node pass-through (undici pool)', bare, direct, 'direct');
+  row('gateway /healthz (its HTTP stack, no work)', floor, direct, 'direct');
   row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
   console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
   // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
   const perReq = (r: { cpu: Record<string, number>; count: number }, who: string) => ((r.cpu[who] ?? NaN) * 1000 / r.count).toFixed(0);
-  console.log(`CPU per request (us): relay ${perReq(bare, 'relay')}, gateway ${perReq(full, 'gateway')} + its redis ${perReq(full, 'redis')}; store ${perReq(bare, 'store')} (relayed) ${perReq(full, 'store')} (gateway)`);
+  console.log(`CPU per request (us): relay ${perReq(bare, 'relay')}; gateway /healthz ${perReq(floor, 'gateway')}; gateway full path ${perReq(full, 'gateway')} + its redis ${perReq(full, 'redis')}; store ${perReq(bare, 'store')} (relayed) ${perReq(full, 'store')} (gateway)`);
 
   if (only === 'full') throw new Error('BENCH_ONLY=full: stopping after the full path');
   const rssBefore = await api.rss();
