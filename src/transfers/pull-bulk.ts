@@ -56,10 +56,14 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
   };
   const emit = async ({ outcomes, subjects, logged }: ReturnType<typeof prepare>) => {
     await logged;
+    // Decisions count once logged, whether or not the client stays to read them.
     const counts = new Map<string, number>();
-    for (const [i, { outcome }] of outcomes.entries()) {
+    for (const { outcome } of outcomes) {
       const reason = outcome.allow ? '' : outcome.reason;
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, n] of counts) svc.metrics.decisions.inc({ partner: call.partnerId, decision: reason ? 'denied' : 'released', reason }, n);
+    for (const [i, { outcome }] of outcomes.entries()) {
       if (!outcome.allow) {
         omitted++;
         continue;
@@ -68,13 +72,12 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
       await sink.item({ subject: subjects[i]!, data: outcome.data });
     }
     await sink.flush?.();
-    for (const [reason, n] of counts) svc.metrics.decisions.inc({ partner: call.partnerId, decision: reason ? 'denied' : 'released', reason }, n);
   };
 
-  // A three-stage pipeline, one page per stage: page N is written to the client (after its log
-  // entries are durable) while page N+1's entries are being logged and page N+2 is read from the
-  // store. Never further ahead, so a slow reader still holds the upstream still and memory stays
-  // at three pages.
+  // A three-stage pipeline, one page per stage: once page N+1 has arrived and its entries are on
+  // their way to the log (and page N+2 is being read from the store), page N is written to the
+  // client, after its own entries are durable. Never further ahead, so a slow reader still holds
+  // the upstream still and memory stays at three pages.
   let next: ReturnType<typeof fetchPage> | null = fetchPage(q.cursor);
   let cursor = q.cursor;
   let ready: ReturnType<typeof prepare> | null = null;
