@@ -1,15 +1,15 @@
 // application/x-ndjson for bulk pulls: one subject a line, written in chunks only as fast as the
-// client reads (each chunk waits for 'drain'), then a last line {nextCursor, omitted}. An error after the
-// first byte cannot become a status code: the stream ends with an error line instead.
+// client reads (each chunk waits for 'drain'), then a last line {nextCursor, omitted}. An error
+// after the first byte cannot become a status code: the stream ends with an error line instead.
 import type { Response } from 'express';
 import { Problem } from '../http/problem.ts';
 import type { BulkResult, BulkSink } from './pull-bulk.ts';
 
 class ClientGone extends Error {}
 
-function writeChunk(res: Response, line: string): Promise<void> {
+function writeChunk(res: Response, chunk: string): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.reject(new ClientGone());
-  if (res.write(line)) return Promise.resolve();
+  if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = () => { res.off('drain', done); res.off('close', gone); resolve(); };
     const gone = () => { res.off('drain', done); reject(new ClientGone()); };
@@ -18,8 +18,8 @@ function writeChunk(res: Response, line: string): Promise<void> {
   });
 }
 
-// Lines go out in chunks of about this size: one TLS record and syscall per line cost more than
-// the bulk's whole policy work (bench profile), and a chunk this small still lets backpressure bite.
+// Lines go out in chunks of about this size: a TLS record and a socket write per line showed in
+// the bench profile, and a chunk this small still lets backpressure bite.
 const CHUNK = 64 * 1024;
 
 export async function streamNdjson(res: Response, run: (sink: BulkSink) => Promise<BulkResult>, wrapCursor: (c: string | null) => string | null): Promise<void> {
