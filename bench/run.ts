@@ -40,7 +40,7 @@ try {
   const only = process.env.BENCH_ONLY;
   const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
   // CPU per request of each server process (from /proc), steadier than req/s on 2 shared cores.
-  const pids = { store: store.pid, relay: pass.pid, gateway: gw.pid, redis: redis.process.pid! };
+  const pids = { store: store.pid, relay: pass.pid, gateway: gw.pid, redis: redis.process.pid!, load: process.pid };
   const measured = async (run: () => Promise<LoadResult>) => {
     const { result, cpu } = await withCpu(pids, run);
     return { ...result, cpu };
@@ -61,7 +61,7 @@ try {
   console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
   // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
   const perReq = (r: { cpu: Record<string, number>; count: number }, who: string) => ((r.cpu[who] ?? NaN) * 1000 / r.count).toFixed(0);
-  console.log(`CPU per request (us): relay ${perReq(bare, 'relay')}; gateway /healthz ${perReq(floor, 'gateway')}; gateway full path ${perReq(full, 'gateway')} + its redis ${perReq(full, 'redis')}; store ${perReq(bare, 'store')} (relayed) ${perReq(full, 'store')} (gateway)`);
+  console.log(`CPU per request (us): relay ${perReq(bare, 'relay')}; gateway /healthz ${perReq(floor, 'gateway')}; gateway full path ${perReq(full, 'gateway')} + its redis ${perReq(full, 'redis')}; store ${perReq(bare, 'store')} (relayed) ${perReq(full, 'store')} (gateway); load generator ${perReq(bare, 'load')}`);
 
   if (only === 'full') throw new Error('BENCH_ONLY=full: stopping after the full path');
   const rssBefore = await api.rss();
