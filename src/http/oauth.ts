@@ -10,7 +10,7 @@ import { claimJti } from '../auth/jti-cache.ts';
 import { tlsEvidence } from '../tls/evidence.ts';
 import { isPurpose } from '../policy/taxonomy.ts';
 import type { PartnerTokens } from '../auth/partner-tokens.ts';
-import { Problem } from './problem.ts';
+import { agreementsReloading } from './problem.ts';
 import type { AdminServices } from '../agreements/admin-services.ts';
 import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import type { Redis } from '../deps.ts';
@@ -90,7 +90,7 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
         throw new OAuthError('invalid_client', 'the registered client certificate was not presented');
       }
       // Unsure is not "no agreement": while the cache reloads, say so instead of invalid_scope.
-      if (!d.agreements.ready) throw new Problem({ status: 503, code: 'store_unavailable', detail: 'agreements are reloading; retry shortly' });
+      if (!d.agreements.ready) throw agreementsReloading();
       const agreement = d.agreements.active(client.partnerId);
       const scope = (parsed.data.scope ?? '').split(' ').filter(Boolean);
       if (!scope.length) throw new OAuthError('invalid_scope', 'scope is required: the purposes this token is for');

@@ -52,3 +52,6 @@ export const upstreamUnavailable = () =>
   new Problem({ status: 503, code: 'upstream_unavailable', detail: 'the core user store is unreachable' });
 export const redisUnavailable = () =>
   new Problem({ status: 503, code: 'store_unavailable', detail: 'the gateway store is unreachable' });
+/** The in-memory agreements are (re)loading: unsure, so refuse rather than guess (DESIGN 1). */
+export const agreementsReloading = () =>
+  new Problem({ status: 503, code: 'store_unavailable', detail: 'agreements are reloading; retry shortly' });

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { PURPOSE_IDS } from '../policy/taxonomy.ts';
-import { Problem } from '../http/problem.ts';
+import { agreementsReloading } from '../http/problem.ts';
 import type { TransferLog } from '../transfer-log/index.ts';
 import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import type { Logger } from '../log.ts';
@@ -45,7 +45,7 @@ export async function handleEvent(d: EventDeps, body: EventBody, givenId: string
   if (before) return before;
   if (body.type === 'cross_border_withdrawn' && !d.agreements.ready) {
     // Fail closed: without the agreements we cannot tell who processes abroad; the store retries.
-    throw new Problem({ status: 503, code: 'store_unavailable', detail: 'agreements are reloading; retry shortly' });
+    throw agreementsReloading();
   }
   const { type, userId: user, at: when } = body;
   const event: CoreEvent = body.type === 'consent_withdrawn' ? { type, userId: user, at: when, purposes: body.purposes } as CoreEvent : { type, userId: user, at: when } as CoreEvent;

@@ -1,6 +1,6 @@
 // GET /v1/subjects/{subject}: one subject for one purpose. The log entry — released or denied — is
 // durable before a byte of the answer is written (DESIGN 2, CONTRACT 6 step 11).
-import { Denied, Problem, redisUnavailable } from '../http/problem.ts';
+import { Denied, agreementsReloading, redisUnavailable } from '../http/problem.ts';
 import { REASONS } from '../policy/denial.ts';
 import type { Json } from '../policy/project.ts';
 import type { AgreementVersion } from '../agreements/agreement-store.ts';
@@ -19,7 +19,7 @@ export interface Released {
 
 /** The agreement as this process knows it; unknown while the cache is reloading → fail closed. */
 export function agreementFor(svc: PullServices, partnerId: string): AgreementVersion | undefined {
-  if (!svc.agreements.ready) throw new Problem({ status: 503, code: 'store_unavailable', detail: 'agreements are reloading; retry shortly' });
+  if (!svc.agreements.ready) throw agreementsReloading();
   return svc.agreements.current(partnerId);
 }
 
