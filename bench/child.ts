@@ -10,6 +10,7 @@ import { createHttpsServer, listen } from '../src/tls/server.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { startGateway } from '../src/main.ts';
 import { createLogger } from '../src/log.ts';
+import { startDurableRelay } from './durable-relay.ts';
 
 const [role, dir, extra] = process.argv.slice(2) as [string, string, string | undefined];
 const args = extra ? JSON.parse(extra) : {};
@@ -29,6 +30,8 @@ if (role === 'store') {
     }, () => { res.writeHead(503); res.end(); });
   });
   port = await listen(server, 0, '127.0.0.1');
+} else if (role === 'durable') {
+  port = await startDurableRelay(args.upstream, args.redis, client, { cert: c.cert('gateway'), key: c.key('gateway') });
 } else {
   const config = loadConfig({
     overrides: {

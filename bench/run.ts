@@ -13,6 +13,7 @@ import { startProc } from './procs.ts';
 import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
 import { withCpu } from './cpu.ts';
+import { storeBulk } from './store-bulk.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -25,6 +26,7 @@ const adminToken = `pga_${randomBytes(32).toString('base64url')}`;
 const store = await startProc('store', dir, { users: USERS });
 const storeUrl = `https://localhost:${store.port}`;
 const pass = await startProc('passthrough', dir, { upstream: storeUrl });
+const durable = await startProc('durable', dir, { upstream: storeUrl, redis: redis.url });
 const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken });
 const gwUrl = `https://localhost:${gw.port}`;
 const api = new BenchClient(gwUrl, c.ca);
@@ -37,28 +39,31 @@ try {
   const ids = subjects.map((s) => p.decode(s, 'bench', [1])!.userId);
   const load = (url: string, paths: string[], headers?: Record<string, string>) => runHttpBench({ url, ca: c.ca, connections: 50, seconds, paths, ...(headers ? { headers } : {}) });
 
-  // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway).
+  // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway);
+  // BENCH_ONLY=single runs the single-subject rounds with their baselines and stops before bulk.
   const only = process.env.BENCH_ONLY;
+  const baselines = !only || only === 'single';
   const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
   // CPU per request of each server process (from /proc), steadier than req/s on 2 shared cores.
-  const pids = { store: store.pid, relay: pass.pid, gateway: gw.pid, redis: redis.process.pid!, load: process.pid };
+  const pids = { store: store.pid, relay: pass.pid, durable: durable.pid, gateway: gw.pid, redis: redis.process.pid!, load: process.pid };
   const measured = async (run: () => Promise<LoadResult>) => {
     const { result, cpu } = await withCpu(pids, run);
     return { ...result, cpu };
   };
   const round = async () => {
-    const direct = only ? { ...skip, cpu: {} } : await measured(() => load(storeUrl, ids.map((id) => `/users/${id}`)));
-    const bare = only ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
+    const direct = !baselines ? { ...skip, cpu: {} } : await measured(() => load(storeUrl, ids.map((id) => `/users/${id}`)));
+    const bare = !baselines ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
+    const logged = !baselines ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${durable.port}`, ids.map((id) => `/users/${id}`)));
     // The gateway's floor: /healthz goes through the same express, helmet, request-id and metrics
     // middleware and TLS listener, with no upstream call and no policy work.
-    const floor = only ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, ['/healthz']));
+    const floor = !baselines ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, ['/healthz']));
     const full = only === 'bulk' ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
-    return { direct, bare, floor, full };
+    return { direct, bare, logged, floor, full };
   };
   // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
   const perReq = (r: { cpu: Record<string, number>; count: number }, who: string) => ((r.cpu[who] ?? NaN) * 1000 / r.count).toFixed(0);
   const cpuLine = (r: Awaited<ReturnType<typeof round>>) =>
-    `relay ${perReq(r.bare, 'relay')}; gateway /healthz ${perReq(r.floor, 'gateway')}; gateway full path ${perReq(r.full, 'gateway')} + its redis ${perReq(r.full, 'redis')}; store ${perReq(r.bare, 'store')} (relayed) ${perReq(r.full, 'store')} (gateway); load generator ${perReq(r.bare, 'load')}`;
+    `relay ${perReq(r.bare, 'relay')}; relay + log ${perReq(r.logged, 'durable')} + its redis ${perReq(r.logged, 'redis')}; gateway /healthz ${perReq(r.floor, 'gateway')}; gateway full path ${perReq(r.full, 'gateway')} + its redis ${perReq(r.full, 'redis')}; store ${perReq(r.bare, 'store')} (relayed) ${perReq(r.full, 'store')} (gateway); load generator ${perReq(r.bare, 'load')}`;
   // Runs on two shared cores vary by ±20 %: the phases run in interleaved rounds, and the table
   // shows the round with the median full-path ratio.
   const rounds: Awaited<ReturnType<typeof round>>[] = [];
@@ -66,22 +71,25 @@ try {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await round();
       rounds.push(r);
-      console.log(`round ${i + 1}/${ROUNDS}: full path ${r.full.rps.toFixed(0)} req/s = ${(r.full.rps / r.bare.rps).toFixed(2)}x pass-through; CPU per request (us): ${cpuLine(r)}`);
+      console.log(`round ${i + 1}/${ROUNDS}: full path ${r.full.rps.toFixed(0)} req/s = ${(r.full.rps / r.bare.rps).toFixed(2)}x pass-through (floor ${(r.logged.rps / r.bare.rps).toFixed(2)}x); CPU per request (us): ${cpuLine(r)}`);
     }
   }
   const ratio = (r: (typeof rounds)[number]) => r.full.rps / r.bare.rps;
-  const { direct, bare, floor, full } = [...rounds].sort((x, y) => ratio(x) - ratio(y))[Math.floor(rounds.length / 2)] ?? await round();
+  const { direct, bare, logged, floor, full } = [...rounds].sort((x, y) => ratio(x) - ratio(y))[Math.floor(rounds.length / 2)] ?? await round();
   console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process; median of ${rounds.length} rounds`);
   const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
     console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
   row('core store direct', direct, direct, 'direct');
   row('bare Node pass-through (undici pool)', bare, direct, 'direct');
+  row('pass-through + one durable XADD (floor)', logged, direct, 'direct');
   row('gateway /healthz (its HTTP stack, no work)', floor, direct, 'direct');
   row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
-  console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8)`);
-  console.log(`CPU per request (us): ${cpuLine({ direct, bare, floor, full })}`);
+  console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8); pass-through + durable XADD / bare: ${(logged.rps / bare.rps).toFixed(2)}x`);
+  console.log(`CPU per request (us): ${cpuLine({ direct, bare, logged, floor, full })}`);
 
-  if (only === 'full') throw new Error('BENCH_ONLY=full: stopping after the full path');
+  if (only === 'full' || only === 'single') throw new Error(`BENCH_ONLY=${only}: stopping before bulk`);
+  const { result: alone, cpu: aloneCpu } = await withCpu(pids, () => storeBulk(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
+  console.log(`core store alone, pages of 1000 read directly: ${alone.records} records in ${alone.seconds.toFixed(1)} s = ${(alone.records / alone.seconds).toFixed(0)} records/s (the ceiling for bulk through any gateway); store CPU per record ${((aloneCpu.store ?? NaN) * 1000 / alone.records).toFixed(1)} us`);
   const rssBefore = await api.rss();
   const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
   const rssAfter = await api.rss();
@@ -93,6 +101,6 @@ try {
   printLogAppend(await runLogAppendBench({ url: redis.url, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, seconds }));
 } finally {
   await api.close();
-  for (const proc of [gw, pass, store]) proc.stop();
+  for (const proc of [gw, durable, pass, store]) proc.stop();
   await redis.stop();
 }
