@@ -1,4 +1,4 @@
-// The bench's HTTP side: set up a partner through the admin API, and measure bulk pulls and RSS.
+// The bench's HTTP side: set up a partner through the admin API, and measure bulk pulls.
 import { Agent, request } from 'undici';
 import { readFileSync } from 'node:fs';
 
@@ -46,12 +46,6 @@ export class BenchClient {
     const basic = `Basic ${Buffer.from(`${cred.clientId}:${cred.clientSecret}`).toString('base64')}`;
     const tok = await this.call('POST', '/oauth/token', basic, 'grant_type=client_credentials&scope=service_delivery', 'application/x-www-form-urlencoded');
     return tok.access_token;
-  }
-
-  async rss(): Promise<number> {
-    const res = await request(`${this.base}/metrics`, { dispatcher: this.agent });
-    const m = /^process_resident_memory_bytes (\d+)/m.exec(await res.body.text());
-    return Number(m?.[1] ?? NaN);
   }
 
   async bulk(token: string): Promise<{ records: number; released: number; omitted: number; seconds: number }> {

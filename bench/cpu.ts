@@ -1,4 +1,4 @@
-// CPU time a benchmark process spent, read from /proc (Linux): per-request CPU cost is steadier
+// CPU time and memory of a benchmark process, read from /proc (Linux): per-request CPU cost is steadier
 // than requests/s on a 2-core machine where the load generator, store and Redis share the cores.
 import { readFileSync } from 'node:fs';
 
@@ -18,4 +18,16 @@ export async function withCpu<T>(pids: Record<string, number>, work: () => Promi
   const result = await work();
   const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid) - before[k]!]));
   return { result, cpu };
+}
+
+/** Resident set size of a process now, in bytes (statm's second field, in pages). */
+export function rssBytes(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the highest seen. */
+export function rssPeak(pid: number, everyMs = 50): { stop(): number } {
+  let peak = rssBytes(pid);
+  const t = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, everyMs);
+  return { stop: () => { clearInterval(t); return Math.max(peak, rssBytes(pid)); } };
 }

@@ -12,7 +12,7 @@ import { runHttpBench, type LoadResult } from './http-load.ts';
 import { startProc } from './procs.ts';
 import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
-import { withCpu } from './cpu.ts';
+import { withCpu, rssPeak, rssBytes } from './cpu.ts';
 import { storeBulk } from './store-bulk.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -90,13 +90,18 @@ try {
   if (only === 'full' || only === 'single') throw new Error(`BENCH_ONLY=${only}: stopping before bulk`);
   const { result: alone, cpu: aloneCpu } = await withCpu(pids, () => storeBulk(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
   console.log(`core store alone, pages of 1000 read directly: ${alone.records} records in ${alone.seconds.toFixed(1)} s = ${(alone.records / alone.seconds).toFixed(0)} records/s (the ceiling for bulk through any gateway); store CPU per record ${((aloneCpu.store ?? NaN) * 1000 / alone.records).toFixed(1)} us`);
-  const rssBefore = await api.rss();
+  const rssBefore = rssBytes(gw.pid);
+  // The issue measures before and after; the peak while the stream runs is shown too, since a
+  // collection just before the end would otherwise hide what the pull held.
+  const peak = rssPeak(gw.pid);
   const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
-  const rssAfter = await api.rss();
+  const rssMax = peak.stop();
+  const rssAfter = rssBytes(gw.pid);
   console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${(bulk.records / bulk.seconds).toFixed(0)} records/s (target >= 50000)`);
   const perRec = (who: string) => ((bulkCpu[who] ?? NaN) * 1000 / bulk.records).toFixed(1);
   console.log(`bulk CPU per record (us): gateway ${perRec('gateway')}, redis ${perRec('redis')}, store ${perRec('store')}`);
-  console.log(`gateway RSS before ${(rssBefore / 2 ** 20).toFixed(0)} MB, after ${(rssAfter / 2 ** 20).toFixed(0)} MB, growth ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB (target < 100)`);
+  const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+  console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
 
   printLogAppend(await runLogAppendBench({ url: redis.url, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, seconds }));
 } finally {
