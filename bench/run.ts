@@ -50,14 +50,15 @@ try {
     const { result, cpu } = await withCpu(pids, run);
     return { ...result, cpu };
   };
+  const phase = (on: boolean, run: () => Promise<LoadResult>) => (on ? measured(run) : Promise.resolve({ ...skip, cpu: {} as Record<string, number> }));
   const round = async () => {
-    const direct = !baselines ? { ...skip, cpu: {} } : await measured(() => load(storeUrl, ids.map((id) => `/users/${id}`)));
-    const bare = !baselines ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
-    const logged = !baselines ? { ...skip, cpu: {} } : await measured(() => load(`https://localhost:${durable.port}`, ids.map((id) => `/users/${id}`)));
+    const direct = await phase(baselines, () => load(storeUrl, ids.map((id) => `/users/${id}`)));
+    const bare = await phase(baselines, () => load(`https://localhost:${pass.port}`, ids.map((id) => `/users/${id}`)));
+    const logged = await phase(baselines, () => load(`https://localhost:${durable.port}`, ids.map((id) => `/users/${id}`)));
     // The gateway's floor: /healthz goes through the same express, helmet, request-id and metrics
     // middleware and TLS listener, with no upstream call and no policy work.
-    const floor = !baselines ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, ['/healthz']));
-    const full = only === 'bulk' ? { ...skip, cpu: {} } : await measured(() => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
+    const floor = await phase(baselines, () => load(gwUrl, ['/healthz']));
+    const full = await phase(only !== 'bulk', () => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
     return { direct, bare, logged, floor, full };
   };
   // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
