@@ -16,12 +16,17 @@ import { startLocalRedis } from '../src/dev/local-redis.ts';
 import type { TlsFiles } from '../src/tls/options.ts';
 import { createTransferLog, type AppendInput } from '../src/transfer-log/index.ts';
 
-const input = (i: number): AppendInput => ({
+/** A released entry of a typical size (also used by log-pages.ts). */
+export const benchEntry = (i: number): AppendInput => ({
   requestId: `bench-${i}`, partnerId: `p_${i % 50}`, agreementId: `agr_${i % 50}`, agreementVersion: 3, purpose: 'advertising',
   userId: `u_${String(i % 100_000).padStart(6, '0')}`, decision: 'released', reason: null, categories: ['gender', 'email', 'date_of_birth'],
   destinationCountries: ['KZ'], legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03', keyVersion: 1,
   tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null }, deleteBy: '2027-01-15T00:00:00.000Z',
 });
+
+/** What one stored entry looks like, for the raw XADD baselines: the same size, no hashing. */
+export const entrySample = () =>
+  JSON.stringify({ ...benchEntry(0), userId: undefined, subjectRef: 'x'.repeat(43), chain: 'x'.repeat(12), seq: 1, prevHash: '0'.repeat(64), hash: '0'.repeat(64), id: randomBytes(16).toString('hex'), at: new Date().toISOString() });
 
 /** `inFlight` closed-loop workers for `seconds`; returns operations per second. */
 async function closedLoop(inFlight: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -42,11 +47,11 @@ export async function runLogAppendBench(o: { url: string; tls: TlsFiles; seconds
   const keys = { transferLog: randomBytes(32), signingJwk: newSigningJwk() };
   try {
     const raw = await client();
-    const sample = JSON.stringify({ ...input(0), userId: undefined, subjectRef: 'x'.repeat(43), chain: 'x'.repeat(12), seq: 1, prevHash: '0'.repeat(64), hash: '0'.repeat(64), id: randomBytes(16).toString('hex'), at: new Date().toISOString() });
+    const sample = entrySample();
     const baseline = await closedLoop(inFlight, o.seconds, () => raw.xAdd('{bench}:raw', '*', { e: sample }));
     const log = createTransferLog({ redis: await client(), keys, config, log: createLogger('silent') }, { keyPrefix: 'bench-tlog', scheduleRetention: false });
-    const pipelined = await closedLoop(inFlight, o.seconds, (i) => log.append(input(i)));
-    const oneAtATime = await closedLoop(1, Math.min(o.seconds, 2), (i) => log.append(input(i)));
+    const pipelined = await closedLoop(inFlight, o.seconds, (i) => log.append(benchEntry(i)));
+    const oneAtATime = await closedLoop(1, Math.min(o.seconds, 2), (i) => log.append(benchEntry(i)));
     await log.close();
     const v = await log.verify();
     if (!v.ok) throw new Error(`bench log does not verify: ${JSON.stringify(v.brokenAt)}`);

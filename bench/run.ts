@@ -12,6 +12,7 @@ import { runHttpBench, type LoadResult } from './http-load.ts';
 import { startProc } from './procs.ts';
 import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
+import { printLogPages, runLogPagesBench } from './log-pages.ts';
 import { withCpu, rssPeak, rssBytes } from './cpu.ts';
 import { storeBulk } from './store-bulk.ts';
 
@@ -104,7 +105,9 @@ try {
   const mb = (b: number) => (b / 2 ** 20).toFixed(0);
   console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
 
-  printLogAppend(await runLogAppendBench({ url: redis.url, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, seconds }));
+  const redisTls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
+  printLogAppend(await runLogAppendBench({ url: redis.url, tls: redisTls, seconds }));
+  printLogPages(await runLogPagesBench({ url: redis.url, tls: redisTls, redisPid: redis.process.pid!, seconds }));
 } finally {
   await api.close();
   for (const proc of [gw, durable, pass, store]) proc.stop();
