@@ -4,6 +4,7 @@ import { createApp } from './app.ts';
 import { createDeps, type Deps, type DepsOptions } from './deps.ts';
 import { createHttpsServer, listen } from './tls/server.ts';
 import type { Config } from './config/schema.ts';
+import { boundHeapGrowth } from './heap-growth.ts';
 
 export interface Gateway {
   server: Server;
@@ -14,6 +15,7 @@ export interface Gateway {
 }
 
 export async function startGateway(config: Config, opts: DepsOptions = {}): Promise<Gateway> {
+  boundHeapGrowth();
   const deps = await createDeps(config, opts);
   const app = createApp(deps);
   const server = createHttpsServer(config.server.tls, app);
