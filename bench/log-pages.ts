@@ -45,6 +45,7 @@ export async function runLogPagesBench(o: { url: string; tls: TlsFiles; redisPid
     const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: 10_000 } } });
     const log = createTransferLog({ redis, keys: { transferLog: randomBytes(32), signingJwk: newSigningJwk() }, config, log: createLogger('silent') }, { keyPrefix: 'bench-pages', scheduleRetention: false });
     const sample = entrySample();
+    const at = new Date().toISOString();
     const multi = (p: number, add: (m: ReturnType<typeof redis.multi>, i: number) => void) => {
       const m = redis.multi();
       for (let i = p * PAGE; i < (p + 1) * PAGE; i++) add(m, i);
@@ -61,7 +62,7 @@ export async function runLogPagesBench(o: { url: string; tls: TlsFiles; redisPid
           m.xAdd(`{bench-pages}:subj:${i}`, '*', { c: 'chain' });
           m.xAdd('{bench-pages}:part:p_1', '*', { c: 'chain' });
           m.hIncrBy(r, 'p_1\x1fcount', 1);
-          m.hSet(r, { 'p_1\x1ffirst': sample.slice(0, 20), 'p_1\x1flast': sample.slice(0, 20), 'p_1\x1fpurpose\x1fadvertising': '1', 'p_1\x1fcat\x1fgender': '1', 'p_1\x1fcat\x1femail': '1', 'p_1\x1fcat\x1fdate_of_birth': '1' });
+          m.hSet(r, { 'p_1\x1ffirst': at, 'p_1\x1flast': at, 'p_1\x1fpurpose\x1fadvertising': '1', 'p_1\x1fcat\x1fgender': '1', 'p_1\x1fcat\x1femail': '1', 'p_1\x1fcat\x1fdate_of_birth': '1' });
         })),
       await pages('transfer log appendMany (hash chain, indexes, one Lua call)', o.redisPid, o.seconds, (p) =>
         log.appendMany(Array.from({ length: PAGE }, (_, i) => benchEntry(p * PAGE + i)))),
