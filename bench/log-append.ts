@@ -28,6 +28,13 @@ export const benchEntry = (i: number): AppendInput => ({
 export const entrySample = () =>
   JSON.stringify({ ...benchEntry(0), userId: undefined, subjectRef: 'x'.repeat(43), chain: 'x'.repeat(12), seq: 1, prevHash: '0'.repeat(64), hash: '0'.repeat(64), id: randomBytes(16).toString('hex'), at: new Date().toISOString() });
 
+/** A transfer log of its own on `redis` (fresh keys, silent, no retention job), for the benches. */
+export function benchTransferLog(redis: Redis, keyPrefix: string, timeoutMs: number) {
+  const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs } } });
+  const keys = { transferLog: randomBytes(32), signingJwk: newSigningJwk() };
+  return createTransferLog({ redis, keys, config, log: createLogger('silent') }, { keyPrefix, scheduleRetention: false });
+}
+
 /** `inFlight` closed-loop workers for `seconds`; returns operations per second. */
 async function closedLoop(inFlight: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<number> {
   const end = Date.now() + seconds * 1000;
@@ -43,13 +50,11 @@ export async function runLogAppendBench(o: { url: string; tls: TlsFiles; seconds
   const inFlight = o.inFlight ?? 256;
   const clients: Redis[] = [];
   const client = async () => { const c = createRedisClient(o.url, o.tls, 5000); await c.connect(); clients.push(c); return c; };
-  const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: 5000 } } });
-  const keys = { transferLog: randomBytes(32), signingJwk: newSigningJwk() };
   try {
     const raw = await client();
     const sample = entrySample();
     const baseline = await closedLoop(inFlight, o.seconds, () => raw.xAdd('{bench}:raw', '*', { e: sample }));
-    const log = createTransferLog({ redis: await client(), keys, config, log: createLogger('silent') }, { keyPrefix: 'bench-tlog', scheduleRetention: false });
+    const log = benchTransferLog(await client(), 'bench-tlog', 5000);
     const pipelined = await closedLoop(inFlight, o.seconds, (i) => log.append(benchEntry(i)));
     const oneAtATime = await closedLoop(1, Math.min(o.seconds, 2), (i) => log.append(benchEntry(i)));
     await log.close();

@@ -4,20 +4,15 @@
 // Rows: a bare XADD (no hash, no index); the writes issue 5 requires per released entry (entry,
 // subject and partner indexes, recipients) sent as plain commands; the transfer log itself.
 // Standalone: node --import tsx bench/log-pages.ts (starts its own TLS Redis, AOF fsync always).
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRedisClient } from '../src/deps.ts';
-import { loadConfig } from '../src/config/load.ts';
-import { createLogger } from '../src/log.ts';
-import { newSigningJwk } from '../src/keys/files.ts';
 import { writeDevCerts } from '../src/tls/dev-certs.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
 import type { TlsFiles } from '../src/tls/options.ts';
-import { createTransferLog } from '../src/transfer-log/index.ts';
-import { benchEntry, entrySample } from './log-append.ts';
+import { benchEntry, benchTransferLog, entrySample } from './log-append.ts';
 import { cpuMs } from './cpu.ts';
 
 const PAGE = 1000; // the upstream page a bulk pull decides and logs at once (pull-bulk.ts)
@@ -42,8 +37,7 @@ export async function runLogPagesBench(o: { url: string; tls: TlsFiles; redisPid
   const redis = createRedisClient(o.url, o.tls, 10_000);
   await redis.connect();
   try {
-    const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: 10_000 } } });
-    const log = createTransferLog({ redis, keys: { transferLog: randomBytes(32), signingJwk: newSigningJwk() }, config, log: createLogger('silent') }, { keyPrefix: 'bench-pages', scheduleRetention: false });
+    const log = benchTransferLog(redis, 'bench-pages', 10_000);
     const sample = entrySample();
     const at = new Date().toISOString();
     const multi = (p: number, add: (m: ReturnType<typeof redis.multi>, i: number) => void) => {
