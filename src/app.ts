@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { requestIds } from './http/request-id.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { boundBodyDepth } from './http/body-depth.ts';
 import { opsRouter } from './http/ops.ts';
 import { ApiDoc } from './http/openapi.ts';
 import type { Deps } from './deps.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: Deps): Express {
   const hasBody = (m: string) => m !== 'GET' && m !== 'HEAD';
   app.use((req, res, next) => (hasBody(req.method) ? json(req, res, next) : next()));
   app.use((req, res, next) => (hasBody(req.method) ? form(req, res, next) : next()));
+  app.use(boundBodyDepth);
 
   app.use(opsRouter(deps, doc));
   // Control plane services (CONTRACT 5); the partner plane reads partners from them too.

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { Problem } from './problem.ts';
 import type { Logger } from '../log.ts';
+import { toProblem, loggableError } from './error-mapping.ts';
 
 // 503s whose detail says only which dependency is away (no internals): the client may retry.
 const EXPOSED_5XX = new Set(['upstream_unavailable', 'audit_unavailable', 'store_unavailable', 'verify_in_progress']);
@@ -26,19 +27,15 @@ export const notFound: RequestHandler = (_req, _res, next) => {
   next(new Problem({ status: 404, code: 'not_found', detail: 'no such route' }));
 };
 
-/** Map body-parser and unknown errors to problems; log 5xx with the request id. */
+/** Turn any error into problem+json; log 5xx with the route pattern and request id only (RULES 24). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = String(res.getHeader('x-request-id') ?? '');
-    let p: Problem;
-    if (err instanceof Problem) p = err;
-    else if (err?.type === 'entity.too.large') p = new Problem({ status: 413, code: 'payload_too_large', detail: `request body larger than ${err.limit} bytes` });
-    else if (err?.type === 'entity.parse.failed') {
-      p = new Problem({ status: 400, code: 'validation_failed', detail: 'body: not valid JSON', extra: { errors: [{ field: 'body', reason: 'not valid JSON' }] } });
-    } else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
-      p = new Problem({ status: 415, code: 'unsupported_media_type', detail: 'unsupported body encoding' });
-    } else p = new Problem({ status: 500, code: 'internal_error', detail: 'internal error' });
-    if (p.status >= 500) log.error({ requestId, code: p.code, err: err instanceof Error ? { name: err.name, message: err.message } : undefined, route: req.route?.path }, 'request failed');
+    const p = toProblem(err);
+    if (p.status >= 500) {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      log.error({ requestId, code: p.code, route, err: loggableError(err) }, 'request failed');
+    }
     if (res.headersSent) {
       res.destroy();
       return;

@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../log.ts';
 
-const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
+// A caller's own id is adopted only when it is a UUID (a tracing id): any other value could carry
+// free text — an e-mail address, a user id — into every log line of the request (RULES 24).
+const CALLER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function requestIds(log: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
-    const id = incoming && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    const id = incoming && CALLER_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', id);
     res.locals.requestId = id;
     const started = process.hrtime.bigint();
