@@ -9,6 +9,7 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import { Problem } from './problem.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { pathId } from './path-ids.ts';
 import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
 const auditQuery = z.strictObject({
@@ -30,10 +31,10 @@ export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminA
 
   doc.add('DELETE', '/admin/v1/tokens/:id', {
     summary: 'revoke a role token at once, on every instance', auth: 'admin',
-    responses: { 204: 'revoked', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
+    responses: { 204: 'revoked', 400: 'validation_failed: a malformed id in the path', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
   });
   r.delete('/admin/v1/tokens/:id', auth.requireRole('admin'), async (req, res) => {
-    if (!(await tokens.revoke(actorOf(res), String(req.params.id)))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
+    if (!(await tokens.revoke(actorOf(res), pathId(req, 'id', 'token')))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
     res.status(204).end();
   });
 

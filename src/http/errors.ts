@@ -37,6 +37,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       p = new Problem({ status: 400, code: 'validation_failed', detail: 'body: not valid JSON', extra: { errors: [{ field: 'body', reason: 'not valid JSON' }] } });
     } else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
       p = new Problem({ status: 415, code: 'unsupported_media_type', detail: 'unsupported body encoding' });
+    } else if (err instanceof URIError && (err as { status?: number }).status === 400) {
+      // The router could not percent-decode a path parameter: bad input, not a fault (issue [1/6]
+      // item 3), and its message (which quotes the raw path) is never logged or echoed (RULES 24).
+      p = new Problem({ status: 400, code: 'validation_failed', detail: 'path: not valid percent-encoding', extra: { errors: [{ field: 'path', reason: 'not valid percent-encoding' }] } });
     } else p = new Problem({ status: 500, code: 'internal_error', detail: 'internal error' });
     if (p.status >= 500) log.error({ requestId, code: p.code, err: err instanceof Error ? { name: err.name, message: err.message } : undefined, route: req.route?.path }, 'request failed');
     if (res.headersSent) {
