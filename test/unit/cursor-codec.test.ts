@@ -103,3 +103,11 @@ test('stream ids: each part ≤ 2^64-1 (BigInt), and usable as an exclusive boun
   assert.ok(isExclusiveBound('18446744073709551615-18446744073709551615', 'before'));
   assert.ok(!isExclusiveBound('18446744073709551615-18446744073709551615', 'after'), 'nothing after the last id');
 });
+
+test('limits.cursorTtlSeconds: default one day; out of range stops start-up naming the key', async () => {
+  const { loadConfig } = await import('../../src/config/load.ts');
+  assert.equal(loadConfig({ requireFiles: [] }).limits.cursorTtlSeconds, 86_400);
+  for (const bad of [0, 59, 30 * 86_400 + 1, 1.5, '3600']) {
+    assert.throws(() => loadConfig({ requireFiles: [], overrides: { limits: { cursorTtlSeconds: bad } } }), /limits\.cursorTtlSeconds/, String(bad));
+  }
+});
