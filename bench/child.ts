@@ -29,7 +29,7 @@ if (role === 'store') {
       upstream: { url: args.upstream, tls: client },
       redis: { url: args.redis, tls: client },
       keys: { dir: join(dir, 'keys') },
-      limits: { maxPageSize: 1000, defaultPageSize: 100 },
+      limits: { maxPageSize: 1000, defaultPageSize: 100, cursorTtlSeconds: 86400 },
     },
   });
   port = (await startGateway(config, { log: createLogger('silent'), bootstrapAdminToken: args.adminToken })).port;

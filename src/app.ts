@@ -24,9 +24,8 @@ import { partnerRateLimit } from './http/rate-limit.ts';
 import { adminEventsRouter } from './http/admin-events.ts';
 import { partnerNotificationsRouter } from './http/partner-notifications.ts';
 import { createPullServices } from './transfers/services.ts';
-import { CursorCodec } from './transfers/cursor.ts';
+import { CursorCodec, cursorKey } from './cursors/codec.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
-import { hkdfSync } from 'node:crypto';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -59,6 +58,9 @@ export function createApp(deps: Deps): Express {
   app.use(boundBodyDepth);
 
   app.use(opsRouter(deps, doc));
+  // DESIGN 9, RULES 42: one codec seals every cursor handed out (bulk, notifications, transfers,
+  // audit, jurisdiction), each bound to its kind and caller, expiring after limits.cursorTtlSeconds.
+  const cursors = new CursorCodec(cursorKey(deps.keys.pseudonymMaster), { ttlSeconds: deps.config.limits.cursorTtlSeconds });
   // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
   const admin = createAdminServices(deps);
   const auth = createAdminAuth(admin.tokens);
@@ -79,19 +81,18 @@ export function createApp(deps: Deps): Express {
     redis: deps.redis, admin, agreements: deps.agreements, tokens: partnerTokens,
     tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`,
   }, doc));
-  const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
   app.use(partnerRouter({
-    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors: new CursorCodec(cursorKey),
+    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors,
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
 
   // Control plane routes (CONTRACT 5, RULES 43): every admin route declares its role with auth.requireRole.
-  app.use(adminTokensRouter(admin, auth, doc));
+  app.use(adminTokensRouter(admin, auth, doc, cursors));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
   app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
-  app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc));
-  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log }, auth, doc));
+  app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
+  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors }, auth, doc));
   app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
 
   // Notices (CONTRACT 4, 5; RULES 12, 23): core-store events fan out to past recipients, each under
@@ -101,7 +102,7 @@ export function createApp(deps: Deps): Express {
     notices: deps.notices, transferLog: deps.transferLog, agreements: deps.agreements, pseudonymFor,
     home: () => deps.config.jurisdiction.home, log: deps.log,
   }, auth, doc));
-  app.use(partnerNotificationsRouter({ notices: deps.notices, requirePartner }, doc));
+  app.use(partnerNotificationsRouter({ notices: deps.notices, requirePartner, cursors }, doc));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -61,12 +61,15 @@ test('terminate is final: resume → 409, and no new version can follow', async 
   await waitFor(() => cache().current(p)?.status === 'terminated' && !cache().active(p), 1000);
 });
 
-test('unknown partner or agreement → 404', async () => {
+test('unknown partner or agreement → 404; a malformed agreement id → 400 naming id', async () => {
   assert.equal((await api('POST', '/admin/v1/partners/nobody/agreements', { body: agreementBody() })).status, 404);
   assert.equal((await api('GET', '/admin/v1/partners/nobody/agreements')).status, 404);
   const p = await newPartner(api);
   assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/suspend`)).status, 404, 'partner without an agreement');
-  assert.equal((await api('POST', '/admin/v1/agreements/bogus/suspend')).status, 404);
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_nobody/suspend`)).status, 404);
+  // Issue [1/6] item 3: ids from the path are checked for shape first (was 404).
+  const bogus = await api('POST', '/admin/v1/agreements/bogus/suspend');
+  assert.deepEqual([bogus.status, bogus.body.errors?.[0]?.field], [400, 'id']);
 });
 
 test('every admin change is in the audit trail: who, what, when, before/after; never a secret', async () => {

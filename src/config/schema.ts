@@ -79,7 +79,12 @@ export const configSchema = z.strictObject({
     workerIntervalMs: z.number().int().min(10).max(60_000),
     timeoutMs: z.number().int().min(100).max(120_000),
   }).refine((n) => n.retryMaxMs >= n.retryBaseMs, { message: 'must be at least notices.retryBaseMs', path: ['retryMaxMs'] }),
-  limits: z.strictObject({ maxPageSize: z.number().int().min(1).max(10_000), defaultPageSize: z.number().int().min(1) }),
+  limits: z.strictObject({
+    maxPageSize: z.number().int().min(1).max(10_000),
+    defaultPageSize: z.number().int().min(1),
+    // CONTRACT 11 ([1/6]): every cursor handed out expires; at least a minute so a page can be read, at most 30 days.
+    cursorTtlSeconds: z.number().int().min(60).max(30 * 86_400),
+  }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 

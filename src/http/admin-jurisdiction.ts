@@ -9,11 +9,12 @@ import { adequacyBodySchema, blockBodySchema } from '../jurisdiction/entries.ts'
 import { Problem } from './problem.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
 const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().regex(/^\d+-\d+$/, 'must be an id from a previous page').optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional(),
 });
 
 /** RULES 43: the route still names its roles; a token of any other role gets 403. */
@@ -27,7 +28,7 @@ function adminOrAuditor(auth: AdminAuth): RequestHandler {
   });
 }
 
-export function adminJurisdictionRouter(jurisdiction: JurisdictionService, auth: AdminAuth, doc: ApiDoc): Router {
+export function adminJurisdictionRouter(jurisdiction: JurisdictionService, auth: AdminAuth, doc: ApiDoc, cursors: Cursors): Router {
   const r = Router();
   const admin = auth.requireRole('admin');
   const reader = adminOrAuditor(auth);
@@ -43,11 +44,14 @@ export function adminJurisdictionRouter(jurisdiction: JurisdictionService, auth:
 
   doc.add('GET', '/admin/v1/jurisdiction/history', {
     summary: 'every change to the jurisdiction state, newest first, with its version', auth: 'admin or auditor', query: historyQuery,
-    responses: { 200: '{items: [{id, version, at, actorId, action, target, before, after}], nextCursor}', 400: 'validation_failed', ...AUTH_ERRORS },
+    responses: { 200: '{items: [{id, version, at, actorId, action, target, before, after}], nextCursor}: nextCursor is opaque and expires after limits.cursorTtlSeconds', 400: 'validation_failed (also a cursor that is malformed, altered, expired or of another list)', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/jurisdiction/history', reader, async (req, res) => {
     const q = parseBody(historyQuery, req.query);
-    res.json(await jurisdiction.history(q.limit ?? 100, q.cursor));
+    // DESIGN 9: the stream id is sealed for this list; a jurisdiction cursor opens nowhere else.
+    const after = openStreamCursor(cursors, 'jurisdiction', [], q.cursor, 'before');
+    const page = await jurisdiction.history(q.limit ?? 100, after ?? undefined);
+    res.json({ ...page, nextCursor: sealCursor(cursors, 'jurisdiction', [], page.nextCursor) });
   });
 
   doc.add('PUT', '/admin/v1/jurisdiction/adequate/:country', {

@@ -9,6 +9,7 @@ import type { KeyVersionRecord } from '../keys/partner-key-store.ts';
 import { notFoundPartner } from '../agreements/partners.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { pathId } from './path-ids.ts';
 
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
 
@@ -39,20 +40,20 @@ export function adminKeysRouter(d: KeyRoutesDeps, auth: AdminAuth, doc: ApiDoc):
   doc.add('POST', '/admin/v1/partners/:id/keys/rotate', {
     summary: 'start the partner\'s next pseudonym key version; the previous version resolves for pseudonym.rotationGraceSeconds (or a shorter graceSeconds)',
     auth: 'admin', body: rotateSchema,
-    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}]}', 400: 'validation_failed', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}]}', 400: 'validation_failed (a malformed id in the path too)', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/keys/rotate', admin, async (req, res) => {
     const body = parseBody(rotateSchema, req.body ?? {});
-    const rec = await d.partnerKeys.rotate(actorOf(res), String(req.params.id), body);
+    const rec = await d.partnerKeys.rotate(actorOf(res), pathId(req, 'id', 'partner'), body);
     res.json(view(rec, d.graceSeconds));
   });
 
   doc.add('GET', '/admin/v1/partners/:id/keys', {
     summary: 'the partner\'s pseudonym key versions', auth: 'admin',
-    responses: { 200: '{partnerId, current, retired}', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: '{partnerId, current, retired}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/partners/:id/keys', admin, async (req, res) => {
-    const id = String(req.params.id);
+    const id = pathId(req, 'id', 'partner');
     if (!(await d.partnerExists(id))) throw notFoundPartner(id);
     res.json(view(await d.partnerKeys.store.read(id), d.graceSeconds));
   });

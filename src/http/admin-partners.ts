@@ -6,6 +6,7 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import { notFoundPartner } from '../agreements/partners.ts';
 import { credentialCreateSchema, jwksSchema, partnerCreateSchema } from '../agreements/partner-schema.ts';
 import type { ApiDoc } from './openapi.ts';
+import { pathId } from './path-ids.ts';
 
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
 
@@ -26,36 +27,37 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
     res.json({ items: await partners.list() });
   });
 
-  doc.add('GET', '/admin/v1/partners/:id', { summary: 'one partner (client ids, never secrets)', auth: 'admin', responses: { 200: 'the partner', 404: 'not_found', ...AUTH_ERRORS } });
+  doc.add('GET', '/admin/v1/partners/:id', { summary: 'one partner (client ids, never secrets)', auth: 'admin', responses: { 200: 'the partner', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS } });
   r.get('/admin/v1/partners/:id', admin, async (req, res) => {
-    const p = await partners.get(String(req.params.id));
-    if (!p) throw notFoundPartner(String(req.params.id));
+    const id = pathId(req, 'id', 'partner');
+    const p = await partners.get(id);
+    if (!p) throw notFoundPartner(id);
     res.json(p);
   });
 
   doc.add('PUT', '/admin/v1/partners/:id/jwks', {
     summary: 'replace the partner\'s public JWKS (ES256/PS256 signing, ECDH-ES+A256KW/RSA-OAEP-256 encryption keys)', auth: 'admin', body: jwksSchema,
-    responses: { 200: 'the partner', 400: 'validation_failed (a private key is refused)', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: 'the partner', 400: 'validation_failed (a private key is refused; a malformed id in the path)', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.put('/admin/v1/partners/:id/jwks', admin, async (req, res) => {
-    res.json(await partners.setJwks(actorOf(res), String(req.params.id), req.body));
+    res.json(await partners.setJwks(actorOf(res), pathId(req, 'id', 'partner'), req.body));
   });
 
   doc.add('POST', '/admin/v1/partners/:id/credentials', {
     summary: 'issue a client credential; the secret is shown in this response only', auth: 'admin', body: credentialCreateSchema,
-    responses: { 201: '{clientId, clientSecret}', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 201: '{clientId, clientSecret}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/credentials', admin, async (req, res) => {
-    const c = await credentials.issue(actorOf(res), String(req.params.id), req.body);
+    const c = await credentials.issue(actorOf(res), pathId(req, 'id', 'partner'), req.body);
     res.status(201).setHeader('cache-control', 'no-store').json(c);
   });
 
   doc.add('DELETE', '/admin/v1/partners/:id/credentials/:clientId', {
     summary: 'revoke a credential and every access token issued with it', auth: 'admin',
-    responses: { 204: 'revoked', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 204: 'revoked', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.delete('/admin/v1/partners/:id/credentials/:clientId', admin, async (req, res) => {
-    await credentials.revoke(actorOf(res), String(req.params.id), String(req.params.clientId));
+    await credentials.revoke(actorOf(res), pathId(req, 'id', 'partner'), pathId(req, 'clientId', 'credential'));
     res.status(204).end();
   });
   return r;

@@ -9,13 +9,15 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import { Problem } from './problem.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { pathId } from './path-ids.ts';
+import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
 const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().regex(/^\d+-\d+$/, 'must be an id from a previous page').optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional(),
 });
 
-export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminAuth, doc: ApiDoc): Router {
+export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminAuth, doc: ApiDoc, cursors: Cursors): Router {
   const r = Router();
 
   doc.add('POST', '/admin/v1/tokens', {
@@ -29,20 +31,23 @@ export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminA
 
   doc.add('DELETE', '/admin/v1/tokens/:id', {
     summary: 'revoke a role token at once, on every instance', auth: 'admin',
-    responses: { 204: 'revoked', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
+    responses: { 204: 'revoked', 400: 'validation_failed: a malformed id in the path', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
   });
   r.delete('/admin/v1/tokens/:id', auth.requireRole('admin'), async (req, res) => {
-    if (!(await tokens.revoke(actorOf(res), String(req.params.id)))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
+    if (!(await tokens.revoke(actorOf(res), pathId(req, 'id', 'token')))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
     res.status(204).end();
   });
 
   doc.add('GET', '/admin/v1/audit', {
     summary: 'the admin audit trail, newest first: who (token id and role), what, when, before/after', auth: 'auditor', query: auditQuery,
-    responses: { 200: '{items, nextCursor}', 401: 'invalid_token', 403: 'forbidden' },
+    responses: { 200: '{items, nextCursor}: nextCursor is opaque and expires after limits.cursorTtlSeconds', 400: 'validation_failed (a cursor that is malformed, altered, expired or of another list)', 401: 'invalid_token', 403: 'forbidden' },
   });
   r.get('/admin/v1/audit', auth.requireRole('auditor'), async (req, res) => {
     const q = parseBody(auditQuery, req.query);
-    res.json(await audit.read(q.limit ?? 100, q.cursor));
+    // DESIGN 9: the stream id is sealed for this list; an audit cursor opens nowhere else.
+    const after = openStreamCursor(cursors, 'audit', [], q.cursor, 'before');
+    const page = await audit.read(q.limit ?? 100, after ?? undefined);
+    res.json({ ...page, nextCursor: sealCursor(cursors, 'audit', [], page.nextCursor) });
   });
   return r;
 }

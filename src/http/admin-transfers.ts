@@ -11,16 +11,17 @@ import { Problem, validationFailed } from './problem.ts';
 import { streamSse, type SseEvent } from './sse.ts';
 import { closeSignal, sendNdjson } from './stream-write.ts';
 import { sendProblem } from './errors.ts';
-import { filterQuery, lastEventId, listQuery, noQuery, parseTransferQuery } from './transfer-params.ts';
+import { filterBinding, filterQuery, lastEventId, listQuery, noQuery, parseTransferQuery } from './transfer-params.ts';
+import { openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 import { VerifyRunner, type VerifyBudget } from './verify-budget.ts';
 
 const inProgress = new Problem({ status: 503, code: 'verify_in_progress', detail: 'verification still running; retry', headers: { 'Retry-After': '5' } });
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden (a role other than auditor)' };
 
-export interface TransfersRouterDeps { transferLog: TransferLog; log: Logger }
+export interface TransfersRouterDeps { transferLog: TransferLog; log: Logger; cursors: Cursors }
 export interface TransfersRouterOptions { heartbeatMs?: number; verify?: VerifyBudget }
 
-export function adminTransfersRouter({ transferLog: tlog, log }: TransfersRouterDeps, auth: AdminAuth, doc: ApiDoc, opts: TransfersRouterOptions = {}): Router {
+export function adminTransfersRouter({ transferLog: tlog, log, cursors }: TransfersRouterDeps, auth: AdminAuth, doc: ApiDoc, opts: TransfersRouterOptions = {}): Router {
   const r = Router();
   const auditor = auth.requireRole('auditor');
   const compile = (f: TransferFilter) => tlog.query.compile(f);
@@ -34,14 +35,15 @@ export function adminTransfersRouter({ transferLog: tlog, log }: TransfersRouter
     log.error({ requestId: res.locals.requestId, err: e instanceof Error ? { name: e.name, message: e.message } : undefined }, 'transfer log stream failed');
 
   doc.add('GET', '/admin/v1/transfers', {
-    summary: 'transfer log entries, newest first, filtered; pass nextCursor back as cursor for the next page', auth: 'auditor', query: listQuery,
+    summary: 'transfer log entries, newest first, filtered; pass nextCursor back as cursor, with the same filter, for the next page (an opaque cursor, refused with another filter or once expired)', auth: 'auditor', query: listQuery,
     responses: { 200: '{items: [entry], nextCursor}', 400: 'validation_failed: every bad parameter', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers', auditor, async (req, res) => {
     const { params, filter } = parseTransferQuery(listQuery, req.query, compile);
     accessed(res, 'transfers.list', filter);
-    const page = await tlog.query.page(filter, { limit: params.limit ?? 100, cursor: params.cursor ?? null });
-    res.set('Cache-Control', 'no-store').json(page);
+    const after = openStreamCursor(cursors, 'transfers', filterBinding(filter), params.cursor, 'before');
+    const page = await tlog.query.page(filter, { limit: params.limit ?? 100, cursor: after });
+    res.set('Cache-Control', 'no-store').json({ ...page, nextCursor: sealCursor(cursors, 'transfers', filterBinding(filter), page.nextCursor) });
   });
 
   doc.add('GET', '/admin/v1/transfers/stream', {

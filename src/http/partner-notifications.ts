@@ -7,25 +7,32 @@ import type { Notices } from '../notices/index.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
 import { redisUnavailable } from './problem.ts';
+import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
 export const notificationsQuery = z.strictObject({
-  cursor: z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a nextCursor from a previous answer').optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional(),
   limit: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
 });
 
-export function partnerNotificationsRouter(d: { notices: Notices; requirePartner: RequestHandler }, doc: ApiDoc): Router {
+export function partnerNotificationsRouter(d: { notices: Notices; requirePartner: RequestHandler; cursors: Cursors }, doc: ApiDoc): Router {
   const r = Router();
   doc.add('GET', '/v1/notifications', {
     summary: 'notices for subjects this partner received, oldest first: consent_withdrawn, subject_erased, cross_border_withdrawn, '
       + 'retention_expired (delete-by reached). `legalObligation: true`: data held under legal_obligation is kept, the rest deleted. '
-      + 'Poll again with nextCursor (null only while there has never been a notice)',
+      + 'Poll again with nextCursor (null only while there has never been a notice). Every answer carries a fresh nextCursor, '
+      + 'also when it has no items, so a partner that keeps polling never holds an old one; a cursor older than '
+      + 'limits.cursorTtlSeconds answers 400 validation_failed (cursor: expired), and the partner starts again without a cursor '
+      + '(notices then come again from the oldest kept; their ids tell the ones already handled)',
     auth: 'partner', query: notificationsQuery,
-    responses: { 200: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', 400: 'validation_failed', 401: 'invalid_token', 503: 'store_unavailable' },
+    responses: { 200: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', 400: 'validation_failed (also a cursor that is expired, altered or another partner\'s)', 401: 'invalid_token', 503: 'store_unavailable' },
   });
   r.get('/v1/notifications', d.requirePartner, async (req, res) => {
     const q = parseBody(notificationsQuery, req.query);
-    const page = await d.notices.list(partnerTokenOf(res).partnerId, q.cursor ?? null, q.limit ?? 100).catch(() => { throw redisUnavailable(); });
-    res.set('cache-control', 'no-store').json(page);
+    const partnerId = partnerTokenOf(res).partnerId;
+    // DESIGN 9, RULES 42: the stream id inside is sealed for this partner; checked before Redis sees it.
+    const after = openStreamCursor(d.cursors, 'notifications', [partnerId], q.cursor, 'after');
+    const page = await d.notices.list(partnerId, after, q.limit ?? 100).catch(() => { throw redisUnavailable(); });
+    res.set('cache-control', 'no-store').json({ ...page, nextCursor: sealCursor(d.cursors, 'notifications', [partnerId], page.nextCursor) });
   });
   return r;
 }

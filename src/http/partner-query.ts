@@ -13,7 +13,8 @@ export function bulkQuerySchema(maxPageSize: number) {
   return z.strictObject({
     purpose,
     limit: limit.optional(),
-    cursor: z.string().max(1024).optional(),
+    cursor: z.string().max(1024).optional()
+      .describe('the nextCursor of the previous page, unchanged; opaque, valid only for this partner and purpose, for limits.cursorTtlSeconds (else 400 validation_failed naming cursor: start again without one)'),
     updatedSince: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone' }).optional(),
   }).describe(`limit: at most ${maxPageSize} for a JSON page; any number (or none: all) for application/x-ndjson`);
 }

@@ -8,7 +8,7 @@ import { pullBulk } from '../transfers/pull-bulk.ts';
 import { streamNdjson } from '../transfers/ndjson.ts';
 import type { PartnerCall } from '../transfers/evaluate.ts';
 import type { PullServices } from '../transfers/services.ts';
-import type { CursorCodec } from '../transfers/cursor.ts';
+import { openCursor, sealCursor, type Cursors } from './cursor-param.ts';
 import { Problem, validationFailed } from './problem.ts';
 import { subjectQuery, bulkQuerySchema, parseQuery } from './partner-query.ts';
 import { respond } from './jose-negotiation.ts';
@@ -22,7 +22,8 @@ export interface PartnerRouterDeps {
   requirePartner: RequestHandler;
   /** RULES 44: the agreement's per-partner rate, after authentication. */
   rateLimit: RequestHandler;
-  cursors: CursorCodec;
+  /** DESIGN 9: bulk cursors are sealed for the partner and purpose. */
+  cursors: Cursors;
   partners: Partners;
   sealer: JoseSealer;
 }
@@ -61,10 +62,10 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
     if (!ndjson && q.limit !== undefined && q.limit > svc.config.limits.maxPageSize) {
       throw validationFailed([{ field: 'limit', reason: `must be at most ${svc.config.limits.maxPageSize}` }]);
     }
-    const cursor = q.cursor === undefined ? null : d.cursors.decode(call.partnerId, q.cursor);
-    if (q.cursor !== undefined && cursor === null) throw validationFailed([{ field: 'cursor', reason: 'malformed or not issued to you' }]);
+    const bound = [call.partnerId, q.purpose]; // RULES 42: another partner's or purpose's cursor is refused
+    const cursor = openCursor(d.cursors, 'bulk', bound, q.cursor);
     const query = { limit: q.limit ?? (ndjson ? null : svc.config.limits.defaultPageSize), cursor, updatedSince: q.updatedSince ?? null };
-    const wrap = (c: string | null) => (c ? d.cursors.encode(call.partnerId, c) : null);
+    const wrap = (c: string | null) => sealCursor(d.cursors, 'bulk', bound, c);
     if (ndjson) return streamNdjson(res, (sink) => pullBulk(svc, call, query, sink), wrap);
     await respond(d, req, res, call.partnerId, async () => {
       const items: unknown[] = [];

@@ -5,7 +5,8 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { PURPOSE_IDS } from '../policy/taxonomy.ts';
 import type { TransferFilter } from '../transfer-log/index.ts';
-import { STREAM_ID } from '../transfer-log/scan.ts';
+import { isExclusiveBound } from '../redis/stream-id.ts';
+import { CURSOR_HINT, CURSOR_PATTERN } from './cursor-param.ts';
 import { dedupe, fieldErrors } from './field-errors.ts';
 import { Problem, validationFailed, type FieldError } from './problem.ts';
 
@@ -24,7 +25,8 @@ export const filterQuery = z.strictObject(filterShape);
 export const listQuery = z.strictObject({
   ...filterShape,
   limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size, default 100'),
-  cursor: z.string().regex(STREAM_ID, 'must be the nextCursor of a previous page').optional(),
+  cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional()
+    .describe('the nextCursor of the previous page, with the same filter (a cursor is refused with another filter or once older than limits.cursorTtlSeconds)'),
 });
 export const noQuery = z.strictObject({});
 
@@ -53,6 +55,15 @@ export function parseTransferQuery<S extends z.ZodType>(schema: S, query: unknow
 export function lastEventId(req: Request): string | null {
   const v = req.get('last-event-id');
   if (v === undefined || v === '') return null;
-  if (!STREAM_ID.test(v)) throw validationFailed([{ field: 'Last-Event-ID', reason: 'must be the id of an event of this stream' }]);
+  // Issue [1/6] item 3: a 64-bit stream id that can resume after it, checked before Redis sees it.
+  if (!isExclusiveBound(v, 'after')) throw validationFailed([{ field: 'Last-Event-ID', reason: 'must be the id of an event of this stream' }]);
   return v;
+}
+
+/**
+ * What a transfers cursor is bound to (DESIGN 9): the whole filter, so a cursor walked under one
+ * filter is refused under another rather than silently skipping or repeating entries.
+ */
+export function filterBinding(f: TransferFilter): string[] {
+  return [JSON.stringify(FILTER_KEYS.map((k) => f[k] ?? null))];
 }

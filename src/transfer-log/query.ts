@@ -8,7 +8,8 @@ import { validationFailed } from '../http/problem.ts';
 import type { TransferEntry } from './entry.ts';
 import { compileFilter, type CompiledFilter, type TransferFilter } from './filter.ts';
 import type { LogKeys } from './keys.ts';
-import { parseEntry, scanStream, STREAM_ID, type LoggedEntry } from './scan.ts';
+import { isExclusiveBound } from '../redis/stream-id.ts';
+import { parseEntry, scanStream, type LoggedEntry } from './scan.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
 export interface Page { items: TransferEntry[]; nextCursor: string | null }
@@ -25,7 +26,7 @@ export class TransferQuery {
   /** Newest first. `nextCursor` is null only when nothing older matches. */
   async page(filter: TransferFilter, opts: { limit: number; cursor?: string | null }): Promise<Page> {
     const cf = this.compile(filter);
-    const cursor = checkCursor(opts.cursor);
+    const cursor = checkCursor(opts.cursor, 'before');
     const max = cursor ? `(${cursor}` : cf.max;
     const items: Scanned[] = [];
     let scanned = 0;
@@ -42,7 +43,7 @@ export class TransferQuery {
   /** Oldest first, strictly after `afterId` (null: from the start of the filter's range). */
   async since(filter: TransferFilter, afterId: string | null, limit = 500): Promise<SinceResult> {
     const cf = this.compile(filter);
-    const after = checkCursor(afterId);
+    const after = checkCursor(afterId, 'after');
     const items: LoggedEntry[] = [];
     let cursor = after;
     let scanned = 0;
@@ -105,8 +106,9 @@ export class TransferQuery {
 
 const keep = (cf: CompiledFilter, e: TransferEntry | null) => (e && cf.match(e) ? e : null);
 
-function checkCursor(c: string | null | undefined): string | null {
+function checkCursor(c: string | null | undefined, direction: 'after' | 'before'): string | null {
   if (c === undefined || c === null || c === '') return null;
-  if (!STREAM_ID.test(c)) throw validationFailed([{ field: 'cursor', reason: 'malformed cursor' }]);
+  // Checked before Redis: an id beyond 64 bits, or one Redis refuses as this exclusive bound, is an error there.
+  if (!isExclusiveBound(c, direction)) throw validationFailed([{ field: 'cursor', reason: 'malformed cursor' }]);
   return c;
 }

@@ -42,7 +42,5 @@ export function parseEntry(raw: RawEntry): TransferEntry | null {
   }
 }
 
-export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
-
 /** Stream ids start with the milliseconds at which Redis stored the entry. */
 export const streamIdMs = (id: string) => Number(id.split('-')[0]);
