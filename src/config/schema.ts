@@ -58,6 +58,9 @@ export const configSchema = z.strictObject({
     maxBatch: z.number().int().min(1).max(10_000),
     maxScan: z.number().int().min(100).max(1_000_000),
     trimIntervalMs: z.number().int().min(1000),
+    // Issue [1/6] 7a: who vouches for a Redis that hides CONFIG; null refuses such a Redis.
+    durabilityAssertedBy: z.string().trim().min(8).max(500).nullable(),
+    durabilityCheckIntervalMs: z.number().int().min(100).max(3_600_000),
   }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),
