@@ -66,6 +66,11 @@ export const configSchema = z.strictObject({
   keys: z.strictObject({ dir: z.string().min(1) }),
   // RULES 29: how long a retired pseudonym key version still resolves (at most a year).
   pseudonym: z.strictObject({ rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400) }),
+  // RULES 9: seeded canary strings the egress guard refuses to let out. At least 8 characters, so
+  // a canary cannot match innocent output by chance; bounded, as every payload is searched for each.
+  egressGuard: z.strictObject({
+    canaries: z.array(z.string().max(256).refine((c) => c.trim().length >= 8, { message: 'must be a string of at least 8 non-blank characters' })).max(100),
+  }),
   coreStore: z.strictObject({
     host: z.string().min(1),
     port,
