@@ -71,6 +71,7 @@ export function createApp(deps: Deps): Express {
   const svc = createPullServices({
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
     pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
+    canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
     deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
     // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
     keyVersions: (p) => deps.partnerKeys.versions(p),

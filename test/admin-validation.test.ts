@@ -110,6 +110,16 @@ test('RULES 45: notifyUrl may not point at a link-local address', async () => {
   await rejects(agreementBody({ notifyUrl: 'https://[fe80::1]/n' }), 'notifyUrl', /link-local/);
 });
 
+test('RULES 45: notifyUrl may not use 6to4, Teredo, site-local, NAT64, IPv4-mapped loopback, CGNAT, benchmarking or multicast addresses, though this stack allows loopback', async () => {
+  for (const [url, cls] of [
+    ['https://[2002:5db8:d70e::1]/n', /6to4/], ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/n', /Teredo/],
+    ['https://[fec0::1]/n', /site-local/], ['https://[64:ff9b::808:808]/n', /NAT64/],
+    ['https://[::ffff:127.0.0.1]/n', /loopback \(IPv4-mapped\)/], ['https://[::7f00:1]/n', /loopback \(IPv4-compatible\)/],
+    ['https://100.64.0.1/n', /carrier-grade NAT/], ['https://198.18.0.1/n', /benchmarking/],
+    ['https://224.0.0.1/n', /multicast/], ['https://[ff0e::1]/n', /multicast/],
+  ] as const) await rejects(agreementBody({ notifyUrl: url }), 'notifyUrl', cls);
+});
+
 test('rateLimit must be within bounds', async () => {
   await rejects(agreementBody({ rateLimit: { requestsPerMinute: 0 } }), 'rateLimit.requestsPerMinute', /at least 1/);
   await rejects(agreementBody({ rateLimit: { requestsPerMinute: 1e7 } }), 'rateLimit.requestsPerMinute', /at most/);

@@ -5,8 +5,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
-import { PartnerTokens } from '../auth/partner-tokens.ts';
-import type { PartnerTokenCache } from '../auth/partner-token-cache.ts';
+import { SWEEP_CLIENT_LUA, TOKEN_PREFIX, clientTokensKey } from '../auth/partner-tokens.ts';
+import { TOKEN_CHANNEL, type PartnerTokenCache } from '../auth/partner-token-cache.ts';
 import { Problem } from '../http/problem.ts';
 import { parseBody } from '../http/field-errors.ts';
 import { credentialCreateSchema } from './partner-schema.ts';
@@ -23,12 +23,17 @@ redis.call('SADD', KEYS[4], ARGV[8])
 audit(ARGV[5] .. '/' .. ARGV[8], '', ARGV[9])
 return {1}`;
 
-const REVOKE = `
-if redis.call('HGET', KEYS[2], 'partnerId') ~= ARGV[5] then return {0} end
+// RULES 41, issue [1/6] item 7c: the credential, its token set, each token key and the message
+// that evicts them from every instance's cache go in one script, so no failure in between can
+// leave the credential gone and its tokens live. Tokens go first: should a later write fail, the
+// credential is still there and the revocation can be repeated, but none of its tokens is.
+const REVOKE = `${SWEEP_CLIENT_LUA}
+if redis.call('HGET', KEYS[2], 'partnerId') ~= ARGV[5] then return {0, ''} end
+local _, all = sweep_client(KEYS[4], ARGV[7], ARGV[8], ARGV[6])
 redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[6])
 audit(ARGV[5] .. '/' .. ARGV[6], '{"clientId":"' .. ARGV[6] .. '"}', '{"revoked":true}')
-return {1}`;
+return {1, all}`;
 
 export class Credentials {
   /** `tokenCache`: this process's partner token cache, evicted at once on revocation (others follow by pub/sub). */
@@ -48,12 +53,14 @@ export class Credentials {
   }
 
   async revoke(actor: Actor, partnerId: string, clientId: string): Promise<void> {
-    const [ok] = CLIENT_ID.test(clientId)
-      ? await auditedEval(this.redis, REVOKE, actor, 'credential.revoke', [credentialKey(clientId), partnerCredsKey(partnerId)], [partnerId, clientId])
-      : [0];
+    const [ok, all] = CLIENT_ID.test(clientId)
+      ? await auditedEval(this.redis, REVOKE, actor, 'credential.revoke',
+        [credentialKey(clientId), partnerCredsKey(partnerId), clientTokensKey(clientId)],
+        [partnerId, clientId, TOKEN_CHANNEL, TOKEN_PREFIX])
+      : [0, ''];
     if (ok !== 1) throw new Problem({ status: 404, code: 'not_found', detail: `partner ${partnerId} has no credential ${clientId}` });
-    // The credential is gone first, so no new token can be issued with it; then its tokens go.
-    await new PartnerTokens(this.redis, undefined, undefined, this.tokenCache).revokeClient(clientId);
+    // This instance forgets them at once; the others on the message the script published.
+    this.tokenCache?.evictClient(clientId, String(all ?? '').split(',').filter(Boolean));
   }
 
   /** client_secret_basic: the partner id for a live credential and matching secret, else undefined. */

@@ -1,7 +1,7 @@
 // Partner bearer authentication (CONTRACT 4, 6 step 1) with passport-http-bearer: the token from
-// the token cache when known there, else one Redis GET; partner and agreement then come from
-// memory. Admin tokens are never accepted here, and partner tokens never on admin routes
-// (RULES 43): the two live in different key spaces.
+// the token cache when known there, else one Redis round trip (the token, and that its credential
+// still exists); partner and agreement then come from memory. Admin tokens are never accepted
+// here, and partner tokens never on admin routes (RULES 43): the two live in different key spaces.
 import type { Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';

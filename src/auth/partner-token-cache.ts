@@ -10,8 +10,13 @@ import type { Logger } from '../log.ts';
 import { LiveCache } from '../cache/live-cache.ts';
 import type { PartnerToken } from './partner-tokens.ts';
 
-/** Published (message: revoked token hashes, comma-separated) by every partner-token revocation. */
+/**
+ * Published by every partner-token revocation. Message: comma-separated revoked token hashes and,
+ * for a revoked client, `client:<clientId>` (all that client's tokens, hashes known or not).
+ */
 export const TOKEN_CHANNEL = 'pg:ptok:revoked';
+/** Marks a client id in a TOKEN_CHANNEL message (token hashes are base64url: never a colon). */
+export const CLIENT_MARK = 'client:';
 export const DEFAULT_TOKEN_CACHE_ENTRIES = 50_000;
 
 export class PartnerTokenCache extends LiveCache {
@@ -54,6 +59,12 @@ export class PartnerTokenCache extends LiveCache {
     for (const h of hashes) this.entries.delete(h);
   }
 
+  /** Forget every token of a client (its credential was revoked), and these hashes. */
+  evictClient(clientId: string, hashes: Iterable<string> = []): void {
+    this.evict(hashes);
+    for (const [h, rec] of this.entries) if (rec.clientId === clientId) this.entries.delete(h);
+  }
+
   /** Expired entries are dropped when met; nothing else is needed from them. */
   drop(hash: string): void {
     this.entries.delete(hash);
@@ -70,6 +81,8 @@ export class PartnerTokenCache extends LiveCache {
   }
 
   protected async loadOne(message: string): Promise<void> {
-    this.evict(message.split(',').filter(Boolean));
+    const parts = message.split(',').filter(Boolean);
+    this.evict(parts.filter((p) => !p.startsWith(CLIENT_MARK)));
+    for (const p of parts) if (p.startsWith(CLIENT_MARK)) this.evictClient(p.slice(CLIENT_MARK.length));
   }
 }

@@ -7,7 +7,7 @@ import type { Redis } from '../deps.ts';
 import { credentialKey } from '../agreements/redis-keys.ts';
 import { OAuthError } from './oauth-error.ts';
 import { deadline } from '../transfer-log/deadline.ts';
-import { TOKEN_CHANNEL, type PartnerTokenCache } from './partner-token-cache.ts';
+import { CLIENT_MARK, TOKEN_CHANNEL, type PartnerTokenCache } from './partner-token-cache.ts';
 
 export const DEFAULT_TOKEN_TTL_S = 600;
 
@@ -34,24 +34,50 @@ redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1`;
 
-// Every token of a client, read, deleted and published in the script itself (RULES 41: no revoke
-// without its message), so a token cannot slip between the read of the set and the delete; the
-// hashes come back to evict locally too. The token keys are named inside the script from the set,
-// not declared in KEYS: fine on the one Redis the gateway uses, not on Redis Cluster.
-const REVOKE_CLIENT = `
-local hashes = redis.call('SMEMBERS', KEYS[1])
-if #hashes == 0 then return {0, ''} end
-local n = 0
-for _, h in ipairs(hashes) do n = n + redis.call('DEL', ARGV[2] .. h) end
-redis.call('DEL', KEYS[1])
-local all = table.concat(hashes, ',')
-redis.call('PUBLISH', ARGV[1], all)
+// Lua, for scripts that revoke a client's tokens (its own below, the credential revocation in
+// agreements/credentials.ts): every token of the client read, deleted and published in the calling
+// script (RULES 41: no revoke without its message), so a token cannot slip between the read of the
+// set and the delete, and a credential never goes in a different step from its tokens. A set that
+// cannot be read (wrong type) fails nothing: it is dropped, and the message names the client as
+// well as the hashes, so caches evict the client's tokens even when their hashes are unknown; any
+// token key left in Redis is refused by LOOKUP, whose credential is gone. The token keys are named
+// inside the script from the set, not declared in KEYS: fine on the one Redis the gateway uses,
+// not on Redis Cluster. Returns (tokens deleted, hashes comma-separated).
+export const SWEEP_CLIENT_LUA = `
+local function sweep_client(set_key, channel, prefix, client_id)
+  local hashes = redis.pcall('SMEMBERS', set_key)
+  if type(hashes) ~= 'table' or hashes.err then hashes = {} end
+  local n = 0
+  for _, h in ipairs(hashes) do n = n + redis.call('DEL', prefix .. h) end
+  redis.call('DEL', set_key)
+  local all = table.concat(hashes, ',')
+  local message = '${CLIENT_MARK}' .. client_id
+  if #hashes > 0 then message = message .. ',' .. all end
+  redis.call('PUBLISH', channel, message)
+  return n, all
+end
+`;
+
+const REVOKE_CLIENT = `${SWEEP_CLIENT_LUA}
+local n, all = sweep_client(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 return {n, all}`;
 
-const TOKEN_PREFIX = 'pg:ptok:';
+// RULES 41: a token counts only while the credential it was issued with exists, so no failure
+// between a credential's deletion and its tokens' can leave one usable (issue [1/6] item 7c). The
+// credential key is named from the record, not declared in KEYS (as in SWEEP_CLIENT_LUA).
+const LOOKUP = `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, rec = pcall(cjson.decode, v)
+if not ok or type(rec) ~= 'table' or type(rec.clientId) ~= 'string' then return false end
+if redis.call('EXISTS', ARGV[1] .. rec.clientId) == 0 then return false end
+return v`;
+
+export const TOKEN_PREFIX = 'pg:ptok:';
 const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
 const tokenKey = (hash: string) => `${TOKEN_PREFIX}${hash}`;
-const clientKey = (clientId: string) => `pg:ptok-client:${clientId}`;
+/** The set of a client's live token hashes. */
+export const clientTokensKey = (clientId: string) => `pg:ptok-client:${clientId}`;
 
 export class PartnerTokens {
   /**
@@ -71,7 +97,7 @@ export class PartnerTokens {
     // (credential deleted, its tokens swept) cannot leave a token behind. The per-client set lets
     // a credential's revocation reach every token issued with it.
     const ok = await this.redis.eval(ISSUE, {
-      keys: [credentialKey(t.clientId), tokenKey(hash), clientKey(t.clientId)],
+      keys: [credentialKey(t.clientId), tokenKey(hash), clientTokensKey(t.clientId)],
       arguments: [JSON.stringify(record), String(this.ttlS), hash],
     });
     if (ok !== 1) throw new OAuthError('invalid_client', 'the credential was revoked');
@@ -94,8 +120,8 @@ export class PartnerTokens {
       return undefined;
     }
     const mark = this.cache?.mark();
-    const raw = await deadline(this.redis.get(tokenKey(hash)), this.timeoutMs);
-    if (!raw) return undefined;
+    const raw = await deadline(this.redis.eval(LOOKUP, { keys: [tokenKey(hash)], arguments: [credentialKey('')] }), this.timeoutMs);
+    if (typeof raw !== 'string') return undefined;
     const rec = JSON.parse(raw) as PartnerToken;
     if (rec.exp * 1000 <= Date.now()) return undefined;
     if (this.cache && mark !== undefined) this.cache.put(hash, rec, mark);
@@ -109,12 +135,12 @@ export class PartnerTokens {
     this.cache?.evict([hash]);
   }
 
-  /** Revoke every token issued to a client (credential revoked); how many were live. */
+  /** Revoke every token issued to a client; how many were live. */
   async revokeClient(clientId: string): Promise<number> {
     const [n, all] = (await this.redis.eval(REVOKE_CLIENT, {
-      keys: [clientKey(clientId)], arguments: [TOKEN_CHANNEL, TOKEN_PREFIX],
+      keys: [clientTokensKey(clientId)], arguments: [TOKEN_CHANNEL, TOKEN_PREFIX, clientId],
     })) as [number, string];
-    if (all) this.cache?.evict(all.split(','));
+    this.cache?.evictClient(clientId, all ? all.split(',') : []);
     return n;
   }
 }

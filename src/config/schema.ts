@@ -58,11 +58,19 @@ export const configSchema = z.strictObject({
     maxBatch: z.number().int().min(1).max(10_000),
     maxScan: z.number().int().min(100).max(1_000_000),
     trimIntervalMs: z.number().int().min(1000),
+    // Issue [1/6] 7a: who vouches for a Redis that hides CONFIG; null refuses such a Redis.
+    durabilityAssertedBy: z.string().trim().min(8).max(500).nullable(),
+    durabilityCheckIntervalMs: z.number().int().min(100).max(3_600_000),
   }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),
   // RULES 29: how long a retired pseudonym key version still resolves (at most a year).
   pseudonym: z.strictObject({ rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400) }),
+  // RULES 9: seeded canary strings the egress guard refuses to let out. At least 8 characters, so
+  // a canary cannot match innocent output by chance; bounded, as every payload is searched for each.
+  egressGuard: z.strictObject({
+    canaries: z.array(z.string().max(256).refine((c) => c.trim().length >= 8, { message: 'must be a string of at least 8 non-blank characters' })).max(100),
+  }),
   coreStore: z.strictObject({
     host: z.string().min(1),
     port,

@@ -11,6 +11,8 @@ export interface LocalRedisOptions {
   key: string;
   dataDir: string;
   port?: number;
+  /** More redis-server arguments, after ours (tests: e.g. `--rename-command CONFIG ""` as managed services do). */
+  extraArgs?: readonly string[];
 }
 
 export interface LocalRedis {
@@ -48,6 +50,7 @@ function launch(opts: LocalRedisOptions, port: number): Promise<ChildProcess> {
     '--tls-ciphers', TLS12_SUITES.join(':'), '--tls-ciphersuites', TLS13_SUITES.join(':'),
     '--dir', opts.dataDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
     '--daemonize', 'no', '--logfile', '', '--loglevel', 'notice',
+    ...(opts.extraArgs ?? []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {

@@ -1,8 +1,9 @@
 // RULES 45 (OWASP API7 SSRF): partner webhooks go only to https:// hosts whose every resolved
 // address is public. Names are resolved here, and the caller that delivers should connect to the
 // addresses returned (not resolve again), so a name cannot be re-pointed after the check.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { promises as dns } from 'node:dns';
+import ipaddr from 'ipaddr.js';
 
 export interface GuardOptions {
   /** Only tests turn this on (config notices.allowLoopbackWebhooks). */
@@ -12,31 +13,56 @@ export interface GuardOptions {
 }
 export type GuardResult = { ok: true; url: URL; addresses: string[] } | { ok: false; reason: string };
 
-function list(entries: Array<[string, number]>): BlockList {
-  const b = new BlockList();
-  for (const [net, prefix] of entries) b.addSubnet(net, prefix, net.includes(':') ? 'ipv6' : 'ipv4');
-  return b;
-}
+type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+const cidrs = (...list: string[]) => list.map((c) => ipaddr.parseCIDR(c));
+const inAny = (a: Addr, list: Array<[Addr, number]>) => list.some(([net, bits]) => a.kind() === net.kind() && a.match(net, bits));
 
-// Checked in this order, so the reason names the most specific class. BlockList also matches
-// IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) against the IPv4 rules.
-const CLASSES: Array<[string, BlockList]> = [
-  ['a cloud metadata', list([['169.254.169.254', 32], ['fd00:ec2::254', 128], ['100.100.100.200', 32]])],
-  ['a loopback', list([['127.0.0.0', 8], ['::1', 128]])],
-  ['a link-local', list([['169.254.0.0', 16], ['fe80::', 10]])],
-  ['a private', list([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['fc00::', 7]])],
-  ['a reserved', list([
-    ['0.0.0.0', 8], ['192.0.0.0', 24], ['192.0.2.0', 24], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-    ['224.0.0.0', 4], ['240.0.0.0', 4], ['::', 128], ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
-    ['2001:db8::', 32], ['ff00::', 8],
-  ])],
-];
+// Cloud metadata endpoints, checked first so the reason names them (they sit inside link-local,
+// unique-local and CGNAT space too).
+const METADATA = cidrs('169.254.169.254/32', 'fd00:ec2::254/128', '100.100.100.200/32');
+// Deprecated site-local (RFC 3879): only recent ipaddr.js 2.x releases name it, so it is listed here too.
+const SITE_LOCAL = cidrs('fec0::/10');
+// IPv4-compatible IPv6 (RFC 4291 2.5.5.1, deprecated): ::a.b.c.d, which ipaddr.js calls unicast.
+const IPV4_COMPATIBLE = cidrs('::/96');
+// Benchmarking (RFC 2544) sits in ipaddr.js's IPv4 'reserved'; named apart for the reason's sake.
+const BENCHMARKING_V4 = cidrs('198.18.0.0/15');
+
+// RULES 45, deny by default: only what ipaddr.js classes as plain 'unicast' is public; every named
+// special-purpose range (its IANA registries) is refused, the common ones under a specific name.
+const NAMES: Record<string, string> = {
+  loopback: 'a loopback', linkLocal: 'a link-local', private: 'a private', uniqueLocal: 'a private',
+  carrierGradeNat: 'a carrier-grade NAT', multicast: 'a multicast', broadcast: 'a broadcast',
+  unspecified: 'a reserved', reserved: 'a reserved', discard: 'a reserved',
+  deprecatedSiteLocal: 'a site-local', rfc6052: 'a NAT64', rfc6145: 'an IPv4-translated', '6to4': 'a 6to4',
+  teredo: 'a Teredo', benchmarking: 'a benchmarking',
+};
 
 /** 'a private' etc. for a non-public address, null for a public one. */
 export function addressClass(address: string): string | null {
-  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  for (const [name, b] of CLASSES) if (b.check(address, family)) return name;
-  return null;
+  // Only what node:net reads as an address is judged; anything else cannot be shown public.
+  if (!isIP(address.replace(/%.*$/, ''))) return 'an unreadable';
+  return classOf(ipaddr.parse(address));
+}
+
+function classOf(a: Addr): string | null {
+  if (inAny(a, METADATA)) return 'a cloud metadata';
+  if (inAny(a, BENCHMARKING_V4)) return 'a benchmarking';
+  const range = a.range();
+  if (a.kind() === 'ipv6') {
+    const v6 = a as ipaddr.IPv6;
+    // Judged by the IPv4 inside (::ffff:10.0.0.1 is private), and refused whatever it is: a
+    // webhook has no reason to name an IPv4 host this way, and stacks differ on where it goes.
+    if (range === 'ipv4Mapped') return embedded('IPv4-mapped', v6.toIPv4Address());
+    if (range === 'unicast' && inAny(a, SITE_LOCAL)) return 'a site-local';
+    if (range === 'unicast' && inAny(a, IPV4_COMPATIBLE)) return embedded('IPv4-compatible', new ipaddr.IPv4(v6.toByteArray().slice(12)));
+  }
+  if (range === 'unicast') return null;
+  return NAMES[range] ?? 'a special-purpose';
+}
+
+function embedded(form: string, inner: ipaddr.IPv4): string {
+  const c = classOf(inner);
+  return c ? `${c} (${form})` : `an ${form}`;
 }
 
 async function resolve(host: string, opts: GuardOptions): Promise<string[]> {

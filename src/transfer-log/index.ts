@@ -71,7 +71,8 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   const writer = new TransferLogWriter({
     redis, keys, subjectRef, checkpointer, log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
-    maxBatch: cfg.maxBatch, ...(opts.now ? { now: opts.now } : {}),
+    maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const retention = {
     redis, keys, jwks, sign, log, config: deps.config, intervalMs: cfg.trimIntervalMs,

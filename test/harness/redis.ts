@@ -8,7 +8,8 @@ if (!redisServerAvailable()) {
   process.exit(1);
 }
 
-export async function startTestRedis(): Promise<LocalRedis> {
+/** `extraArgs`: more redis-server arguments, e.g. ['--rename-command', 'CONFIG', ''] to hide CONFIG. */
+export async function startTestRedis(extraArgs: readonly string[] = []): Promise<LocalRedis> {
   const c = await testCerts();
-  return startLocalRedis({ ca: c.ca, cert: c.cert('redis'), key: c.key('redis'), dataDir: tmp('redis') });
+  return startLocalRedis({ ca: c.ca, cert: c.cert('redis'), key: c.key('redis'), dataDir: tmp('redis'), extraArgs });
 }
