@@ -23,6 +23,7 @@ import { partnerRateLimit } from './http/rate-limit.ts';
 import { adminEventsRouter } from './http/admin-events.ts';
 import { partnerNotificationsRouter } from './http/partner-notifications.ts';
 import { createPullServices } from './transfers/services.ts';
+import { RedisSubjectQuota } from './transfers/subject-quota.ts';
 import { CursorCodec } from './transfers/cursor.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
 import { hkdfSync } from 'node:crypto';
@@ -68,6 +69,8 @@ export function createApp(deps: Deps): Express {
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
     pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
     deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
+    tokens: partnerTokens, // DESIGN 8: a stream re-checks its token before each page
+    quota: new RedisSubjectQuota(deps.redis, deps.config.redis.commandTimeoutMs), // RULES 6, 44
     // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
     keyVersions: (p) => deps.partnerKeys.versions(p),
     // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).

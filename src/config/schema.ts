@@ -79,7 +79,9 @@ export const configSchema = z.strictObject({
     workerIntervalMs: z.number().int().min(10).max(60_000),
     timeoutMs: z.number().int().min(100).max(120_000),
   }).refine((n) => n.retryMaxMs >= n.retryBaseMs, { message: 'must be at least notices.retryBaseMs', path: ['retryMaxMs'] }),
-  limits: z.strictObject({ maxPageSize: z.number().int().min(1).max(10_000), defaultPageSize: z.number().int().min(1) }),
+  limits: z.strictObject({ maxPageSize: z.number().int().min(1).max(10_000), defaultPageSize: z.number().int().min(1),
+    // DESIGN 8: a stalled NDJSON reader is cut after this long without taking a byte.
+    streamIdleTimeoutMs: z.number().int().min(100).max(3_600_000) }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 
