@@ -119,6 +119,47 @@ test('a new agreement version mid-stream: the stream ends with agreement_changed
   await assertEndsWith(pull, new Date().toISOString(), 'agreement_changed');
 });
 
+test('single pull: the agreement suspended while the store read is in flight is denied agreement_inactive', async () => {
+  const p = await setupPartner(stack, heavy);
+  const token = await p.token('service_delivery');
+  const page = await partnerGet(stack, token, '/v1/subjects?purpose=service_delivery&limit=20');
+  const subject = page.body.items[0].subject as string;
+  const path = `/v1/subjects/${subject}?purpose=service_delivery`;
+  assert.equal((await partnerGet(stack, token, path)).status, 200, 'released while the agreement is active');
+  // The real HTTPS read completes, then is held before the gateway gets it: the suspension comes
+  // after the request's start and before its decision.
+  const up = stack.gateway.deps.upstream;
+  const original = up.getUser;
+  let readDone!: () => void;
+  const read = new Promise<void>((r) => { readDone = r; });
+  let letGo!: () => void;
+  const held = new Promise<void>((r) => { letGo = r; });
+  up.getUser = async (id: string) => {
+    const rec = await original.call(up, id);
+    readDone();
+    await held;
+    return rec;
+  };
+  try {
+    const pending = partnerGet(stack, token, path);
+    await read;
+    const since = new Date().toISOString();
+    const id = agreementOf(p.id).id;
+    assert.equal((await p.api('POST', `/admin/v1/agreements/${id}/suspend`)).status, 200);
+    await waitFor(() => agreementOf(p.id).status !== 'active', 5000);
+    letGo();
+    const r = await pending;
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.body.code, 'agreement_inactive');
+    const log = stack.gateway.deps.transferLog.query;
+    assert.equal((await log.page({ partnerId: p.id, decision: 'released', from: since }, { limit: 1 })).items.length, 0);
+    const denied = await log.page({ partnerId: p.id, decision: 'denied', from: since }, { limit: 5 });
+    assert.ok(denied.items.some((e) => e.reason === 'agreement_inactive'), 'the denial is logged');
+  } finally {
+    up.getUser = original;
+  }
+});
+
 // Last: the kill-switch reaches every partner of this stack.
 test('a processing country put on the kill-switch mid-stream: the stream ends with country_blocked', async () => {
   const pull = await stalledPull();
