@@ -4,7 +4,8 @@
 import type { Json } from '../policy/project.ts';
 import type { UserPage } from '../upstream/client.ts';
 import { evaluate, logEntry, type PartnerCall } from './evaluate.ts';
-import { agreementFor, applyQuota, denial, logDenial, precheck, scheduleDeletions, volumeOf } from './pull-one.ts';
+import { agreementFor, denial, logDenial, precheck, scheduleDeletions } from './pull-one.ts';
+import { applyQuota, volumeOf } from './volume.ts';
 import { termsLapsed, type StreamTerms } from './stream-terms.ts';
 import { REASONS } from '../policy/denial.ts';
 import type { AgreementVersion } from '../agreements/agreement-store.ts';
