@@ -25,6 +25,7 @@ import { adminEventsRouter } from './http/admin-events.ts';
 import { partnerNotificationsRouter } from './http/partner-notifications.ts';
 import { createPullServices } from './transfers/services.ts';
 import { CursorCodec, cursorKey } from './cursors/codec.ts';
+import { RedisSubjectQuota } from './transfers/subject-quota.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
 
 export function createApp(deps: Deps): Express {
@@ -73,6 +74,8 @@ export function createApp(deps: Deps): Express {
     pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
     canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
     deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
+    tokens: partnerTokens, // DESIGN 8: a stream re-checks its token before each page
+    quota: new RedisSubjectQuota(deps.redis, deps.config.redis.commandTimeoutMs), // RULES 6, 44
     // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
     keyVersions: (p) => deps.partnerKeys.versions(p),
     // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).

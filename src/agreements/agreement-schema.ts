@@ -23,14 +23,29 @@ function treatment(c: Category) {
 }
 
 export type CategoryTreatments = Partial<Record<Category, Treatment>>;
-export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatments }>>;
+/**
+ * RULES 6, 44: need-to-know volume, per purpose. `bulk` (default true) allows GET /v1/subjects at
+ * all; `dailySubjectQuota` (absent or null: none) caps the distinct subjects a partner receives per
+ * UTC day. Both optional, so agreements written before they existed keep today's behaviour.
+ */
+export interface VolumeTerms { bulk?: boolean; dailySubjectQuota?: number | null }
+export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatments } & VolumeTerms>>;
+
+export const DAILY_SUBJECT_QUOTA_MAX = 100_000_000;
 
 const categories = z
   .strictObject(Object.fromEntries(CATEGORIES.map((c) => [c, treatment(c).optional()])))
   .refine((o) => Object.keys(o).length > 0, 'must name at least one category') as unknown as z.ZodType<CategoryTreatments>;
 
 const purposes = z
-  .strictObject(Object.fromEntries(PURPOSE_IDS.map((p) => [p, z.strictObject({ categories }).optional()])))
+  .strictObject(Object.fromEntries(PURPOSE_IDS.map((p) => [p, z.strictObject({
+    categories,
+    bulk: z.boolean({ error: 'must be true or false' }).optional()
+      .describe('RULES 6: GET /v1/subjects (bulk) allowed for this purpose; default true. false: 403 bulk_not_allowed'),
+    dailySubjectQuota: z.number({ error: 'must be a positive integer or null' }).int('must be a positive integer or null')
+      .min(1, 'must be a positive integer or null').max(DAILY_SUBJECT_QUOTA_MAX, `must be at most ${DAILY_SUBJECT_QUOTA_MAX}`).nullable().optional()
+      .describe('RULES 6, 44: distinct subjects the partner may receive per UTC day for this purpose; absent or null: no quota. Past it: 429 quota_exceeded'),
+  }).optional()])))
   .refine((o) => Object.keys(o).length > 0, 'must name at least one purpose') as unknown as z.ZodType<PurposeTerms>;
 
 const required = (what: string) => (i: { input?: unknown }) => (i.input === undefined ? `required: ${what}` : 'must be an object');
@@ -66,3 +81,9 @@ export function agreementSchema(policyVersions: readonly string[]) {
 }
 
 export type AgreementInput = z.output<ReturnType<typeof agreementSchema>>;
+
+/** RULES 6: the agreement as served, each purpose with its volume terms spelled out (defaults filled). */
+export function withVolumeDefaults<A extends { purposes: PurposeTerms }>(a: A): A {
+  const purposes = Object.fromEntries(Object.entries(a.purposes).map(([p, t]) => [p, { ...t, bulk: t?.bulk ?? true, dailySubjectQuota: t?.dailySubjectQuota ?? null }]));
+  return { ...a, purposes };
+}

@@ -6,7 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { Problem, redisUnavailable } from '../http/problem.ts';
-import type { PartnerToken, PartnerTokens } from './partner-tokens.ts';
+import { tokenHash, type PartnerToken, type PartnerTokens } from './partner-tokens.ts';
 
 const STRATEGY = 'partner-bearer';
 
@@ -23,6 +23,13 @@ export function partnerTokenOf(res: Response): PartnerToken {
   return t;
 }
 
+/** The presented token's hash, so a stream can ask whether it was revoked since (DESIGN 8). */
+export function partnerTokenHashOf(res: Response): string {
+  const h = res.locals.partnerTokenHash as string | undefined;
+  if (!h) throw new Error('route has no requirePartner()');
+  return h;
+}
+
 export function createPartnerAuth(tokens: PartnerTokens): RequestHandler {
   const pp = new passport.Passport();
   type Done = (err: unknown, t?: PartnerToken | false) => void;
@@ -36,6 +43,8 @@ export function createPartnerAuth(tokens: PartnerTokens): RequestHandler {
       if (err) return next(redisUnavailable()); // fail closed
       if (!t) return next(unauthorized(Boolean(req.headers.authorization)));
       res.locals.partnerToken = t;
+      // Only the header is accepted (above), so this is the token that was looked up.
+      res.locals.partnerTokenHash = tokenHash(/^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
       next();
     })(req, res, next);
   };

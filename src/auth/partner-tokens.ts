@@ -75,6 +75,8 @@ return v`;
 
 export const TOKEN_PREFIX = 'pg:ptok:';
 const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
+/** The stored form of a token (its SHA-256), kept by the request so a stream can re-check it. */
+export const tokenHash = sha;
 const tokenKey = (hash: string) => `${TOKEN_PREFIX}${hash}`;
 /** The set of a client's live token hashes. */
 export const clientTokensKey = (clientId: string) => `pg:ptok-client:${clientId}`;
@@ -126,6 +128,16 @@ export class PartnerTokens {
     if (rec.exp * 1000 <= Date.now()) return undefined;
     if (this.cache && mark !== undefined) this.cache.put(hash, rec, mark);
     return rec;
+  }
+
+  /**
+   * DESIGN 8: is the token with this hash still unrevoked (a stream re-checks before each page)?
+   * Memory when the cache holds it (a revocation evicts it there); else one GET bounded by
+   * `timeoutMs`. Redis errors propagate (fail closed). Expiry is the caller's check (it knows exp).
+   */
+  async live(hash: string): Promise<boolean> {
+    if (this.cache?.get(hash)) return true;
+    return Boolean(await deadline(this.redis.get(tokenKey(hash)), this.timeoutMs));
   }
 
   async revoke(token: string): Promise<void> {

@@ -92,6 +92,8 @@ export const configSchema = z.strictObject({
     defaultPageSize: z.number().int().min(1),
     // CONTRACT 11 ([1/6]): every cursor handed out expires; at least a minute so a page can be read, at most 30 days.
     cursorTtlSeconds: z.number().int().min(60).max(30 * 86_400),
+    // DESIGN 8: a stalled NDJSON reader is cut after this long without taking a byte.
+    streamIdleTimeoutMs: z.number().int().min(100).max(3_600_000),
   }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });

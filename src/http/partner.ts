@@ -2,7 +2,7 @@
 // Auth is declared on the route; every decision is made by the pull use cases.
 import { Router, type Request, type Response } from 'express';
 import { tlsEvidence, acceptableProtocol } from '../tls/evidence.ts';
-import { partnerTokenOf } from '../auth/partner-auth.ts';
+import { partnerTokenOf, partnerTokenHashOf } from '../auth/partner-auth.ts';
 import { pullOne, agreementFor } from '../transfers/pull-one.ts';
 import { pullBulk } from '../transfers/pull-bulk.ts';
 import { streamNdjson } from '../transfers/ndjson.ts';
@@ -16,6 +16,7 @@ import type { RequestHandler } from 'express';
 import type { JoseSealer } from '../transfers/jose-response.ts';
 import type { ApiDoc } from './openapi.ts';
 import type { Partners } from '../agreements/partners.ts';
+import { withVolumeDefaults } from '../agreements/agreement-schema.ts';
 
 export interface PartnerRouterDeps {
   svc: PullServices;
@@ -35,7 +36,7 @@ function callOf(svc: PullServices, req: Request, res: Response, purpose: string)
   // RULES 35: nothing leaves over anything but TLS 1.2/1.3.
   if (!acceptableProtocol(tls)) throw new Problem({ status: 403, code: 'forbidden', detail: 'TLS 1.2 or 1.3 required' });
   return {
-    partnerId: partnerTokenOf(res).partnerId, token: partnerTokenOf(res), purpose, tls,
+    partnerId: partnerTokenOf(res).partnerId, token: partnerTokenOf(res), tokenHash: partnerTokenHashOf(res), purpose, tls,
     requestId: String(res.locals.requestId), bindingRequired: svc.config.server.tls.requestClientCert,
   };
 }
@@ -46,7 +47,8 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
   const bulkSchema = bulkQuerySchema(svc.config.limits.maxPageSize);
 
   doc.add('GET', '/v1/subjects/:subject', { summary: 'one subject for one purpose (Accept: application/jose for JWS-in-JWE)', auth: 'partner', query: subjectQuery,
-    responses: { 200: '{subject, purpose, data, agreement, transferId}', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH } });
+    responses: { 200: '{subject, purpose, data, agreement, transferId}', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH,
+      429: 'rate_limited, or quota_exceeded: a subject not yet received today past the purpose\'s dailySubjectQuota (a subject already received today still answers); Retry-After: seconds to the next UTC day' } });
   r.get('/v1/subjects/:subject', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(subjectQuery, req.query);
     const call = callOf(svc, req, res, q.purpose);
@@ -54,7 +56,18 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
   });
 
   doc.add('GET', '/v1/subjects', { summary: 'subjects page by page (JSON), or streamed with Accept: application/x-ndjson', auth: 'partner', query: bulkSchema,
-    responses: { 200: '{items, nextCursor, omitted} or NDJSON lines ending with {nextCursor, omitted}', ...AUTH } });
+    responses: {
+      200: '{items, nextCursor, omitted} or NDJSON lines ending with {nextCursor, omitted}. Permission is re-checked before each store page '
+        + '(agreement status and version, token expiry and revocation, pseudonym key version, kill-switch): when it lapses, a stream ends with '
+        + 'a last line {"error": code, "detail"} (agreement_inactive, invalid_token, country_blocked, agreement_changed, ...) and nothing more is released. '
+        + 'When the purpose\'s dailySubjectQuota fills during a page, the subjects past it are omitted (counted in `omitted`, logged quota_exceeded); '
+        + 'a stream then ends with {"error": "quota_exceeded"}, a JSON page is answered with what fit, and the next request gets 429. '
+        + 'A stream whose reader takes nothing for limits.streamIdleTimeoutMs is cut.',
+      ...AUTH,
+      403: 'a CONTRACT 6 denial code, or bulk_not_allowed (the agreement sets bulk: false for this purpose)',
+      409: 'agreement_changed: a JSON page whose agreement version or pseudonym key version changed while it was decided; ask again',
+      429: 'rate_limited, or quota_exceeded: today\'s dailySubjectQuota for this purpose is full (Retry-After: seconds to the next UTC day)',
+    } });
   r.get('/v1/subjects', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(bulkSchema, req.query);
     const call = callOf(svc, req, res, q.purpose);
@@ -66,7 +79,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
     const cursor = openCursor(d.cursors, 'bulk', bound, q.cursor);
     const query = { limit: q.limit ?? (ndjson ? null : svc.config.limits.defaultPageSize), cursor, updatedSince: q.updatedSince ?? null };
     const wrap = (c: string | null) => sealCursor(d.cursors, 'bulk', bound, c);
-    if (ndjson) return streamNdjson(res, (sink) => pullBulk(svc, call, query, sink), wrap);
+    if (ndjson) return streamNdjson(res, (sink) => pullBulk(svc, call, query, sink), wrap, svc.config.limits.streamIdleTimeoutMs);
     await respond(d, req, res, call.partnerId, async () => {
       const items: unknown[] = [];
       const out = await pullBulk(svc, call, query, { item: (i) => { items.push(i); } });
@@ -74,11 +87,11 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
     });
   });
 
-  doc.add('GET', '/v1/agreement', { summary: 'the caller\'s active agreement, as the partner may see it', auth: 'partner', responses: { 200: 'the agreement', 403: 'agreement_inactive', 401: 'invalid_token' } });
+  doc.add('GET', '/v1/agreement', { summary: 'the caller\'s active agreement, as the partner may see it; each purpose shows its bulk (default true) and dailySubjectQuota (default null: none)', auth: 'partner', responses: { 200: 'the agreement', 403: 'agreement_inactive', 401: 'invalid_token' } });
   r.get('/v1/agreement', d.requirePartner, (_req, res) => {
     const a = agreementFor(svc, partnerTokenOf(res).partnerId);
     if (!a || a.status !== 'active') throw new Problem({ status: 403, code: 'agreement_inactive', detail: 'No agreement is in force for this partner' });
-    res.json(a);
+    res.json(withVolumeDefaults(a));
   });
   return r;
 }

@@ -16,13 +16,21 @@ export const REASONS = {
   cross_border_not_permitted: { status: 403, title: 'No ground for a cross-border transfer' },
   // RULES 9: a correspondence string or canary in an outgoing payload; the transfer is aborted.
   egress_guard: { status: 403, title: 'The payload failed the egress guard' },
-} as const satisfies Record<string, { status: 401 | 403 | 404; title: string }>;
+  // DESIGN 8: the terms a bulk stream began under (agreement version, pseudonym key version) were
+  // replaced mid-stream. 409, not 403: nothing is refused for good; the same request started again
+  // runs under the new terms, whereas a 403 says "not allowed" and invites no retry.
+  agreement_changed: { status: 409, title: 'The agreement or pseudonym key changed during the stream; start again under the new terms' },
+  // RULES 6: the agreement does not allow bulk pulls for this purpose.
+  bulk_not_allowed: { status: 403, title: 'The agreement does not allow bulk pulls for this purpose' },
+  // RULES 6, 44: the purpose's daily quota of distinct subjects is reached (Retry-After: next UTC day).
+  quota_exceeded: { status: 429, title: 'The daily quota of distinct subjects for this purpose is reached' },
+} as const satisfies Record<string, { status: 401 | 403 | 404 | 409 | 429; title: string }>;
 
 export type Reason = keyof typeof REASONS;
 
 export interface Denial {
   reason: Reason;
-  status: 401 | 403 | 404;
+  status: 401 | 403 | 404 | 409 | 429;
 }
 
 export const deny = (reason: Reason): Denial => ({ reason, status: REASONS[reason].status });

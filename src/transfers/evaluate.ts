@@ -14,6 +14,8 @@ import type { PullServices } from './services.ts';
 export interface PartnerCall {
   partnerId: string;
   token: PartnerToken;
+  /** The presented token's SHA-256, so a stream can ask whether it was revoked since (DESIGN 8). */
+  tokenHash: string;
   purpose: string;
   tls: TlsEvidence;
   requestId: string;

@@ -4,15 +4,23 @@
 import type { Response } from 'express';
 import { Problem } from '../http/problem.ts';
 import type { BulkResult, BulkSink } from './pull-bulk.ts';
+import { quotaExceeded } from './subject-quota.ts';
 
 class ClientGone extends Error {}
 
-function writeChunk(res: Response, chunk: string): Promise<void> {
+/**
+ * `idleMs`: a reader that takes nothing for this long is cut (limits.streamIdleTimeoutMs): it may
+ * not hold a stream, its read-ahead page and its permission open forever (DESIGN 8, RULES 44).
+ */
+function writeChunk(res: Response, chunk: string, idleMs: number): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.reject(new ClientGone());
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const done = () => { res.off('drain', done); res.off('close', gone); resolve(); };
-    const gone = () => { res.off('drain', done); reject(new ClientGone()); };
+    const stop = () => { clearTimeout(timer); res.off('drain', done); res.off('close', gone); };
+    const done = () => { stop(); resolve(); };
+    const gone = () => { stop(); reject(new ClientGone()); };
+    const idle = () => { stop(); res.destroy(); reject(new ClientGone()); };
+    const timer = setTimeout(idle, idleMs);
     res.once('drain', done);
     res.once('close', gone);
   });
@@ -22,7 +30,18 @@ function writeChunk(res: Response, chunk: string): Promise<void> {
 // the bench profile, and a chunk this small still lets backpressure bite.
 const CHUNK = 64 * 1024;
 
-export async function streamNdjson(res: Response, run: (sink: BulkSink) => Promise<BulkResult>, wrapCursor: (c: string | null) => string | null): Promise<void> {
+/**
+ * Everything already written was logged first; the last line says the rest never came and why:
+ * the CONTRACT 6 code, and for a Problem its detail (written for the client; a 5xx has no more).
+ */
+function endWith(res: Response, e: unknown): void {
+  const line = e instanceof Problem
+    ? { error: e.code, detail: e.message, requestId: String(res.locals.requestId) }
+    : { error: 'internal_error', requestId: String(res.locals.requestId) };
+  res.end(JSON.stringify(line) + '\n');
+}
+
+export async function streamNdjson(res: Response, run: (sink: BulkSink) => Promise<BulkResult>, wrapCursor: (c: string | null) => string | null, idleMs: number): Promise<void> {
   let started = false;
   const start = () => {
     if (started) return;
@@ -35,7 +54,7 @@ export async function streamNdjson(res: Response, run: (sink: BulkSink) => Promi
       if (!buffered) return undefined;
       const chunk = buffered;
       buffered = '';
-      return writeChunk(res, chunk);
+      return writeChunk(res, chunk, idleMs);
     };
     const out = await run({
       item: (i) => {
@@ -47,12 +66,12 @@ export async function streamNdjson(res: Response, run: (sink: BulkSink) => Promi
     });
     start();
     await flush();
+    // RULES 6: the quota filled during the last page; the stream stops there, with no cursor past it.
+    if (out.quotaReached) return endWith(res, quotaExceeded(new Date()));
     res.end(JSON.stringify({ nextCursor: wrapCursor(out.nextCursor), omitted: out.omitted }) + '\n');
   } catch (e) {
     if (e instanceof ClientGone) return; // nothing more is read, so nothing more is fetched or logged
     if (!started) throw e; // still a plain problem+json response
-    const code = e instanceof Problem ? e.code : 'internal_error';
-    // Everything already written was logged first; the marker says the rest never came.
-    res.end(JSON.stringify({ error: code, requestId: String(res.locals.requestId) }) + '\n');
+    endWith(res, e);
   }
 }

@@ -10,10 +10,16 @@ import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Jurisdiction } from '../policy/decision-context.ts';
 import type { DeletionItem } from '../notices/index.ts';
+import type { SubjectQuota } from './subject-quota.ts';
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
   scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+}
+
+/** DESIGN 8: whether a presented token (by hash) is still unrevoked; Redis errors reject. */
+export interface TokenLiveness {
+  live(hash: string): Promise<boolean>;
 }
 
 export interface PullServices {
@@ -26,6 +32,9 @@ export interface PullServices {
   guard: EgressGuard;
   metrics: Metrics;
   deletions: DeletionScheduler;
+  tokens: TokenLiveness;
+  /** RULES 6, 44: distinct subjects per partner, purpose and UTC day. */
+  quota: SubjectQuota;
   /** The pseudonym key version a partner's new pulls use, and the versions still accepted (RULES 29). */
   keyVersions(partnerId: string): { current: number; accepted: number[] };
   /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
@@ -36,6 +45,7 @@ export interface PullServices {
 export function createPullServices(p: {
   config: Config; agreements: ActiveAgreements; upstream: Upstream; transferLog: TransferLog;
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
+  tokens: TokenLiveness; quota: SubjectQuota;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
 }): PullServices {
   const projections = new ProjectionCache();
@@ -51,6 +61,8 @@ export function createPullServices(p: {
     guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
     metrics: p.metrics,
     deletions: p.deletions ?? { scheduleDeletions: async () => undefined },
+    tokens: p.tokens,
+    quota: p.quota,
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
     jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
     now: p.now ?? (() => new Date()),

@@ -32,10 +32,10 @@ export class Upstream {
     });
   }
 
-  private async getJson(path: string, allow404 = false): Promise<unknown | undefined> {
+  private async getJson(path: string, allow404 = false, signal?: AbortSignal): Promise<unknown | undefined> {
     let res;
     try {
-      res = await this.pool.request({ path: this.basePath + path, method: 'GET', headers: ACCEPT_JSON });
+      res = await this.pool.request({ path: this.basePath + path, method: 'GET', headers: ACCEPT_JSON, ...(signal ? { signal } : {}) });
     } catch {
       // TLS refusal, bad certificate, timeout, refused connection: all fail closed the same way.
       throw upstreamUnavailable();
@@ -61,11 +61,12 @@ export class Upstream {
     return rec as UserRecord | undefined;
   }
 
-  async listUsers(q: { limit: number; cursor?: string | null; updatedSince?: string | null }): Promise<UserPage> {
+  /** `signal`: a bulk pull that ends early aborts the page it read ahead (request and body). */
+  async listUsers(q: { limit: number; cursor?: string | null; updatedSince?: string | null }, signal?: AbortSignal): Promise<UserPage> {
     const params = new URLSearchParams({ limit: String(q.limit) });
     if (q.cursor) params.set('cursor', q.cursor);
     if (q.updatedSince) params.set('updatedSince', q.updatedSince);
-    const page = (await this.getJson(`/users?${params}`)) as UserPage | undefined;
+    const page = (await this.getJson(`/users?${params}`, false, signal)) as UserPage | undefined;
     if (!page || !Array.isArray(page.items)) throw upstreamUnavailable();
     return page;
   }
