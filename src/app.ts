@@ -26,6 +26,8 @@ import { createPullServices } from './transfers/services.ts';
 import { CursorCodec } from './transfers/cursor.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
 import { hkdfSync } from 'node:crypto';
+import { logBindingDenial } from './transfers/binding-denial.ts';
+import { tlsEvidence } from './tls/evidence.ts';
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -63,7 +65,9 @@ export function createApp(deps: Deps): Express {
   // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases. Mounted
   // before the admin routers so the hot read path does not walk their stacks (bench profile).
   const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
-  const requirePartner = createPartnerAuth(partnerTokens);
+  // RULES 38: with server.tls.requestClientCert every partner route requires a token bound to this connection.
+  const bindingRequired = deps.config.server.tls.requestClientCert;
+  const requirePartner = createPartnerAuth(partnerTokens, { bindingRequired });
   const svc = createPullServices({
     config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
     pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
@@ -78,8 +82,16 @@ export function createApp(deps: Deps): Express {
     tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`,
   }, doc));
   const cursorKey = Buffer.from(hkdfSync('sha256', deps.keys.pseudonymMaster, Buffer.alloc(0), 'partner-gateway bulk cursor', 32));
+  // Data routes log a binding refusal in the transfer log too (CONTRACT 6: each denial is logged).
+  const requirePartnerLogged = createPartnerAuth(partnerTokens, {
+    bindingRequired,
+    onBindingRefused: (req, res, token) => logBindingDenial(svc, {
+      partnerId: token.partnerId, token, purpose: typeof req.query.purpose === 'string' ? req.query.purpose : '',
+      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired,
+    }),
+  });
   app.use(partnerRouter({
-    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors: new CursorCodec(cursorKey),
+    svc, requirePartner: requirePartnerLogged, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors: new CursorCodec(cursorKey),
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
 
