@@ -83,7 +83,7 @@ export async function runDemoStory(ctx: StoryContext): Promise<void> {
     ctx.say(`6. log verify: ok=${verify.ok}, ${verify.entries} entries`);
     ctx.say(`   try it: TOKEN=${token}`);
     ctx.say(`   curl --cacert ${ctx.config.server.tls.ca} -H "Authorization: Bearer $TOKEN" "${ctx.url}/v1/subjects?purpose=advertising&limit=3"`);
-    ctx.say(`   control plane: curl --cacert ${ctx.config.server.tls.ca} -H "Authorization: Bearer $ADMIN_TOKEN" "${ctx.adminUrl}/metrics" (partner listener: 404)`);
+    ctx.say(`   control plane: curl --cacert ${ctx.config.server.tls.ca} -H "Authorization: Bearer $BOOTSTRAP_ADMIN_TOKEN" "${ctx.adminUrl}/metrics" (admin token above; on the partner listener: 404)`);
   } finally {
     await agent.close();
   }
