@@ -15,6 +15,7 @@ const args = extra ? JSON.parse(extra) : {};
 const c = certPaths(join(dir, 'certs'));
 const client = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
 let port: number;
+let adminPort: number | undefined;
 
 if (role === 'store') {
   port = (await startCoreStore({ port: 0, host: '127.0.0.1', source: syntheticSource(args.users), tls: { cert: c.cert('core-store'), key: c.key('core-store') } })).port;
@@ -26,13 +27,16 @@ if (role === 'store') {
   const config = loadConfig({
     overrides: {
       server: { port: 0, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
+      admin: { port: 0, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
       upstream: { url: args.upstream, tls: client },
       redis: { url: args.redis, tls: client },
       keys: { dir: join(dir, 'keys') },
       limits: { maxPageSize: 1000, defaultPageSize: 100, cursorTtlSeconds: 86400 },
     },
   });
-  port = (await startGateway(config, { log: createLogger('silent'), bootstrapAdminToken: args.adminToken })).port;
+  const gw = await startGateway(config, { log: createLogger('silent'), bootstrapAdminToken: args.adminToken });
+  port = gw.port;
+  adminPort = gw.adminPort; // RULES 43: the admin API is on its own listener
 }
-process.stdout.write(JSON.stringify({ port }) + '\n');
+process.stdout.write(JSON.stringify({ port, ...(adminPort !== undefined ? { adminPort } : {}) }) + '\n');
 process.on('SIGTERM', () => process.exit(0));

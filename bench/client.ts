@@ -11,12 +11,14 @@ const AGREEMENT = {
 
 export class BenchClient {
   private readonly agent: Agent;
-  constructor(private readonly base: string, ca: string) {
+  /** `adminBase`: the control-plane listener (RULES 43); the admin calls go there. */
+  constructor(private readonly base: string, ca: string, private readonly adminBase = base) {
     this.agent = new Agent({ connect: { ca: readFileSync(ca) }, bodyTimeout: 600_000 });
   }
 
   async call(method: string, path: string, auth: string, body?: string, type = 'application/json'): Promise<any> {
-    const res = await request(`${this.base}${path}`, { method, dispatcher: this.agent, headers: { authorization: auth, ...(body ? { 'content-type': type } : {}) }, ...(body ? { body } : {}) });
+    const base = path.startsWith('/admin/') ? this.adminBase : this.base;
+    const res = await request(`${base}${path}`, { method, dispatcher: this.agent, headers: { authorization: auth, ...(body ? { 'content-type': type } : {}) }, ...(body ? { body } : {}) });
     const json = await res.body.json().catch(() => null);
     if (res.statusCode >= 400) throw new Error(`${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`);
     return json;

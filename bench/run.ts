@@ -30,7 +30,7 @@ const pass = await startProc('passthrough', dir, { upstream: storeUrl });
 const durable = await startProc('durable', dir, { upstream: storeUrl, redis: redis.url });
 const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken });
 const gwUrl = `https://localhost:${gw.port}`;
-const api = new BenchClient(gwUrl, c.ca);
+const api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
 try {
   const token = await api.setupPartner(adminToken);
   // The subjects the full path pulls: 1,000 released ones, and the same users' ids for the baselines.

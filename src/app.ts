@@ -1,13 +1,14 @@
-// createApp(deps): middleware, routers and the error handler; no I/O of its own.
+// The two HTTP applications (RULES 43, CONTRACT 11 [1/6]): the partner app (/oauth/token, /v1/*,
+// /.well-known/*, /healthz, /readyz) and the control-plane app (/admin/*, /metrics, /healthz,
+// /readyz), each with its own OpenAPI document. One middleware setup for both; no I/O of their own.
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { requestIds } from './http/request-id.ts';
 import { errorHandler, notFound } from './http/errors.ts';
-import { boundBodyDepth } from './http/body-depth.ts';
 import { opsRouter } from './http/ops.ts';
-import { ApiDoc } from './http/openapi.ts';
+import { ApiDoc, type Listener } from './http/openapi.ts';
 import type { Deps } from './deps.ts';
-import { createAdminServices } from './agreements/admin-services.ts';
+import { createAdminServices, type AdminServices } from './agreements/admin-services.ts';
 import { createAdminAuth } from './auth/admin-auth.ts';
 import { adminTokensRouter } from './http/admin-tokens.ts';
 import { adminPartnersRouter } from './http/admin-partners.ts';
@@ -15,6 +16,7 @@ import { adminAgreementsRouter } from './http/admin-agreements.ts';
 import { adminKeysRouter } from './http/admin-keys.ts';
 import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
 import { adminTransfersRouter } from './http/admin-transfers.ts';
+import { metricsRouter } from './http/metrics-route.ts';
 import { wellKnownRouter } from './http/well-known.ts';
 import { PartnerTokens } from './auth/partner-tokens.ts';
 import { createPartnerAuth } from './auth/partner-auth.ts';
@@ -23,14 +25,52 @@ import { partnerRouter } from './http/partner.ts';
 import { partnerRateLimit } from './http/rate-limit.ts';
 import { adminEventsRouter } from './http/admin-events.ts';
 import { partnerNotificationsRouter } from './http/partner-notifications.ts';
-import { createPullServices } from './transfers/services.ts';
+import { createPullServices, type PullServices } from './transfers/services.ts';
 import { CursorCodec, cursorKey } from './cursors/codec.ts';
 import { RedisSubjectQuota } from './transfers/subject-quota.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
+import { boundBodyDepth } from './http/body-depth.ts';
+import { logBindingDenial } from './transfers/binding-denial.ts';
+import { tlsEvidence } from './tls/evidence.ts';
 
-export function createApp(deps: Deps): Express {
+/** What both planes share, built once per process (partners are read by both; events pseudonymise). */
+export interface Planes {
+  admin: AdminServices;
+  svc: PullServices;
+  /** Partner access tokens: authentication on the partner listener, and each stream's re-check (DESIGN 8). */
+  partnerTokens: PartnerTokens;
+  /**
+   * DESIGN 9, RULES 42: one codec seals every cursor handed out (bulk, notifications, transfers,
+   * audit, jurisdiction), each bound to its kind and caller, expiring after limits.cursorTtlSeconds.
+   */
+  cursors: CursorCodec;
+}
+
+export function createPlanes(deps: Deps): Planes {
+  const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
+  return {
+    partnerTokens,
+    cursors: new CursorCodec(cursorKey(deps.keys.pseudonymMaster), { ttlSeconds: deps.config.limits.cursorTtlSeconds }),
+    // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
+    admin: createAdminServices(deps),
+    svc: createPullServices({
+      config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
+      pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
+      canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
+      deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
+      tokens: partnerTokens, // DESIGN 8: a stream re-checks its token before each page
+      quota: new RedisSubjectQuota(deps.redis, deps.config.redis.commandTimeoutMs), // RULES 6, 44
+      // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
+      keyVersions: (p) => deps.partnerKeys.versions(p),
+      // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).
+      jurisdiction: () => deps.jurisdiction.current(),
+    }),
+  };
+}
+
+/** Middleware both listeners share: request ids, metrics, helmet, body parsers, ops routes. */
+function baseApp(deps: Deps, doc: ApiDoc): Express {
   const app = express();
-  const doc = new ApiDoc();
   app.disable('x-powered-by');
   app.set('trust proxy', false); // RULES 39: no forwarded identity from outside
   app.set('query parser', 'simple'); // no nested objects from query strings
@@ -57,58 +97,72 @@ export function createApp(deps: Deps): Express {
   app.use((req, res, next) => (hasBody(req.method) ? json(req, res, next) : next()));
   app.use((req, res, next) => (hasBody(req.method) ? form(req, res, next) : next()));
   app.use(boundBodyDepth);
-
   app.use(opsRouter(deps, doc));
-  // DESIGN 9, RULES 42: one codec seals every cursor handed out (bulk, notifications, transfers,
-  // audit, jurisdiction), each bound to its kind and caller, expiring after limits.cursorTtlSeconds.
-  const cursors = new CursorCodec(cursorKey(deps.keys.pseudonymMaster), { ttlSeconds: deps.config.limits.cursorTtlSeconds });
-  // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
-  const admin = createAdminServices(deps);
-  const auth = createAdminAuth(admin.tokens);
-  // Partner plane (CONTRACT 4): tokens, then data calls decided by the pull use cases. Mounted
-  // before the admin routers so the hot read path does not walk their stacks (bench profile).
-  const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
-  const requirePartner = createPartnerAuth(partnerTokens);
-  const svc = createPullServices({
-    config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
-    pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
-    canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
-    deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
-    tokens: partnerTokens, // DESIGN 8: a stream re-checks its token before each page
-    quota: new RedisSubjectQuota(deps.redis, deps.config.redis.commandTimeoutMs), // RULES 6, 44
-    // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
-    keyVersions: (p) => deps.partnerKeys.versions(p),
-    // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).
-    jurisdiction: () => deps.jurisdiction.current(),
+  return app;
+}
+
+function finish(app: Express, deps: Deps): Express {
+  // Anything not mounted on this listener (e.g. /admin/* on the partner one) is 404 not_found.
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** The partner listener (CONTRACT 4): tokens, data calls decided by the pull use cases, notices. */
+export function createPartnerApp(deps: Deps, planes: Planes = createPlanes(deps)): Express {
+  const doc = new ApiDoc('partner');
+  const app = baseApp(deps, doc);
+  const { admin, svc, partnerTokens, cursors } = planes;
+  // RULES 38: with server.tls.requestClientCert every partner route requires a token bound to this connection.
+  const bindingRequired = deps.config.server.tls.requestClientCert;
+  const requirePartner = createPartnerAuth(partnerTokens, { bindingRequired });
+  // Data routes log a binding refusal in the transfer log too (CONTRACT 6: each denial is logged).
+  const requirePartnerLogged = createPartnerAuth(partnerTokens, {
+    bindingRequired,
+    onBindingRefused: (req, res, token) => logBindingDenial(svc, {
+      partnerId: token.partnerId, token, purpose: typeof req.query.purpose === 'string' ? req.query.purpose : '',
+      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired,
+    }),
   });
   app.use(oauthRouter({
     redis: deps.redis, admin, agreements: deps.agreements, tokens: partnerTokens,
     tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`,
   }, doc));
   app.use(partnerRouter({
-    svc, requirePartner, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors,
+    svc, requirePartner: requirePartnerLogged, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors,
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
+  app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
+  // Notices (CONTRACT 4; RULES 12, 23): partners pull them or get them pushed.
+  app.use(partnerNotificationsRouter({ notices: deps.notices, requirePartner, cursors }, doc));
+  return finish(app, deps);
+}
 
-  // Control plane routes (CONTRACT 5, RULES 43): every admin route declares its role with auth.requireRole.
+/** The control-plane listener (CONTRACT 5, RULES 43): every route declares its role with auth.requireRole. */
+export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)): Express {
+  const doc = new ApiDoc('admin');
+  const app = baseApp(deps, doc);
+  const { admin, svc, cursors } = planes;
+  const auth = createAdminAuth(admin.tokens);
+  app.use(metricsRouter(deps.metrics.registry, auth, doc));
   app.use(adminTokensRouter(admin, auth, doc, cursors));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
   app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
   app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
   app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors }, auth, doc));
-  app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
-
-  // Notices (CONTRACT 4, 5; RULES 12, 23): core-store events fan out to past recipients, each under
-  // the pseudonym of the partner's current key version; partners pull them or get them pushed.
+  // Notices (CONTRACT 5; RULES 12, 23): core-store events fan out to past recipients, each under
+  // the pseudonym of the partner's current key version.
   const pseudonymFor = (partnerId: string, userId: string) => svc.pseudonyms.encode(userId, partnerId, svc.keyVersions(partnerId).current);
   app.use(adminEventsRouter({
     notices: deps.notices, transferLog: deps.transferLog, agreements: deps.agreements, pseudonymFor,
     home: () => deps.config.jurisdiction.home, log: deps.log,
   }, auth, doc));
-  app.use(partnerNotificationsRouter({ notices: deps.notices, requirePartner, cursors }, doc));
+  return finish(app, deps);
+}
 
-  app.use(notFound);
-  app.use(errorHandler(deps.log));
-  return app;
+/** Both applications over one set of shared services (main.ts listens with each on its own port). */
+export function createApps(deps: Deps): Record<Listener, Express> {
+  const planes = createPlanes(deps);
+  return { partner: createPartnerApp(deps, planes), admin: createAdminApp(deps, planes) };
 }

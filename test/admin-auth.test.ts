@@ -72,8 +72,9 @@ test('a partner access token is never accepted on admin routes', async () => {
   const cred = await api('POST', `/admin/v1/partners/${partner}/credentials`, { body: {} });
   const { token } = await new PartnerTokens(stack.gateway.deps.redis).issue({ partnerId: partner, clientId: cred.body.clientId, scope: ['advertising'], cnf: null });
   assert.ok(await new PartnerTokens(stack.gateway.deps.redis).lookup(token), 'control: a live partner token');
-  assertProblem(await api('GET', '/admin/v1/partners', { token }), 401, 'invalid_token');
-  assertProblem(await api('GET', '/admin/v1/partners', { token: cred.body.clientSecret }), 401, 'invalid_token');
+  // RULES 43: partner credentials are refused as such on the control plane (403, not a login prompt).
+  assertProblem(await api('GET', '/admin/v1/partners', { token }), 403, 'forbidden');
+  assertProblem(await api('GET', '/admin/v1/partners', { token: cred.body.clientSecret }), 403, 'forbidden');
 });
 
 test('mint validation: an unknown role or a silly ttl is a 400 naming the field', async () => {

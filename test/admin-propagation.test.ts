@@ -29,7 +29,7 @@ before(async () => {
   stack = await startStack({ users: 5 });
   a = adminApi(stack, stack.adminToken);
   gwB = await instance(false); // B: production webhook rule (no loopback)
-  b = adminApi({ url: `https://localhost:${gwB.port}`, client: stack.client }, stack.adminToken);
+  b = adminApi({ url: `https://localhost:${gwB.port}`, adminUrl: `https://localhost:${gwB.adminPort}`, client: stack.client }, stack.adminToken);
 });
 after(async () => {
   for (const gw of started) await gw.close();

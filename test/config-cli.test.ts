@@ -45,6 +45,15 @@ test('an unknown country code stops start-up naming the key', () =>
 test('a malformed policy version stops start-up naming the key', () =>
   expectRefusal({ policy: { versions: [{ version: '2024-13', publishedAt: '2024-03-01T00:00:00Z' }] } }, {}, /policy\.versions\.0\.version must look like 2024-03/));
 
+test('RULES 43: staff mTLS without a staff CA stops start-up naming admin.tls.ca', () =>
+  expectRefusal({ admin: { tls: { requireClientCert: true } } }, {}, /^partner-gateway: admin\.tls\.ca is required when admin\.tls\.requireClientCert is true/));
+
+test('RULES 43: the control plane on the partner port (GATEWAY_ADMIN_PORT) stops start-up naming admin.port', () =>
+  expectRefusal({}, { GATEWAY_PORT: '18443', GATEWAY_ADMIN_PORT: '18443' }, /admin\.port must differ from server\.port \(both 18443\)/));
+
+test('a missing control-plane certificate stops start-up naming admin.tls.cert', () =>
+  expectRefusal({ admin: { tls: { cert: '/nonexistent/admin.crt', key: '/nonexistent/admin.key' } } }, {}, /admin\.tls\.cert: file not found \(\/nonexistent\/admin\.crt\)/));
+
 test('an unknown setting is refused rather than ignored', () =>
   expectRefusal({ server: { tls: { cert: '/x' }, colour: 'blue' } }, {}, /server.*colour|Unrecognized key.*colour/));
 

@@ -65,7 +65,7 @@ test('only admins change the state; admins and auditors read it; partner tokens 
       assert.equal(r.status, 403, `${method} ${path}`);
       assert.equal(r.body.code, 'forbidden');
     }
-    assert.equal((await api(method, path, { token: partnerToken, body })).status, 401, `${method} ${path} with a partner token`);
+    assert.equal((await api(method, path, { token: partnerToken, body })).status, 403, `${method} ${path} with a partner token (RULES 43)`);
     assert.equal((await api(method, path, { token: null, body })).status, 401, `${method} ${path} without a token`);
   }
   assert.equal((await api('GET', '/admin/v1/jurisdiction')).body.version, 0, 'nothing was changed');
@@ -76,7 +76,7 @@ test('only admins change the state; admins and auditors read it; partner tokens 
     const cs = await api('GET', path, { token: coreStore });
     assert.equal(cs.status, 403);
     assert.match(cs.body.detail, /admin or auditor/);
-    assert.equal((await api('GET', path, { token: partnerToken })).status, 401);
+    assert.equal((await api('GET', path, { token: partnerToken })).status, 403, 'RULES 43: partner tokens are refused on the control plane');
   }
   const doc = (await api('GET', '/openapi.json', { token: null })).body;
   assert.deepEqual(Object.keys(doc.paths['/admin/v1/jurisdiction/blocked/{country}']).sort(), ['delete', 'put']);

@@ -84,7 +84,7 @@ test('RULES 20: a country blocked through A is refused by B within 1 s; lifting 
   // Everyone released before the block is refused by it (the others keep their earlier reasons).
   assert.equal(logged.filter((e) => e.reason === 'country_blocked').length, releasedBefore);
 
-  const state = await adminApi({ url: urlB, client: stack.client }, stack.adminToken)('GET', '/admin/v1/jurisdiction');
+  const state = await adminApi({ url: urlB, adminUrl: `https://localhost:${gwB.adminPort}`, client: stack.client }, stack.adminToken)('GET', '/admin/v1/jurisdiction');
   assert.deepEqual(state.body.blocked.map((b: { country: string; reason: string }) => [b.country, b.reason]), [['DE', 'statutory restriction pending review']]);
 
   assert.equal((await a('DELETE', '/admin/v1/jurisdiction/blocked/DE')).status, 200);

@@ -127,5 +127,7 @@ test('events are validated (strict, naming fields) and need the core_store role'
   const paths = (await core('GET', '/openapi.json', { token: null })).body.paths;
   assert.equal(paths['/admin/v1/events'].post['x-auth'], 'core_store');
   assert.equal(paths['/admin/v1/notices/dead-letter'].get['x-auth'], 'auditor');
-  assert.equal(paths['/v1/notifications'].get['x-auth'], 'partner');
+  assert.equal(paths['/v1/notifications'], undefined, 'the control-plane document lists only its own routes');
+  const partnerPaths = (await adminApi({ url: stack.url, client: stack.client }, '')('GET', '/openapi.json', { token: null })).body.paths;
+  assert.equal(partnerPaths['/v1/notifications'].get['x-auth'], 'partner');
 });

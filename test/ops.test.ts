@@ -30,22 +30,22 @@ test('an unknown route answers 404 problem+json with a request id', async () => 
 
 test('a body over the limit answers 413 payload_too_large, and the service keeps working', async () => {
   const big = JSON.stringify({ x: 'a'.repeat(stack.config.server.bodyLimitBytes + 10) });
-  const res = await fetch(`${stack.url}/admin/v1/partners`, { dispatcher: stack.client, method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${stack.adminUrl}/admin/v1/partners`, { dispatcher: stack.client, method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
   assert.equal(res.status, 413);
   assert.equal(((await res.json()) as { code: string }).code, 'payload_too_large');
   assert.equal((await fetch(`${stack.url}/healthz`, { dispatcher: stack.client })).status, 200);
 });
 
 test('malformed JSON answers 400 validation_failed naming the body', async () => {
-  const res = await fetch(`${stack.url}/admin/v1/partners`, { dispatcher: stack.client, method: 'POST', body: '{"a":', headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${stack.adminUrl}/admin/v1/partners`, { dispatcher: stack.client, method: 'POST', body: '{"a":', headers: { 'content-type': 'application/json' } });
   assert.equal(res.status, 400);
   const body = (await res.json()) as { code: string; errors: Array<{ field: string }> };
   assert.equal(body.code, 'validation_failed');
   assert.equal(body.errors[0]!.field, 'body');
 });
 
-test('/metrics serves Prometheus text', async () => {
-  const res = await fetch(`${stack.url}/metrics`, { dispatcher: stack.client });
+test('/metrics serves Prometheus text on the control-plane listener', async () => {
+  const res = await fetch(`${stack.adminUrl}/metrics`, { dispatcher: stack.client, headers: { authorization: `Bearer ${stack.adminToken}` } });
   assert.equal(res.status, 200);
   assert.match(await res.text(), /gateway_http_requests_total/);
 });
@@ -60,10 +60,12 @@ test('SIGTERM lets an in-flight request finish, then the process exits 0', async
   const keys = tmp('keys');
   initKeys(keys);
   const port = await freePort();
+  const adminPort = await freePort();
   const cfg = join(tmp('cfg'), 'gw.json');
   const client = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
   writeFileSync(cfg, JSON.stringify({
     server: { port, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
+    admin: { port: adminPort, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
     upstream: { url: `https://localhost:${(slow.address() as AddressInfo).port}`, tls: client },
     redis: { url: stack.redis.url, tls: client }, keys: { dir: keys }, log: { level: 'warn' },
   }));

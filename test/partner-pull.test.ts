@@ -148,6 +148,9 @@ test('admin tokens are not partner tokens', async () => {
   const r = await partnerGet(stack, stack.adminToken, '/v1/subjects?purpose=service_delivery');
   assert.equal(r.status, 401);
   const token = await a.token('service_delivery');
-  const admin = await partnerGet(stack, token, '/admin/v1/partners');
-  assert.equal(admin.status, 401);
+  // RULES 43: the partner listener has no admin routes; the control plane refuses partner tokens.
+  const here = await partnerGet(stack, token, '/admin/v1/partners');
+  assert.equal(here.status, 404);
+  const admin = await partnerGet({ url: stack.adminUrl, client: stack.client }, token, '/admin/v1/partners');
+  assert.equal(admin.status, 403);
 });

@@ -36,7 +36,7 @@ after(() => stack.close());
 
 /** Status and content type only: the body of a 200 SSE stream never ends, so it is cancelled. */
 async function statusOf(path: string, token: string | null): Promise<{ status: number; type: string; code?: string }> {
-  const res = await fetch(`${stack.url}${path}`, { dispatcher: stack.client, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(`${stack.adminUrl}${path}`, { dispatcher: stack.client, headers: token ? { authorization: `Bearer ${token}` } : {} });
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('text/event-stream')) {
     await res.body?.cancel();
@@ -58,12 +58,14 @@ test('the auditor role reads every transfer-log route; admin and core_store get 
   }
 });
 
-test('no token, an unknown token and a partner access token get 401 on every route', async () => {
+test('no token or an unknown token get 401, a partner access token 403 (RULES 43), on every route', async () => {
   for (const path of ROUTES) {
-    for (const [who, token] of [['none', null], ['unknown', `pga_${'A'.repeat(43)}`], ['partner', tokens.partner!]] as const) {
+    for (const [who, token] of [['none', null], ['unknown', `pga_${'A'.repeat(43)}`]] as const) {
       const r = await statusOf(path, token);
       assert.deepEqual([r.status, r.code], [401, 'invalid_token'], `${who} ${path}`);
     }
+    const r = await statusOf(path, tokens.partner!);
+    assert.deepEqual([r.status, r.code], [403, 'forbidden'], `partner ${path}`);
   }
 });
 
@@ -115,7 +117,8 @@ test('/.well-known/jwks.json: public, cacheable, no private member; its kid veri
   await tlog.checkpointNow();
   const [cp] = await stack.gateway.deps.redis.xRevRange(tlog.keys.checkpoints, '+', '-', { COUNT: 1 });
   const jws = cp!.message.jws!;
-  const r = await adminApi(stack, '')('GET', '/.well-known/jwks.json', { token: null });
+  // Partner-facing (RULES 43): on the partner listener.
+  const r = await adminApi({ url: stack.url, client: stack.client }, '')('GET', '/.well-known/jwks.json', { token: null });
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('cache-control'), 'public, max-age=300');
   for (const k of r.body.keys) assert.ok(!('d' in k), 'no private key member');

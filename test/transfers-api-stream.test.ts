@@ -26,7 +26,7 @@ interface Ev { id?: string; event?: string; data?: string }
 /** A Server-Sent Events reader over the raw response body (the text/event-stream grammar). */
 async function openStream(query: string, lastEventId?: string) {
   const ac = new AbortController();
-  const res = await fetch(`${stack.url}/admin/v1/transfers/stream${query}`, {
+  const res = await fetch(`${stack.adminUrl}/admin/v1/transfers/stream${query}`, {
     dispatcher: stack.client, signal: ac.signal,
     headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
   });

@@ -121,7 +121,9 @@ test('/openapi.json lists every new route with its auth and query parameters', a
   for (const p of ['/admin/v1/transfers', '/admin/v1/transfers/stream', '/admin/v1/transfers/export', '/admin/v1/transfers/verify', '/admin/v1/subjects/{userId}/recipients']) {
     assert.equal(paths[p]?.get?.['x-auth'], 'auditor', p);
   }
-  assert.equal(paths['/.well-known/jwks.json']?.get?.['x-auth'], 'public');
+  // RULES 43: the JWKS is partner-facing, so it is in the partner listener's document.
+  const partnerPaths = (await adminApi({ url: stack.url, client: stack.client }, '')('GET', '/openapi.json', { token: null })).body.paths;
+  assert.equal(partnerPaths['/.well-known/jwks.json']?.get?.['x-auth'], 'public');
   const names = paths['/admin/v1/transfers'].get.parameters.map((x: { name: string }) => x.name).sort();
   assert.deepEqual(names, ['cursor', 'decision', 'from', 'limit', 'partnerId', 'purpose', 'subject', 'to']);
   assert.equal(paths['/admin/v1/subjects/{userId}/recipients'].get.parameters[0].in, 'path');

@@ -12,9 +12,13 @@ import type { Actor, Role } from './roles.ts';
 const STRATEGY = 'admin-bearer';
 
 export interface AdminAuth {
-  /** Authenticate the bearer token, then require exactly this role. Put it first on the route. */
-  requireRole(role: Role): RequestHandler;
+  /** Authenticate the bearer token, then require one of these roles. Put it first on the route. */
+  requireRole(...roles: [Role, ...Role[]]): RequestHandler;
 }
+
+// Partner access tokens are 32 random bytes in base64url; admin tokens carry the `pga_` prefix.
+const PARTNER_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const bearerOf = (req: Request) => /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
 
 /** The authenticated caller of an admin route (set by requireRole). */
 export function actorOf(res: Response): Actor {
@@ -40,15 +44,20 @@ export function createAdminAuth(tokens: AdminTokens): AdminAuth {
   }));
 
   return {
-    requireRole(role) {
+    requireRole(...roles) {
       return (req, res, next) => {
         pp.authenticate(STRATEGY, { session: false }, (err: unknown, actor: Actor | false) => {
           if (err) return next(redisUnavailable()); // fail closed: a check that cannot run is a denial
           if (!actor) {
+            // RULES 43: a partner credential on the control plane is refused as such (403), told
+            // apart by its shape only after no admin token matched (no Redis lookup of partner tokens).
+            if (PARTNER_TOKEN_SHAPE.test(bearerOf(req) ?? '')) {
+              return next(new Problem({ status: 403, code: 'forbidden', detail: 'partner tokens are not accepted on the control plane' }));
+            }
             const presented = Boolean(req.headers.authorization);
             return next(unauthorized(presented ? 'the token is unknown, expired or revoked' : 'an admin bearer token is required', presented));
           }
-          if (actor.role !== role) return next(new Problem({ status: 403, code: 'forbidden', detail: `this route needs the ${role} role` }));
+          if (!roles.includes(actor.role)) return next(new Problem({ status: 403, code: 'forbidden', detail: `this route needs the ${roles.join(' or ')} role` }));
           res.locals.adminActor = actor;
           next();
         })(req, res, next);

@@ -9,7 +9,10 @@ import type { Config } from '../config/schema.ts';
 
 export interface StoryContext {
   gw: Gateway;
+  /** The partner listener. */
   url: string;
+  /** The control-plane listener (RULES 43): the admin calls go there. */
+  adminUrl: string;
   config: Config;
   say: (s: string) => void;
   /** An admin bearer token (BOOTSTRAP_ADMIN_TOKEN or the demo's random one). */
@@ -37,7 +40,8 @@ export async function runDemoStory(ctx: StoryContext): Promise<void> {
     let body: string | undefined;
     if (opts.body !== undefined) { headers['content-type'] = 'application/json'; body = JSON.stringify(opts.body); }
     if (opts.form) { headers['content-type'] = 'application/x-www-form-urlencoded'; body = new URLSearchParams(opts.form).toString(); }
-    const res = await fetch(`${ctx.url}${path}`, { method, headers, body, dispatcher: agent });
+    const base = path.startsWith('/admin/') ? ctx.adminUrl : ctx.url;
+    const res = await fetch(`${base}${path}`, { method, headers, body, dispatcher: agent });
     const json = (await res.json().catch(() => null)) as any;
     if (res.status >= 400 && !path.startsWith('/v1/subjects/')) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return { status: res.status, json };
@@ -79,6 +83,7 @@ export async function runDemoStory(ctx: StoryContext): Promise<void> {
     ctx.say(`6. log verify: ok=${verify.ok}, ${verify.entries} entries`);
     ctx.say(`   try it: TOKEN=${token}`);
     ctx.say(`   curl --cacert ${ctx.config.server.tls.ca} -H "Authorization: Bearer $TOKEN" "${ctx.url}/v1/subjects?purpose=advertising&limit=3"`);
+    ctx.say(`   control plane: curl --cacert ${ctx.config.server.tls.ca} -H "Authorization: Bearer $BOOTSTRAP_ADMIN_TOKEN" "${ctx.adminUrl}/metrics" (admin token above; on the partner listener: 404)`);
   } finally {
     await agent.close();
   }

@@ -61,11 +61,13 @@ export async function demo(env: NodeJS.ProcessEnv): Promise<number> {
   const adminToken = env.BOOTSTRAP_ADMIN_TOKEN || `pga_${randomBytes(32).toString('base64url')}`;
   const gw = await startGateway(config, { log, bootstrapAdminToken: adminToken });
   const url = `https://localhost:${gw.port}`;
-  say(`gateway at ${url}`);
+  const adminUrl = `https://localhost:${gw.adminPort}`;
+  say(`gateway partner listener at ${url} (/oauth/token, /v1/*, /.well-known/*, /healthz, /readyz)`);
+  say(`gateway control plane at ${adminUrl} (/admin/*, /metrics; role tokens only${config.admin.tls.requireClientCert ? ', staff client certificate required' : ''})`);
   if (!env.BOOTSTRAP_ADMIN_TOKEN) say(`admin token for this run (BOOTSTRAP_ADMIN_TOKEN): ${adminToken}`);
 
   try {
-    await runDemoStory({ gw, url, config, say, adminToken });
+    await runDemoStory({ gw, url, adminUrl, config, say, adminToken });
   } catch (e) {
     console.error(`demo: the story failed: ${(e as Error).message}`);
   }

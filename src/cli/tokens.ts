@@ -6,7 +6,7 @@ import { AdminTokens } from '../auth/admin-tokens.ts';
 import { Problem } from '../http/problem.ts';
 import { REDIS_FILES, withRedis, cliActor } from './redis-session.ts';
 
-export const TOKENS_USAGE = `usage: partner-gateway tokens create --role admin|auditor|core_store [--label TEXT] [--ttl-seconds N]
+export const TOKENS_USAGE = `usage: partner-gateway tokens create --role admin|auditor|core_store|metrics [--label TEXT] [--ttl-seconds N]
        partner-gateway tokens revoke --id TOKEN_ID`;
 
 const OPTIONS = { role: { type: 'string' }, label: { type: 'string' }, 'ttl-seconds': { type: 'string' }, id: { type: 'string' } } as const;

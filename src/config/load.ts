@@ -16,6 +16,8 @@ export const ENV_OVERRIDES: Record<string, string> = {
   GATEWAY_HOST: 'server.host',
   GATEWAY_PORT: 'server.port',
   GATEWAY_PUBLIC_URL: 'server.publicUrl',
+  GATEWAY_ADMIN_HOST: 'admin.host',
+  GATEWAY_ADMIN_PORT: 'admin.port',
   UPSTREAM_URL: 'upstream.url',
   REDIS_URL: 'redis.url',
   REDIS_REGION: 'redis.region',
@@ -26,7 +28,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   CORE_STORE_DATA: 'coreStore.data',
   CORE_STORE_USERS: 'coreStore.users',
 };
-const NUMERIC = new Set(['server.port', 'coreStore.port', 'coreStore.users']);
+const NUMERIC = new Set(['server.port', 'admin.port', 'coreStore.port', 'coreStore.users']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,6 +64,7 @@ function readJson(path: string, what: string): Json {
 // Every file setting, so a missing certificate stops start-up naming its key.
 const FILE_KEYS = [
   'server.tls.cert', 'server.tls.key', 'server.tls.ca',
+  'admin.tls.cert', 'admin.tls.key', 'admin.tls.ca',
   'upstream.tls.ca', 'upstream.tls.cert', 'upstream.tls.key',
   'redis.tls.ca', 'redis.tls.cert', 'redis.tls.key',
 ] as const;
@@ -100,6 +103,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const cfg = parsed.data;
   assertLocalised(cfg);
+  assertControlPlane(cfg);
   resolvePaths(cfg);
   for (const key of opts.requireFiles ?? FILE_KEYS) {
     const p = get(cfg, key);
@@ -120,9 +124,18 @@ function assertLocalised(cfg: Config): void {
   if (cfg.jurisdiction.adequate.includes(home)) throw new ConfigError(`jurisdiction.adequate must not list the home jurisdiction ${home}`);
 }
 
+// RULES 43: the control plane is a listener of its own; staff mTLS needs the CA it checks against.
+function assertControlPlane(cfg: Config): void {
+  const { admin, server } = cfg;
+  if (admin.tls.requireClientCert && !admin.tls.ca) throw new ConfigError('admin.tls.ca is required when admin.tls.requireClientCert is true');
+  if (!admin.tls.cert !== !admin.tls.key) throw new ConfigError('admin.tls.cert and admin.tls.key must both be set, or both null (the partner listener\'s certificate)');
+  if (!admin.tls.cert) Object.assign(admin.tls, { cert: server.tls.cert, key: server.tls.key });
+  if (admin.port !== 0 && admin.port === server.port && admin.host === server.host) throw new ConfigError(`admin.port must differ from server.port (both ${admin.port}): the control plane has its own listener`);
+}
+
 function resolvePaths(cfg: Config): void {
   const abs = (p: string | null): string | null => (p === null || isAbsolute(p) ? p : resolve(REPO_ROOT, p));
-  for (const t of [cfg.server.tls, cfg.coreStore.tls, cfg.upstream.tls, cfg.redis.tls] as Array<Record<string, unknown>>) {
+  for (const t of [cfg.server.tls, cfg.admin.tls, cfg.coreStore.tls, cfg.upstream.tls, cfg.redis.tls] as Array<Record<string, unknown>>) {
     for (const k of ['ca', 'cert', 'key']) if (typeof t[k] === 'string') t[k] = abs(t[k] as string);
   }
   cfg.keys.dir = abs(cfg.keys.dir)!;

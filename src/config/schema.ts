@@ -23,6 +23,13 @@ export const configSchema = z.strictObject({
     drainTimeoutMs: z.number().int().min(0),
     tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: file, requestClientCert: z.boolean() }),
   }),
+  // RULES 43: the control plane (admin API, /metrics, console) has its own HTTPS listener.
+  admin: z.strictObject({
+    host: z.string().min(1),
+    port,
+    // cert/key null: the partner listener's (server.tls); ca is only ever the staff CA, never inherited.
+    tls: z.strictObject({ cert: file, key: file, ca: file, requireClientCert: z.boolean() }),
+  }),
   upstream: z.strictObject({
     url: z.string().startsWith('https://', { message: 'must start with https://' }),
     healthPath: z.string().startsWith('/'),

@@ -13,8 +13,21 @@ export interface RouteDoc {
 
 type Op = Record<string, unknown>;
 
+/** Which listener a document describes (RULES 43: each listener serves only its own routes). */
+export type Listener = 'partner' | 'admin';
+
+const LISTENERS: Record<Listener, string> = {
+  partner: 'Partner listener (server.host:server.port, default 8443): /oauth/token, /v1/*, /.well-known/*, /healthz, /readyz. '
+    + 'The control plane (/admin/*, /metrics) is not served here; it has its own HTTPS listener and document.',
+  admin: 'Control-plane listener (admin.host:admin.port, default 9443; staff mTLS with admin.tls.requireClientCert): '
+    + '/admin/*, /metrics, /healthz, /readyz, role tokens only (partner tokens get 403). '
+    + 'The partner API (/oauth/token, /v1/*, /.well-known/*) is on the partner listener (default 8443) and its document.',
+};
+
 export class ApiDoc {
   private readonly paths: Record<string, Record<string, Op>> = {};
+
+  constructor(private readonly listener: Listener = 'partner') {}
 
   add(method: string, expressPath: string, doc: RouteDoc): void {
     const path = expressPath.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -36,7 +49,11 @@ export class ApiDoc {
   json(): object {
     return {
       openapi: '3.1.0',
-      info: { title: 'partner-gateway', version: '1', description: 'Partner data sharing under the privacy policy, partner agreements and user choices.' },
+      info: {
+        title: `partner-gateway (${this.listener} listener)`, version: '1',
+        description: `Partner data sharing under the privacy policy, partner agreements and user choices. ${LISTENERS[this.listener]}`,
+      },
+      'x-listener': this.listener,
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
         schemas: { Problem: PROBLEM_SCHEMA },

@@ -1,4 +1,5 @@
-// Operations routes (CONTRACT 8): liveness, readiness over TLS, metrics, the OpenAPI document.
+// Operations routes (CONTRACT 8) served on both listeners: liveness, readiness over TLS, and the
+// listener's own OpenAPI document. /metrics is on the control plane only (http/metrics-route.ts).
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { deadline } from '../transfer-log/deadline.ts';
@@ -33,12 +34,7 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
     });
   });
 
-  doc.add('GET', '/metrics', { summary: 'Prometheus metrics (no personal data)', auth: 'public' });
-  r.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-
-  doc.add('GET', '/openapi.json', { summary: 'this document', auth: 'public' });
+  doc.add('GET', '/openapi.json', { summary: 'this document: the routes of this listener', auth: 'public' });
   r.get('/openapi.json', (_req, res) => {
     res.json(doc.json());
   });

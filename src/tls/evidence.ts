@@ -12,6 +12,14 @@ export interface TlsEvidence {
 
 export const thumbprint = (der: Buffer) => createHash('sha256').update(der).digest('base64url');
 
+/** RULES 38: the thumbprint of this connection's verified client certificate, or null. */
+export function clientCertThumbprint(socket: Socket | TLSSocket): string | null {
+  const s = socket as TLSSocket;
+  if (typeof s.getPeerCertificate !== 'function' || !s.authorized) return null;
+  const peer = s.getPeerCertificate();
+  return peer && 'raw' in peer && peer.raw ? thumbprint(peer.raw) : null;
+}
+
 export function tlsEvidence(socket: Socket | TLSSocket): TlsEvidence {
   const s = socket as TLSSocket;
   if (typeof s.getProtocol !== 'function') return { protocol: null, cipher: null, clientCertThumbprint: null };

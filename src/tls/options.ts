@@ -52,6 +52,19 @@ export function serverTlsOptions(files: TlsFiles & { requestClientCert?: boolean
   };
 }
 
+/**
+ * The control-plane listener (RULES 43): the same floor and suites. With `requireClientCert`, staff
+ * mTLS: a certificate chaining to `ca` is demanded and anything else fails the handshake.
+ */
+export function adminTlsOptions(files: TlsFiles & { requireClientCert: boolean }): TlsOptions {
+  // loadConfig fills a null admin.tls.cert/key from server.tls; a listener without a certificate is a bug.
+  if (!files.cert || !files.key) throw new Error('admin.tls.cert and admin.tls.key are required');
+  const base = serverTlsOptions({ cert: files.cert, key: files.key });
+  if (!files.requireClientCert) return base;
+  if (!files.ca) throw new Error('admin.tls.ca is required when admin.tls.requireClientCert is true');
+  return { ...base, ca: read(files.ca), requestCert: true, rejectUnauthorized: true };
+}
+
 /** Client side (upstream, Redis, webhooks): certificate and host name always verified. */
 export function clientTlsOptions(files: TlsFiles): ConnectionOptions {
   return {

@@ -2,7 +2,7 @@
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { RequestListener } from 'node:http';
-import { serverTlsOptions, type TlsFiles } from './options.ts';
+import { adminTlsOptions, serverTlsOptions, type TlsFiles } from './options.ts';
 
 export function createHttpsServer(
   files: TlsFiles & { requestClientCert?: boolean },
@@ -18,6 +18,11 @@ export function createHttpsServer(
     if (presented && !socket.authorized) socket.destroy();
   });
   return server;
+}
+
+/** The control-plane listener (RULES 43); with requireClientCert the handshake itself refuses clients without a staff certificate. */
+export function createAdminHttpsServer(files: TlsFiles & { requireClientCert: boolean }, handler: RequestListener): https.Server {
+  return https.createServer(adminTlsOptions(files), handler);
 }
 
 /** Listen and resolve with the bound port (port 0 picks a free one). */

@@ -70,7 +70,8 @@ function deleteBy(agreement: AgreementVersion, record: UserRecord, retentionDays
   return new Date(t).toISOString();
 }
 
-export function logEntry(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
+/** The entry needs nothing of the call's token hash (a refusal before authentication has none). */
+export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
   const common = {
     requestId: call.requestId, partnerId: call.partnerId, agreementId: agreement?.id ?? null,
     agreementVersion: agreement?.version ?? null, purpose: isPurpose(call.purpose) ? call.purpose : null, userId,

@@ -6,13 +6,15 @@ export interface Res { status: number; body: any; text: string; headers: Headers
 
 export type Api = (method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }) => Promise<Res>;
 
-export function adminApi(target: { url: string; client: Agent }, defaultToken: string): Api {
+/** Calls the control-plane listener (RULES 43) when the target has one, else `url`. */
+export function adminApi(target: { url: string; adminUrl?: string; client: Agent }, defaultToken: string): Api {
+  const base = target.adminUrl ?? target.url;
   return async (method, path, opts = {}) => {
     const token = opts.token === undefined ? defaultToken : opts.token;
     const headers: Record<string, string> = { ...opts.headers };
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${target.url}${path}`, {
+    const res = await fetch(`${base}${path}`, {
       method, headers, dispatcher: target.client,
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
     });

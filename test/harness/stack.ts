@@ -33,6 +33,7 @@ export async function testConfig(over: { redisUrl?: string; upstreamUrl?: string
   return loadConfig({
     overrides: deepAssign({
       server: { port: 0, drainTimeoutMs: 2000, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca, requestClientCert: false } },
+      admin: { port: 0, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca, requireClientCert: false } },
       upstream: { url: over.upstreamUrl ?? 'https://localhost:1', timeoutMs: 2000, tls: client },
       redis: { url: over.redisUrl ?? null, tls: client, commandTimeoutMs: 1000 },
       coreStore: { port: 0, tls: { cert: c.cert('core-store'), key: c.key('core-store'), ca: c.ca, requestClientCert: false } },
@@ -56,7 +57,10 @@ export interface Stack {
   logs: LogCapture;
   /** undici dispatcher that trusts the test CA (verification stays on). */
   client: Agent;
+  /** The partner listener. */
   url: string;
+  /** The control-plane listener (RULES 43): /admin/*, /metrics. */
+  adminUrl: string;
   /** The gateway's BOOTSTRAP_ADMIN_TOKEN (an admin bearer token). */
   adminToken: string;
   close(): Promise<void>;
@@ -79,6 +83,7 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   return {
     redis, store, gateway, config, logs, client, adminToken,
     url: `https://localhost:${gateway.port}`,
+    adminUrl: `https://localhost:${gateway.adminPort}`,
     async close() {
       await gateway.close();
       await store.close();

@@ -1,0 +1,20 @@
+// GET /metrics (CONTRACT 8) on the control-plane listener only (RULES 43, CONTRACT 11 [1/6]): the
+// counters name every partner with its released/denied counts, so they are not public. Prometheus
+// scrapes with a `metrics` role token; auditors and admins may read them too.
+import { Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { AdminAuth } from '../auth/admin-auth.ts';
+import type { ApiDoc } from './openapi.ts';
+
+export function metricsRouter(registry: Registry, auth: AdminAuth, doc: ApiDoc): Router {
+  const r = Router();
+  doc.add('GET', '/metrics', {
+    summary: 'Prometheus metrics (no personal data; partner ids and counts): a metrics, auditor or admin role token',
+    auth: 'metrics | auditor | admin',
+    responses: { 200: 'text exposition format', 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'forbidden (another role, or a partner token)' },
+  });
+  r.get('/metrics', auth.requireRole('metrics', 'auditor', 'admin'), async (_req, res) => {
+    res.set('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics());
+  });
+  return r;
+}
