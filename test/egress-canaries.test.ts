@@ -44,7 +44,8 @@ async function withStack(canaries: string[] | null, body: (stack: Stack, p: Test
 }
 
 async function hits(stack: Stack, partnerId: string): Promise<number> {
-  const text = await (await fetch(`${stack.url}/metrics`, { dispatcher: stack.client })).text();
+  // RULES 43: /metrics is on the control plane, behind a role token.
+  const text = await (await fetch(`${stack.adminUrl}/metrics`, { dispatcher: stack.client, headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
   const line = text.split('\n').find((l) => l.startsWith('gateway_egress_guard_hits_total{') && l.includes(`partner="${partnerId}"`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
