@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { fetch } from 'undici';
 import { startStack, type Stack } from './harness/stack.ts';
 import { testCertWithValidity, validFor } from './harness/certs.ts';
+import { checkCertificates } from '../src/tls/certificate-validity.ts';
 
 let stack: Stack;
 before(async () => {
@@ -46,4 +47,13 @@ test('gateway_tls_certificate_days_left reports each certificate setting on /met
   const server = days('server.tls.cert');
   assert.ok(server >= 0 && server < 30, `server.tls.cert ${server}`);
   for (const s of ['admin.tls.cert', 'upstream.tls.cert', 'redis.tls.cert']) assert.ok(days(s) > 300, s);
+});
+
+test('checkCertificates: a not-yet-valid certificate is refused naming the setting; 398 days is the longest accepted', async () => {
+  const now = new Date();
+  const future = await testCertWithValidity('future', validFor(-1, 100));
+  assert.throws(() => checkCertificates([{ setting: 'redis.tls.cert', path: future.cert }], now), /redis\.tls\.cert: the certificate is not valid before /);
+  const ceiling = await testCertWithValidity('ceiling', validFor(1, 397));
+  assert.deepEqual(checkCertificates([{ setting: 'server.tls.cert', path: ceiling.cert }], now).map((c) => c.setting), ['server.tls.cert']);
+  assert.throws(() => checkCertificates([{ setting: 'server.tls.cert', path: future.key }], now), /server\.tls\.cert: not a readable PEM certificate/);
 });
