@@ -103,7 +103,7 @@ for (const flag of ['--tls-min-v1.0', '--tls-min-v1.1', '--tls-max-v1.2', '--tls
     expectRefusal({}, { NODE_OPTIONS: `--max-old-space-size=512 ${flag}` }, new RegExp(`^partner-gateway: NODE_OPTIONS must not contain ${flag.split('=')[0]!.replace(/\./g, '\\.')}`)));
 }
 
-test('RULES 34: demo and core-store refuse the same environment before starting anything', async () => {
+test('RULES 34: demo, core-store and the Redis commands refuse the same environment before starting anything', async () => {
   for (const cmd of ['demo', 'core-store']) {
     const r = await runCli([cmd], { NODE_OPTIONS: '--tls-min-v1.1' });
     assert.equal(r.code, 1, `${cmd}: ${r.stderr}`);
@@ -111,6 +111,11 @@ test('RULES 34: demo and core-store refuse the same environment before starting 
     const r0 = await runCli([cmd], { NODE_TLS_REJECT_UNAUTHORIZED: '0' });
     assert.equal(r0.code, 1, `${cmd}: ${r0.stderr}`);
     assert.match(r0.stderr.trim(), /^partner-gateway: NODE_TLS_REJECT_UNAUTHORIZED=0/);
+  }
+  for (const args of [['tokens', 'create', '--role', 'auditor'], ['log', 'verify'], ['keys', 'rotate', '--partner', 'p_x']]) {
+    const r = await runCli(args, { NODE_OPTIONS: '--tls-cipher-list=AES128-SHA' });
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), /^partner-gateway: NODE_OPTIONS must not contain --tls-cipher-list/, args.join(' '));
   }
 });
 

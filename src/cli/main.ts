@@ -12,8 +12,9 @@ import { logCommand } from './log-verify.ts';
 import { keysCommand } from './keys-rotate.ts';
 import { assertTlsEnvironment } from '../tls/environment-guard.ts';
 
-// RULES 34: the commands that open TLS connections or listeners refuse an environment that weakens TLS.
-const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store']);
+// RULES 34: every command that opens a TLS listener or connection (Redis for tokens, keys and log)
+// refuses an environment that weakens TLS. Only `certs` and help, which open nothing, skip it.
+const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store', 'tokens', 'keys', 'log']);
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
