@@ -18,6 +18,8 @@ import { createJurisdiction, type JurisdictionService } from './jurisdiction/ser
 import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
 import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
+import { checkCertificates, gatewayCertificateSettings, type CertificateValidity } from './tls/certificate-validity.ts';
+import { registerCertificateGauge, warnExpiring } from './tls/certificate-expiry.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -44,6 +46,8 @@ export interface Deps {
   partnerTokenCache: PartnerTokenCache;
   /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
   heartbeat: SubscriberHeartbeat;
+  /** Validity of the certificates the gateway presents (RULES 36), for /readyz and the metric. */
+  certificates: readonly CertificateValidity[];
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
   publicUrl(): string;
   /** Called by main.ts once the listener has its port. */
@@ -97,6 +101,8 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   if (!config.redis.url) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
   const boot = opts.bootstrapAdminToken;
   if (boot !== undefined && boot.length < 32) throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters (use a random value)');
+  // RULES 36: an expired or over-long certificate refuses start-up, before anything is opened.
+  const certificates = checkCertificates(gatewayCertificateSettings(config), new Date());
   const log = opts.log ?? createLogger(config.log.level);
   const keys = loadKeys(config.keys.dir);
   const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs, log);
@@ -106,6 +112,8 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   connectInBackground(redisSub, log);
   const upstream = new Upstream(config.upstream);
   const metrics = createMetrics();
+  registerCertificateGauge(metrics.registry, certificates);
+  warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   const transferLog = createTransferLog({ redis, keys, config, log });
   const notices = createNotices({ redis, config, log, keys, agreements });
@@ -117,7 +125,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   heartbeat.start();
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, certificates, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),

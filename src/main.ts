@@ -6,6 +6,7 @@ import { createDeps, type Deps, type DepsOptions } from './deps.ts';
 import { createAdminHttpsServer, createHttpsServer, listen } from './tls/server.ts';
 import type { Config } from './config/schema.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
+import { assertTlsEnvironment } from './tls/environment-guard.ts';
 
 export interface Gateway {
   /** The partner listener (server.*). */
@@ -27,6 +28,8 @@ function drain(server: Server, timeoutMs: number): Promise<void> {
 }
 
 export async function startGateway(config: Config, opts: DepsOptions = {}): Promise<Gateway> {
+  // RULES 34: a process whose environment weakens TLS does not serve (the CLI checks earlier too).
+  assertTlsEnvironment(process.env, process.execArgv);
   boundHeapGrowth();
   const deps = await createDeps(config, opts);
   const apps = createApps(deps);

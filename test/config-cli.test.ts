@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './harness/cli.ts';
-import { testCerts, tmp } from './harness/certs.ts';
+import { testCerts, testCertWithValidity, validFor, tmp } from './harness/certs.ts';
 
 async function configFile(over: object): Promise<string> {
   const c = await testCerts();
@@ -77,7 +77,7 @@ test('keys init writes 0600 files and refuses to overwrite without --force', asy
   assert.notEqual(readFileSync(join(dir, 'pseudonym-master.key'), 'utf8'), before);
 });
 
-test('certs writes a CA and P-256 leaves valid for at most 398 days', async () => {
+test('RULES 36: certs writes a CA and P-256 leaves valid for at most 366 days', async () => {
   const dir = tmp('certs-cli');
   const r = await runCli(['certs', '--out', dir]);
   assert.equal(r.code, 0, r.stderr);
@@ -88,8 +88,67 @@ test('certs writes a CA and P-256 leaves valid for at most 398 days', async () =
     assert.ok(cert.verify(ca.publicKey), `${name} signed by the CA`);
     assert.equal(cert.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
     const days = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 86_400_000;
-    assert.ok(days <= 398, `${name} valid ${days} days`);
+    assert.ok(days <= 366, `${name} valid ${days} days`);
     assert.equal(statSync(join(dir, `${name}.key`)).mode & 0o777, 0o600);
     if (['gateway', 'core-store', 'redis'].includes(name)) assert.ok(cert.checkHost('localhost') && cert.checkIP('127.0.0.1') && cert.checkIP('::1'));
   }
 });
+
+// RULES 34: the environment cannot weaken TLS; start-up names the variable in one line.
+test('RULES 34: NODE_TLS_REJECT_UNAUTHORIZED=0 stops serve naming the variable', () =>
+  expectRefusal({}, { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, /^partner-gateway: NODE_TLS_REJECT_UNAUTHORIZED=0 turns certificate verification off/));
+
+for (const flag of ['--tls-min-v1.0', '--tls-min-v1.1', '--tls-max-v1.2', '--tls-cipher-list=AES128-SHA']) {
+  test(`RULES 34: NODE_OPTIONS with ${flag} stops serve naming NODE_OPTIONS and the flag`, () =>
+    expectRefusal({}, { NODE_OPTIONS: `--max-old-space-size=512 ${flag}` }, new RegExp(`^partner-gateway: NODE_OPTIONS must not contain ${flag.split('=')[0]!.replace(/\./g, '\\.')}`)));
+}
+
+test('RULES 34: demo, core-store and the Redis commands refuse the same environment before starting anything', async () => {
+  for (const cmd of ['demo', 'core-store']) {
+    const r = await runCli([cmd], { NODE_OPTIONS: '--tls-min-v1.1' });
+    assert.equal(r.code, 1, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), /^partner-gateway: NODE_OPTIONS must not contain --tls-min-v1\.1/);
+    const r0 = await runCli([cmd], { NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    assert.equal(r0.code, 1, `${cmd}: ${r0.stderr}`);
+    assert.match(r0.stderr.trim(), /^partner-gateway: NODE_TLS_REJECT_UNAUTHORIZED=0/);
+  }
+  for (const args of [['tokens', 'create', '--role', 'auditor'], ['log', 'verify'], ['keys', 'rotate', '--partner', 'p_x']]) {
+    const r = await runCli(args, { NODE_OPTIONS: '--tls-cipher-list=AES128-SHA' });
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), /^partner-gateway: NODE_OPTIONS must not contain --tls-cipher-list/, args.join(' '));
+  }
+});
+
+// RULES 36: certificates the gateway presents are checked at start-up, naming the setting.
+test('RULES 36: an expired server certificate stops serve naming server.tls.cert', async () => {
+  const expired = await testCertWithValidity('expired', validFor(100, -1));
+  await expectRefusal({ server: { tls: { ...expired, ca: (await testCerts()).ca } } }, {}, /^partner-gateway: server\.tls\.cert: the certificate expired on /);
+});
+
+test('RULES 36: a 400-day server certificate stops serve naming server.tls.cert', async () => {
+  const long = await testCertWithValidity('400-days', validFor(1, 399));
+  await expectRefusal({ server: { tls: { ...long, ca: (await testCerts()).ca } } }, {}, /^partner-gateway: server\.tls\.cert: the certificate is valid for 400 days, more than 398/);
+});
+
+test('RULES 36: an expired client certificate towards the core store stops serve naming upstream.tls.cert', async () => {
+  const expired = await testCertWithValidity('expired-client', validFor(100, -1), 'client');
+  await expectRefusal({ upstream: { tls: { ...expired, ca: (await testCerts()).ca } } }, {}, /^partner-gateway: upstream\.tls\.cert: the certificate expired on /);
+});
+
+test('RULES 36: an expired control-plane certificate stops serve naming admin.tls.cert', async () => {
+  const expired = await testCertWithValidity('expired-admin', validFor(100, -1));
+  await expectRefusal({ admin: { tls: expired } }, {}, /^partner-gateway: admin\.tls\.cert: the certificate expired on /);
+});
+
+test('RULES 36: an expired core-store certificate stops core-store naming coreStore.tls.cert', async () => {
+  const expired = await testCertWithValidity('expired-store', validFor(100, -1));
+  const path = join(tmp('cfg'), 'store.json');
+  writeFileSync(path, JSON.stringify({ coreStore: { port: 0, tls: { ...expired } } }));
+  const r = await runCli(['core-store'], { GATEWAY_CONFIG: path });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr.trim(), /^partner-gateway: coreStore\.tls\.cert: the certificate expired on /);
+});
+
+// RULES 49: the log outlives the data it describes.
+test('RULES 49: retention.transferLogDays below retention.afterTerminationDays stops start-up naming the setting', () =>
+  expectRefusal({ retention: { afterTerminationDays: 1095, transferLogDays: 365 } }, {}, /^partner-gateway: retention\.transferLogDays must be at least retention\.afterTerminationDays \(1095\)/));

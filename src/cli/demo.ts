@@ -15,6 +15,7 @@ import { startGateway } from '../main.ts';
 import { createLogger } from '../log.ts';
 import { untilSignal } from './signals.ts';
 import { runDemoStory } from './demo-story.ts';
+import { checkCoreStoreCertificate } from './core-store.ts';
 
 const say = (s: string) => console.log(`demo: ${s}`);
 
@@ -52,6 +53,7 @@ export async function demo(env: NodeJS.ProcessEnv): Promise<number> {
 
   const config = loadConfig({ env, overrides: { redis: { url: redisUrl } } });
   const cs = config.coreStore;
+  checkCoreStoreCertificate(cs.tls.cert);
   const source = await openSource(cs);
   const store = await startCoreStore({ port: cs.port, host: cs.host, tls: cs.tls, source });
   say(`core user store (${source.count} users) at https://localhost:${store.port}`);

@@ -10,6 +10,11 @@ import { runCoreStore } from './core-store.ts';
 import { demo } from './demo.ts';
 import { logCommand } from './log-verify.ts';
 import { keysCommand } from './keys-rotate.ts';
+import { assertTlsEnvironment } from '../tls/environment-guard.ts';
+
+// RULES 34: every command that opens a TLS listener or connection (Redis for tokens, keys and log)
+// refuses an environment that weakens TLS. Only `certs` and help, which open nothing, skip it.
+const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store', 'tokens', 'keys', 'log']);
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
@@ -26,6 +31,7 @@ const USAGE = `usage: partner-gateway <command>
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    if (cmd !== undefined && TLS_COMMANDS.has(cmd)) assertTlsEnvironment(process.env, process.execArgv);
     switch (cmd) {
       case 'certs': {
         const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, force: { type: 'boolean' } } });

@@ -56,6 +56,14 @@ export const configSchema = z.strictObject({
   retention: z.strictObject({
     afterTerminationDays: z.number().int().min(1),
     transferLogDays: z.number().int().min(1).nullable(),
+  }).superRefine((r, ctx) => {
+    // RULES 49: the log is kept at least as long as the data it describes may be held.
+    if (r.transferLogDays !== null && r.transferLogDays < r.afterTerminationDays) {
+      ctx.addIssue({
+        code: 'custom', path: ['transferLogDays'],
+        message: `must be at least retention.afterTerminationDays (${r.afterTerminationDays}): the transfer log outlives the data it describes (RULES 49)`,
+      });
+    }
   }),
   transferLog: z.strictObject({
     checkpointEvery: z.number().int().min(1).max(1_000_000),

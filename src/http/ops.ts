@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import type { ApiDoc } from './openapi.ts';
+import { expiryDetail } from '../tls/certificate-expiry.ts';
 
 async function redisUp(deps: Deps): Promise<boolean> {
   if (!deps.redis.isReady) return false;
@@ -21,16 +22,25 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
     res.json({ status: 'ok' });
   });
 
-  doc.add('GET', '/readyz', { summary: 'Redis and the core user store are reachable over TLS', auth: 'public', responses: { 200: 'ready', 503: 'not ready' } });
+  doc.add('GET', '/readyz', {
+    summary: 'Redis and the core user store are reachable over TLS; certificatesExpiringSoon lists settings whose certificate expires within 30 days (reported, not failing readiness)',
+    auth: 'public', responses: { 200: 'ready: {status, checks, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', 503: 'not ready' },
+  });
   r.get('/readyz', async (_req, res) => {
     const [redis, upstream] = await Promise.all([redisUp(deps), deps.upstream.healthy()]);
     // The in-memory policy caches (agreements, key versions, jurisdiction) refuse everything while
     // they (re)load, so the instance is not ready until they are live.
     const caches = deps.agreements.ready && deps.partnerKeys.ready && deps.jurisdiction.ready;
     const ready = redis && upstream && caches;
+    // RULES 36: a certificate near expiry is a warning for operators, not a reason to stop serving.
+    const expiring = expiryDetail(deps.certificates, new Date());
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not_ready',
-      checks: { redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down', policyCaches: caches ? 'ok' : 'loading' },
+      checks: {
+        redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down', policyCaches: caches ? 'ok' : 'loading',
+        certificates: expiring.length ? 'expiring_soon' : 'ok',
+      },
+      ...(expiring.length ? { certificatesExpiringSoon: expiring } : {}),
     });
   });
 

@@ -10,7 +10,8 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const VALID_DAYS = 397; // CA/B forum ceiling is 398 days
+// RULES 36 (Mozilla intermediate): at most 366 days; start-up refuses anything over 398 (CA/B ceiling).
+export const DEV_CERT_VALID_DAYS = 366;
 const LOCAL_NAMES: x509.JsonGeneralName[] = [
   { type: 'dns', value: 'localhost' },
   { type: 'ip', value: '127.0.0.1' },
@@ -46,9 +47,11 @@ async function pemKey(key: CryptoKey): Promise<string> {
 const keyPair = () => webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 const serial = () => Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
 
-function validity(): { notBefore: Date; notAfter: Date } {
+export interface Validity { notBefore: Date; notAfter: Date }
+
+function validity(): Validity {
   const notBefore = new Date(Date.now() - 60_000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + VALID_DAYS * 86_400_000) };
+  return { notBefore, notAfter: new Date(notBefore.getTime() + DEV_CERT_VALID_DAYS * 86_400_000) };
 }
 
 export interface IssuedCert { certPem: string; keyPem: string }
@@ -59,6 +62,7 @@ export async function issueLeaf(
   cn: string,
   usage: 'server' | 'client',
   names: x509.JsonGeneralName[] = LOCAL_NAMES,
+  valid: Validity = validity(),
 ): Promise<IssuedCert> {
   const keys = await keyPair();
   const eku = usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
@@ -66,7 +70,7 @@ export async function issueLeaf(
     serialNumber: serial(),
     subject: `CN=${cn}`,
     issuer: ca.cert.subject,
-    ...validity(),
+    ...valid,
     signingKey: ca.key,
     publicKey: keys.publicKey,
     signingAlgorithm: ALG,
