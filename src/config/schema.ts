@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
     // Issue [1/6] 7a: who vouches for a Redis that hides CONFIG; null refuses such a Redis.
     durabilityAssertedBy: z.string().trim().min(8).max(500).nullable(),
     durabilityCheckIntervalMs: z.number().int().min(100).max(3_600_000),
+    // Issue [3/6] item 3: signed statements are also appended here, outside Redis (DESIGN 10).
+    anchors: z.strictObject({ file: z.string().min(1) }),
   }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),

@@ -2,33 +2,46 @@
 // A checkpoint vouches for every entry of the chain up to seq, so an entry cannot be rewritten,
 // and the chain cannot lose its tail, without a signature nobody but the gateway can make.
 // `trim` checkpoints record what retention removed, so verification still passes afterwards.
+// `batch` checkpoints (issue [3/6] item 1) sign each append batch before it is released, and each
+// signs the hash of the chain's previous batch checkpoint (item 2), so the checkpoints of a chain
+// form a chain of their own: one removed or replaced by an older one breaks the links.
 import jose from 'node-jose';
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
+import { jwsSigner } from './statement-signer.ts';
 
 export interface Checkpoint {
   typ: 'tlog-checkpoint';
-  kind: 'periodic' | 'trim';
+  kind: 'periodic' | 'trim' | 'batch';
   chain: string;
   seq: number;
   hash: string;
   at: string;
   /** trim only: entries with stream ids below this were removed. */
   before?: string;
+  /** batch only: the first seq of the batch (seq is its last). */
+  first?: number;
+  /** batch only: statementHash of the chain's previous batch checkpoint (GENESIS for the first). */
+  prev?: string;
+  /** batch and trim: the anchor sink (anchors file) the gateway wrote it to, if any. */
+  sink?: string;
 }
 
 export type CheckpointSigner = (cp: Omit<Checkpoint, 'typ' | 'at'>) => Promise<string>;
 
+export type SyncCheckpointSigner = (cp: Omit<Checkpoint, 'typ' | 'at'>) => string;
+
+/** Synchronous, for the append path (one signature per batch). */
+export function syncCheckpointSigner(signingJwk: JsonWebKey & { kid: string }, now = () => new Date()): SyncCheckpointSigner {
+  const sign = jwsSigner(signingJwk);
+  return (cp) => sign({ typ: 'tlog-checkpoint', ...cp, at: now().toISOString() } satisfies Checkpoint);
+}
+
 export function checkpointSigner(signingJwk: JsonWebKey & { kid: string }, now = () => new Date()): CheckpointSigner {
-  const key = jose.JWK.asKey(signingJwk as object, 'json');
-  return async (cp) => {
-    const payload: Checkpoint = { typ: 'tlog-checkpoint', ...cp, at: now().toISOString() };
-    const signer = jose.JWS.createSign({ format: 'compact', fields: { alg: 'ES256', kid: signingJwk.kid } }, await key);
-    // node-jose's types describe the flattened result; compact format yields the string.
-    return (await signer.update(JSON.stringify(payload), 'utf8').final()) as unknown as string;
-  };
+  const sign = syncCheckpointSigner(signingJwk, now);
+  return async (cp) => sign(cp);
 }
 
 export async function storeCheckpoint(redis: Redis, keys: LogKeys, jws: string): Promise<string> {
@@ -56,7 +69,9 @@ export async function checkpointVerifier(jwks: Jwks): Promise<(jws: string) => P
 function parseCheckpoint(text: string): Checkpoint | null {
   try {
     const c = JSON.parse(text) as Checkpoint;
-    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim') &&
+    const batch = c.kind !== 'batch' ||
+      (Number.isInteger(c.first) && c.first! >= 1 && c.first! <= c.seq && typeof c.prev === 'string' && /^[0-9a-f]{64}$/.test(c.prev));
+    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim' || c.kind === 'batch') && batch &&
       typeof c.chain === 'string' && Number.isInteger(c.seq) && c.seq >= 1 && /^[0-9a-f]{64}$/.test(c.hash);
     return good ? c : null;
   } catch {

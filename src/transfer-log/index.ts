@@ -6,7 +6,9 @@ import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { KeyMaterial } from '../keys/files.ts';
 import { ConfigError } from '../config/load.ts';
-import { checkpointSigner } from './checkpoint.ts';
+import { checkpointSigner, syncCheckpointSigner } from './checkpoint.ts';
+import { AnchorFile, type AnchorSink } from './anchor-file.ts';
+import { jwsSigner } from './statement-signer.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { publicJwks, type Jwks } from './jwks.ts';
 import { logKeys, type LogKeys } from './keys.ts';
@@ -33,6 +35,8 @@ export interface TransferLogOptions {
   now?: () => Date;
   /** Longest agreement term in days, for the default retention (agreements module). */
   longestAgreementTermDays?: () => Promise<number | null>;
+  /** An anchor sink instead of the file named by transferLog.anchors.file (tests). */
+  anchors?: AnchorSink;
   /** Run the retention job on a timer (default true). */
   scheduleRetention?: boolean;
 }
@@ -42,6 +46,7 @@ export interface TransferLog {
   append(input: AppendInput): Promise<TransferEntry>;
   appendMany(inputs: AppendInput[]): Promise<TransferEntry[]>;
   query: TransferQuery;
+  /** Checks the chains, checkpoints and registry, and the configured anchors file (issue [3/6]). */
   verify(): Promise<VerifyResult>;
   recipients(userId: string): Promise<{ items: Recipient[] }>;
   subjectRef(userId: string): string;
@@ -65,17 +70,19 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
   const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
-  const checkpointer = new Checkpointer({ redis, keys, sign, log, every: cfg.checkpointEvery, intervalMs: cfg.checkpointIntervalMs,
-    timeoutMs: deps.config.redis.commandTimeoutMs,
+  const anchors = opts.anchors ?? new AnchorFile(cfg.anchors.file);
+  const checkpointer = new Checkpointer({ redis, keys, sign: jwsSigner(deps.keys.signingJwk), anchors, log, every: cfg.checkpointEvery,
+    intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
   });
   const writer = new TransferLogWriter({
-    redis, keys, subjectRef, checkpointer, log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
+    redis, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
+    log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
     maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const retention = {
-    redis, keys, jwks, sign, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
+    redis, keys, jwks, sign, anchors, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
     ...(opts.longestAgreementTermDays ? { longestAgreementTermDays: opts.longestAgreementTermDays } : {}),
   };
   const job = opts.scheduleRetention === false ? null : scheduleRetention(retention);
@@ -83,7 +90,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     append: (input) => writer.append(input),
     appendMany: (inputs) => writer.appendMany(inputs),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => verifyLog(redis, keys, jwks),
+    verify: () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file }),
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
     subjectRef,
     jwks,
@@ -96,6 +103,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
       job?.stop();
       await writer.close();
       await checkpointer.close();
+      anchors.close();
     },
   };
 }

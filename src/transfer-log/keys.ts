@@ -7,6 +7,8 @@ export interface LogKeys {
   heads: string;
   /** Signed checkpoints, periodic and trim (stream). */
   checkpoints: string;
+  /** Signed chain registry statements (stream), issue [3/6] item 2. */
+  registry: string;
   /** Index streams: same ids as `entries`, one stream per subjectRef / partner. */
   bySubject(subjectRef: string): string;
   byPartner(partnerId: string): string;
@@ -22,6 +24,7 @@ export function logKeys(prefix = 'tlog'): LogKeys {
     entries: `${p}:entries`,
     heads: `${p}:heads`,
     checkpoints: `${p}:checkpoints`,
+    registry: `${p}:registry`,
     bySubject: (ref) => `${p}:ix:s:${ref}`,
     byPartner: (id) => `${p}:ix:p:${id}`,
     recipients: (ref) => `${p}:rcpt:${ref}`,

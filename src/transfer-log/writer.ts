@@ -12,6 +12,9 @@ import { runAppend } from './append-script.ts';
 import { checkDurability } from './durability.ts';
 import { deadline } from './deadline.ts';
 import type { Checkpointer } from './checkpointer.ts';
+import type { SyncCheckpointSigner } from './checkpoint.ts';
+import type { AnchorSink } from './anchor-file.ts';
+import { statementHash } from './statement-signer.ts';
 import type { LogKeys } from './keys.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
@@ -20,6 +23,10 @@ export interface WriterOptions {
   keys: LogKeys;
   subjectRef: SubjectRefFn;
   checkpointer: Checkpointer;
+  /** Signs each batch before it is stored (issue [3/6] item 1). */
+  signBatch: SyncCheckpointSigner;
+  /** Each batch checkpoint is anchored here before the append resolves (null: no anchor sink). */
+  anchors: AnchorSink | null;
   log: Logger;
   /** WAIT for this many replicas after each batch (0: none). */
   replicas: number;
@@ -44,6 +51,8 @@ export class TransferLogWriter {
   chain = newChainId();
   private seq = 0;
   private prevHash = GENESIS;
+  /** statementHash of this chain's last batch checkpoint: the next one signs it (item 2). */
+  private prevCheckpoint = GENESIS;
   private queue: Pending[] = [];
   private draining: Promise<void> | null = null;
   /** Until when (ms, wall clock) the last passed durability check stands; 0: check before the next batch. */
@@ -111,11 +120,22 @@ export class TransferLogWriter {
   private async write(items: Pending[]): Promise<void> {
     const entries = items.map((it) => it.entry);
     let stored = false;
+    let anchored = false;
     try {
       await deadline(this.ensureDurable(), this.o.timeoutMs);
-      await deadline(runAppend(this.o.redis, this.o.keys, entries), this.o.timeoutMs);
-      stored = true;
+      const first = entries[0]!;
       const last = entries[entries.length - 1]!;
+      const sink = this.o.anchors?.sinkId(); // an anchors file that cannot be opened fails here, before Redis
+      // Issue [3/6] item 1: the batch is signed before it is stored, and stored with its signature.
+      const jws = this.o.signBatch({ kind: 'batch', chain: last.chain, first: first.seq, seq: last.seq, hash: last.hash,
+        prev: this.prevCheckpoint, ...(sink ? { sink } : {}) });
+      const ids = await deadline(runAppend(this.o.redis, this.o.keys, entries, jws), this.o.timeoutMs);
+      stored = true;
+      this.prevCheckpoint = statementHash(jws);
+      // Item 3: anchored outside Redis before anything is released; a sink that cannot be
+      // written fails the append (503 audit_unavailable).
+      await deadline(this.o.anchors?.append([{ stream: 'checkpoints', id: ids[ids.length - 1]!, jws }]) ?? Promise.resolve(), this.o.timeoutMs);
+      anchored = true;
       this.o.checkpointer.advanced(last.chain, last.seq, last.hash);
       await this.waitReplicas();
       this.stats.appended += entries.length;
@@ -123,11 +143,12 @@ export class TransferLogWriter {
       items.forEach((it, n) => it.resolve(entries[n]!));
     } catch (e) {
       this.stats.failedBatches++;
-      this.o.log.warn({ err: { message: (e as Error).message }, chain: this.chain, entries: items.length, stored }, 'transfer log append failed');
+      this.o.log.warn({ err: { message: (e as Error).message }, chain: this.chain, entries: items.length, stored, anchored }, 'transfer log append failed');
       // A batch that may or may not be in Redis (connection lost, timeout) ends this chain, and
       // so do the appends queued behind it (sealed on it, and Redis is likely still unwell): all
-      // fail now, and the next append starts a new chain, so no chain has a gap or a fork.
-      if (!stored) {
+      // fail now, and the next append starts a new chain, so no chain has a gap or a fork. So
+      // does a batch stored but not anchored: later anchors then never chain onto a missing line.
+      if (!stored || !anchored) {
         items.push(...this.queue.splice(0));
         this.rotate();
       }
@@ -139,6 +160,7 @@ export class TransferLogWriter {
     this.chain = newChainId();
     this.seq = 0;
     this.prevHash = GENESIS;
+    this.prevCheckpoint = GENESIS;
     this.durableUntil = 0; // Redis may have come back with another configuration
     this.stats.chains++;
   }
