@@ -51,6 +51,8 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
   const anchored = new Set<string>();
   const links = new Map<string, { seq: number; hash: string }>();
   const lastAnchoredId = { checkpoints: '0-0', registry: '0-0' };
+  let firstRegistry: string | null = null;
+  for (const st of cps.statements.values()) if (st.stream === 'registry' && (!firstRegistry || idLess(st.id, firstRegistry))) firstRegistry = st.id;
   for (const l of file.lines) {
     const payload = check(l.jws) as (Checkpoint & { typ: string }) | null;
     if (!payload || (l.stream === 'registry' ? !parseRegistry(payload) : payload.typ !== 'tlog-checkpoint')) {
@@ -71,6 +73,7 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
     // Every anchored statement must be in Redis, unless retention trimmed what it covers.
     if (cps.statements.has(hash)) continue;
     if (l.stream === 'checkpoints' && payload.seq <= cps.trimmedBelow(payload.chain, Infinity)) continue;
+    if (l.stream === 'registry' && cps.hasTrims() && firstRegistry && idLess(l.id, firstRegistry)) continue; // trimmed
     // Stored after the scan read that stream? Then it is there now.
     const now = await redis.xRange(l.stream === 'registry' ? keys.registry : keys.checkpoints, l.id, l.id);
     if ((now[0]?.message as Record<string, string> | undefined)?.jws === l.jws) continue;

@@ -56,6 +56,8 @@ export class CheckpointIndex {
     this.count++;
     return true;
   }
+  /** Whether retention ever trimmed (and signed what it trimmed). */
+  hasTrims(): boolean { return this.trims.size > 0; }
   hashAt(chain: string, seq: number): string | undefined { return this.at.get(chain)?.get(seq); }
   /** Highest trimmed seq below `seq` (0: none). */
   trimmedBelow(chain: string, seq: number): number {

@@ -82,7 +82,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     ...(opts.now ? { now: opts.now } : {}),
   });
   const retention = {
-    redis, keys, jwks, sign, anchors, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
+    redis, keys, jwks, sign, signStatement: jwsSigner(deps.keys.signingJwk), anchors, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
     ...(opts.longestAgreementTermDays ? { longestAgreementTermDays: opts.longestAgreementTermDays } : {}),
   };
   const job = opts.scheduleRetention === false ? null : scheduleRetention(retention);

@@ -44,7 +44,7 @@ export interface RegistryWrite { id: string; jws: string }
  * Retries when another instance appended in between. Returns null when nothing changed.
  */
 export async function appendRegistry(redis: Redis, keys: LogKeys, sign: JwsSigner, heads: Map<string, { seq: number; hash: string }>,
-  sink: string | null, now: () => Date): Promise<RegistryWrite | null> {
+  sink: string | null, now: () => Date, force = false): Promise<RegistryWrite | null> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const [last] = await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 });
     const lastJws = (last?.message as Record<string, string> | undefined)?.jws ?? '';
@@ -56,7 +56,7 @@ export async function appendRegistry(redis: Redis, keys: LogKeys, sign: JwsSigne
     for (const [chain, h] of heads) {
       if ((chains[chain]?.seq ?? 0) < h.seq) { chains[chain] = { seq: h.seq, hash: h.hash }; changed = true; }
     }
-    if (!changed) return null;
+    if (!changed && !force) return null;
     const st: RegistryStatement = { typ: 'tlog-registry', n: (prev?.n ?? 0) + 1, prev: last ? statementHash(lastJws) : GENESIS, at: now().toISOString(), sink, chains };
     const jws = sign(st);
     const id = await redis.eval(APPEND_IF_LAST, { keys: [keys.registry], arguments: [last?.id ?? '', jws] });

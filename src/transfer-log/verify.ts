@@ -82,7 +82,9 @@ async function loadRegistry(redis: Redis, keys: LogKeys, jwks: Jwks, index: Chec
     const st = parseRegistry(check(jws));
     const at = { streamId: null, id: null, chain: null, seq: null, checkpoint: raw.streamId };
     if (!st) return { ...at, reason: 'checkpoint_invalid', detail: 'chain registry statement: signature invalid or payload malformed' };
-    if (st.n !== prev.n + 1 || st.prev !== prev.hash) {
+    // Retention trims the registry too, after a fresh statement: the first one left may start midway.
+    const trimmedStart = prev.n === 0 && index.hasTrims();
+    if (!trimmedStart && (st.n !== prev.n + 1 || st.prev !== prev.hash)) {
       return { ...at, reason: 'registry_break', detail: `chain registry statement ${prev.n + 1} is missing or replaced (found statement ${st.n})` };
     }
     const hash = statementHash(jws);

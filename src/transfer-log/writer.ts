@@ -54,6 +54,8 @@ export class TransferLogWriter {
   /** statementHash of this chain's last batch checkpoint: the next one signs it (item 2). */
   private prevCheckpoint = GENESIS;
   private queue: Pending[] = [];
+  /** Batch checkpoints whose append failed without an answer: Redis may still have run it. */
+  private unresolved: string[] = [];
   private draining: Promise<void> | null = null;
   /** Until when (ms, wall clock) the last passed durability check stands; 0: check before the next batch. */
   private durableUntil = 0;
@@ -129,13 +131,20 @@ export class TransferLogWriter {
       // Issue [3/6] item 1: the batch is signed before it is stored, and stored with its signature.
       const jws = this.o.signBatch({ kind: 'batch', chain: last.chain, first: first.seq, seq: last.seq, hash: last.hash,
         prev: this.prevCheckpoint, ...(sink ? { sink } : {}) });
-      const ids = await deadline(runAppend(this.o.redis, this.o.keys, entries, jws), this.o.timeoutMs);
+      let ids: string[];
+      try {
+        ids = await deadline(runAppend(this.o.redis, this.o.keys, entries, jws), this.o.timeoutMs);
+      } catch (e) {
+        this.unresolved.push(jws); // timed out (Redis may still run it) or cut short: see anchorUnresolved
+        throw e;
+      }
       stored = true;
       this.prevCheckpoint = statementHash(jws);
       // Item 3: anchored outside Redis before anything is released; a sink that cannot be
       // written fails the append (503 audit_unavailable).
       await deadline(this.o.anchors?.append([{ stream: 'checkpoints', id: ids[ids.length - 1]!, jws }]) ?? Promise.resolve(), this.o.timeoutMs);
       anchored = true;
+      if (this.unresolved.length) await this.anchorUnresolved();
       this.o.checkpointer.advanced(last.chain, last.seq, last.hash);
       await this.waitReplicas();
       this.stats.appended += entries.length;
@@ -154,6 +163,20 @@ export class TransferLogWriter {
       }
       items.forEach((it) => it.reject(auditUnavailable()));
     }
+  }
+
+  /**
+   * A batch that timed out may have been run by Redis after all (a stopped Redis resumes). Its
+   * entries were never released, but its checkpoint names this anchor sink, so verify would miss
+   * its line: once a later batch has succeeded on the same connection (Redis runs commands in
+   * order), what is in Redis is final, and the line is written for whatever is there.
+   */
+  private async anchorUnresolved(): Promise<void> {
+    const recent = await this.o.redis.xRevRange(this.o.keys.checkpoints, '+', '-', { COUNT: 1000 });
+    const lines = recent.filter((m) => this.unresolved.includes((m.message as Record<string, string>).jws ?? ''))
+      .map((m) => ({ stream: 'checkpoints' as const, id: m.id, jws: (m.message as Record<string, string>).jws! })).reverse();
+    if (lines.length) await this.o.anchors?.append(lines);
+    this.unresolved = [];
   }
 
   private rotate(): void {
