@@ -9,6 +9,8 @@ import { ConfigError } from '../config/load.ts';
 import { checkpointSigner, syncCheckpointSigner } from './checkpoint.ts';
 import { AnchorFile, type AnchorSink } from './anchor-file.ts';
 import { jwsSigner } from './statement-signer.ts';
+import { WitnessedSink, WitnessWorker } from './witness.ts';
+import { webhookTls } from '../notices/webhook-tls.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { publicJwks, type Jwks } from './jwks.ts';
 import { logKeys, type LogKeys } from './keys.ts';
@@ -25,7 +27,7 @@ import type { TransferEntry } from './entry.ts';
 export interface TransferLogDeps {
   redis: Redis;
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
-  config: Pick<Config, 'transferLog' | 'retention' | 'redis'>;
+  config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
 }
 
@@ -37,6 +39,8 @@ export interface TransferLogOptions {
   longestAgreementTermDays?: () => Promise<number | null>;
   /** An anchor sink instead of the file named by transferLog.anchors.file (tests). */
   anchors?: AnchorSink;
+  /** Post to the witness on a timer (default true; tests drain by hand). */
+  startWitness?: boolean;
   /** Run the retention job on a timer (default true). */
   scheduleRetention?: boolean;
 }
@@ -56,6 +60,8 @@ export interface TransferLog {
   /** Sign a checkpoint of every chain that moved now (also done every N entries / T ms). */
   checkpointNow(): Promise<void>;
   writer: TransferLogWriter;
+  /** The HTTPS witness's worker, when transferLog.anchors.witnessUrl is set. */
+  witness: WitnessWorker | null;
   keys: LogKeys;
   close(): Promise<void>;
 }
@@ -70,7 +76,15 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
   const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
-  const anchors = opts.anchors ?? new AnchorFile(cfg.anchors.file);
+  const file = opts.anchors ?? new AnchorFile(cfg.anchors.file);
+  // Issue [3/6] item 3: the optional HTTPS witness, posted to like a notice webhook.
+  const witness = cfg.anchors.witnessUrl && deps.config.notices ? new WitnessWorker({
+    redis, queueKey: keys.witness, url: cfg.anchors.witnessUrl, log, intervalMs: deps.config.notices.workerIntervalMs,
+    webhook: { tls: webhookTls(deps.config.notices.webhookCa), allowLoopback: deps.config.notices.allowLoopbackWebhooks, timeoutMs: deps.config.notices.timeoutMs },
+  }) : null;
+  if (cfg.anchors.witnessUrl && !witness) throw new ConfigError('transferLog.anchors.witnessUrl needs the notices settings (webhookCa, timeoutMs)');
+  const anchors = witness ? new WitnessedSink(file, redis, keys.witness) : file;
+  if (opts.startWitness !== false) witness?.start();
   const checkpointer = new Checkpointer({ redis, keys, sign: jwsSigner(deps.keys.signingJwk), anchors, log, every: cfg.checkpointEvery,
     intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
   });
@@ -98,11 +112,13 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     trimBefore: (cutoffMs) => trimBefore(retention, cutoffMs),
     checkpointNow: () => checkpointer.flush(),
     writer,
+    witness,
     keys,
     async close() {
       job?.stop();
       await writer.close();
       await checkpointer.close();
+      await witness?.close();
       anchors.close();
     },
   };

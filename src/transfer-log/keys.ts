@@ -9,6 +9,8 @@ export interface LogKeys {
   checkpoints: string;
   /** Signed chain registry statements (stream), issue [3/6] item 2. */
   registry: string;
+  /** Anchor lines owed to the HTTPS witness (list, oldest first). */
+  witness: string;
   /** Index streams: same ids as `entries`, one stream per subjectRef / partner. */
   bySubject(subjectRef: string): string;
   byPartner(partnerId: string): string;
@@ -25,6 +27,7 @@ export function logKeys(prefix = 'tlog'): LogKeys {
     heads: `${p}:heads`,
     checkpoints: `${p}:checkpoints`,
     registry: `${p}:registry`,
+    witness: `${p}:witness`,
     bySubject: (ref) => `${p}:ix:s:${ref}`,
     byPartner: (id) => `${p}:ix:p:${id}`,
     recipients: (ref) => `${p}:rcpt:${ref}`,

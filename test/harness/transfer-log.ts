@@ -17,7 +17,7 @@ export interface LogFixture {
   client(timeoutMs?: number): Promise<Redis>;
   /** A transfer log on its own client, as one gateway instance would have. */
   /** anchorsFile: where its statements are anchored (default: a fresh file of its own). */
-  newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number; anchorsFile?: string }): Promise<TransferLog>;
+  newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number; anchorsFile?: string; notices?: object }): Promise<TransferLog>;
   close(): Promise<void>;
 }
 
@@ -39,9 +39,10 @@ export async function logFixture(redis?: LocalRedis, keyMaterial?: LogFixture['k
     keys,
     client,
     async newLog(opts = {}) {
-      const { transferLog, timeoutMs, anchorsFile, ...rest } = opts;
+      const { transferLog, timeoutMs, anchorsFile, notices, ...rest } = opts;
       const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs ?? 1000 },
-        transferLog: { anchors: { file: anchorsFile ?? join(tmp('anchors'), 'anchors.jsonl') }, ...(transferLog ?? {}) } as never } });
+        transferLog: { anchors: { file: anchorsFile ?? join(tmp('anchors'), 'anchors.jsonl') }, ...(transferLog ?? {}) } as never,
+        ...(notices ? { notices: notices as never } : {}) } as never });
       const log = createTransferLog({ redis: await client(timeoutMs), keys, config, log: createLogger('silent') }, { scheduleRetention: false, ...rest });
       logs.push(log);
       return log;
