@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { logFixture, released } from './harness/transfer-log.ts';
 import { tmp } from './harness/certs.ts';
 import { verifyLog } from '../src/transfer-log/verify.ts';
+import { AnchorFile } from '../src/transfer-log/anchor-file.ts';
 import type { TransferEntry } from '../src/transfer-log/entry.ts';
 import type { TransferLog } from '../src/transfer-log/index.ts';
 import type { Redis } from '../src/deps.ts';
@@ -140,4 +141,32 @@ test('an anchors file that cannot be written: append fails with 503 audit_unavai
   const log = await fx.newLog({ anchorsFile: join(parent, 'anchors.jsonl') });
   await assert.rejects(log.append(released()), (e: any) => e.status === 503 && e.code === 'audit_unavailable');
   assert.equal(await r.xLen(log.keys.entries), 0, 'nothing stored, so nothing can be released');
+});
+
+test('a batch stored but not anchored is not released; its chain ends, the next append starts a new one, and verify says which line is missing', async () => {
+  const r = await fx.client();
+  await r.flushAll();
+  const path = join(tmp('anchors'), 'anchors.jsonl');
+  // The real file sink, made to fail its next write after the batch is in Redis (a disk that
+  // fills up between the two): the only fault here that a root test process can cause on demand.
+  const file = new AnchorFile(path);
+  let failNext = false;
+  const sink = {
+    sinkId: () => file.sinkId(),
+    append: (lines: Parameters<AnchorFile['append']>[0]) => (failNext ? (failNext = false, Promise.reject(new Error('ENOSPC'))) : file.append(lines)),
+    close: () => file.close(),
+  };
+  const log = await fx.newLog({ anchorsFile: path, anchors: sink });
+  const a = await log.append(released());
+  failNext = true;
+  await assert.rejects(log.append(released()), (e: any) => e.status === 503 && e.code === 'audit_unavailable');
+  const c = await log.append(released());
+  assert.notEqual(c.chain, a.chain, 'a new chain');
+  assert.equal(c.seq, 1);
+  assert.equal(await r.xLen(log.keys.entries), 3, 'the refused batch is in Redis (never released)');
+  const v = await log.verify();
+  assert.equal(v.ok, false);
+  assert.equal(v.brokenAt?.reason, 'anchor_missing');
+  assert.equal(v.brokenAt?.chain, a.chain);
+  assert.equal(v.brokenAt?.seq, 2);
 });

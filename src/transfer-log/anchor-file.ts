@@ -4,7 +4,7 @@
 // the file. One JSON line per statement: {"sink","stream","id","jws"}. The first line names the
 // sink ({"sink": id, "created"}); statements carry that id, so `verify --anchors` knows which
 // statements this file must hold (each instance may anchor to its own file).
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, write, writeSync, constants } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readSync, write, writeSync, constants } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,18 @@ export interface AnchorSink {
   close(): void;
 }
 
+/** The sink line only (the file grows with the log: never read it whole here). */
+function firstLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n', 1)[0] ?? '';
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const writeAsync = promisify(write) as (fd: number, b: Buffer) => Promise<{ bytesWritten: number }>;
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -43,12 +55,12 @@ export class AnchorFile implements AnchorSink {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
     try {
-      let first = readFileSync(this.path, 'utf8').split('\n', 1)[0] ?? '';
+      let first = firstLine(this.path);
       if (!first) {
         writeSync(fd, `${JSON.stringify({ sink: randomBytes(9).toString('base64url'), created: new Date().toISOString() })}\n`);
         fdatasyncSync(fd);
         // Another instance may have written its header first: the first line wins.
-        first = readFileSync(this.path, 'utf8').split('\n', 1)[0] ?? '';
+        first = firstLine(this.path);
       }
       const sink = (JSON.parse(first) as { sink?: unknown }).sink;
       if (typeof sink !== 'string' || !sink) throw new Error('the anchors file does not start with a sink line');
