@@ -76,6 +76,13 @@ test('kill -9 right after a release, then a restart: verify reports 0 unsigned e
   assert.ok(covering, 'an anchored batch checkpoint covers the released entry');
   const cps = (await stack.gateway.deps.redis.xRange('{tlog}:checkpoints', '-', '+')).map((m) => payload(m.message.jws!));
   assert.ok(cps.some((b) => b.chain === entry.chain && b.seq === covering.seq && b.hash === covering.hash), 'and it is in Redis too');
+
+  // The CLI against the anchors file with that line deleted: exit 1, naming the chain and seq.
+  const text = readFileSync(anchors, 'utf8').split('\n').filter(Boolean);
+  writeFileSync(anchors, text.filter((l) => !(JSON.parse(l).jws && payload(JSON.parse(l).jws).seq === covering.seq && payload(JSON.parse(l).jws).chain === entry.chain)).map((l) => `${l}\n`).join(''));
+  const bad = await runCli(['log', 'verify', '--anchors', anchors], { GATEWAY_CONFIG: cfg });
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, new RegExp(`transfer log NOT intact: first broken entry: chain ${entry.chain} seq \\d+: anchor_missing`));
 });
 
 test('an anchors file that cannot be written: the pull answers 503 audit_unavailable and releases nothing', async () => {

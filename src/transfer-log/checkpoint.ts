@@ -5,12 +5,11 @@
 // `batch` checkpoints (issue [3/6] item 1) sign each append batch before it is released, and each
 // signs the hash of the chain's previous batch checkpoint (item 2), so the checkpoints of a chain
 // form a chain of their own: one removed or replaced by an older one breaks the links.
-import jose from 'node-jose';
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
-import { jwsSigner } from './statement-signer.ts';
+import { jwsSigner, jwsVerifier } from './statement-signer.ts';
 
 export interface Checkpoint {
   typ: 'tlog-checkpoint';
@@ -50,18 +49,16 @@ export async function storeCheckpoint(redis: Redis, keys: LogKeys, jws: string):
 
 export type CheckpointCheck = { ok: true; checkpoint: Checkpoint } | { ok: false; reason: string };
 
-/** Verifies signatures against the public JWKS only; ES256 only, no key embedded in the token. */
+/**
+ * Verifies signatures against the public JWKS only; ES256 only, no key embedded in the token.
+ * node:crypto directly (issue [3/6]): there is now one checkpoint per append batch to check.
+ */
 export async function checkpointVerifier(jwks: Jwks): Promise<(jws: string) => Promise<CheckpointCheck>> {
-  const store = await jose.JWK.asKeyStore(jwks);
-  const verifier = jose.JWS.createVerify(store, { algorithms: ['ES256'], allowEmbeddedKey: false });
+  const verify = jwsVerifier(jwks.keys);
   return async (jws) => {
-    let payload: Buffer;
-    try {
-      payload = (await verifier.verify(jws)).payload;
-    } catch (e) {
-      return { ok: false, reason: `signature invalid (${(e as Error).message})` };
-    }
-    const cp = parseCheckpoint(payload.toString('utf8'));
+    const payload = verify(jws);
+    if (payload === null) return { ok: false, reason: 'signature invalid (no published ES256 key verifies it)' };
+    const cp = parseCheckpoint(JSON.stringify(payload));
     return cp ? { ok: true, checkpoint: cp } : { ok: false, reason: 'payload malformed' };
   };
 }
