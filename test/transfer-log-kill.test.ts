@@ -14,6 +14,7 @@ import { testCerts, tmp } from './harness/certs.ts';
 import { BIN, runCli } from './harness/cli.ts';
 import { freePort } from '../src/dev/local-redis.ts';
 
+let childLog = '';
 const stacks: Stack[] = [];
 const children: ChildProcess[] = [];
 after(async () => {
@@ -25,10 +26,14 @@ const terms = { processingCountries: ['KZ'], purposes: { service_delivery: { cat
 const payload = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
 
 async function serve(stack: Stack, cfg: string, port: number): Promise<{ child: ChildProcess; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, GATEWAY_CONFIG: cfg }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, GATEWAY_CONFIG: cfg }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
+  // Its warnings (no personal data in them) explain a failed assertion.
+  child.stdout!.on('data', (d: Buffer) => { childLog += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { childLog += d.toString(); });
   const exited = new Promise((r) => child.on('exit', r));
-  await waitFor(async () => (await fetch(`https://localhost:${port}/healthz`, { dispatcher: stack.client }).catch(() => null))?.status === 200, 20_000, 100);
+  // Ready, not just up: the policy caches load after the listener opens (a token request before then is 503).
+  await waitFor(async () => (await fetch(`https://localhost:${port}/readyz`, { dispatcher: stack.client }).catch(() => null))?.status === 200, 30_000, 100);
   return { child, exited };
 }
 
@@ -54,9 +59,12 @@ test('kill -9 right after a release, then a restart: verify reports 0 unsigned e
   const gw = { url: `https://localhost:${port}`, client: stack.client };
   const first = await serve(stack, cfg, port);
   const tok = await oauthToken(gw, p.clientId, p.clientSecret, { grant_type: 'client_credentials', scope: 'service_delivery' });
-  assert.equal(tok.status, 200);
+  assert.equal(tok.status, 200, `${tok.status} ${JSON.stringify(tok.body)}\n${childLog}`);
   const one = await partnerGet(gw, tok.body.access_token, `/v1/subjects/${subject}?purpose=service_delivery`);
-  assert.equal(one.status, 200, one.text);
+  assert.equal(one.status, 200, `${one.text}\n${childLog}`);
+  // A second release after it, so the first one's anchor line is not the newest (see the end).
+  const two = await partnerGet(gw, tok.body.access_token, `/v1/subjects/${page.body.items[1].subject}?purpose=service_delivery`);
+  assert.equal(two.status, 200, `${two.text}\n${childLog}`);
   first.child.kill('SIGKILL');
   await first.exited;
 
@@ -77,12 +85,13 @@ test('kill -9 right after a release, then a restart: verify reports 0 unsigned e
   const cps = (await stack.gateway.deps.redis.xRange('{tlog}:checkpoints', '-', '+')).map((m) => payload(m.message.jws!));
   assert.ok(cps.some((b) => b.chain === entry.chain && b.seq === covering.seq && b.hash === covering.hash), 'and it is in Redis too');
 
-  // The CLI against the anchors file with that line deleted: exit 1, naming the chain and seq.
+  // The CLI against the anchors file with that line deleted: exit 1, naming the chain and seq
+  // (the next line of the chain no longer links to the one before it).
   const text = readFileSync(anchors, 'utf8').split('\n').filter(Boolean);
   writeFileSync(anchors, text.filter((l) => !(JSON.parse(l).jws && payload(JSON.parse(l).jws).seq === covering.seq && payload(JSON.parse(l).jws).chain === entry.chain)).map((l) => `${l}\n`).join(''));
   const bad = await runCli(['log', 'verify', '--anchors', anchors], { GATEWAY_CONFIG: cfg });
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
-  assert.match(bad.stdout, new RegExp(`transfer log NOT intact: first broken entry: chain ${entry.chain} seq \\d+: anchor_missing`));
+  assert.match(bad.stdout, new RegExp(`transfer log NOT intact: first broken entry: chain ${entry.chain} seq ${covering.first}: anchor_missing`));
 });
 
 test('an anchors file that cannot be written: the pull answers 503 audit_unavailable and releases nothing', async () => {
