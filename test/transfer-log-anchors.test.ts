@@ -170,3 +170,11 @@ test('a batch stored but not anchored is not released; its chain ends, the next 
   assert.equal(v.brokenAt?.chain, a.chain);
   assert.equal(v.brokenAt?.seq, 2);
 });
+
+test('an emptied anchors file is no way out: verify ok:false', async () => {
+  const s = await seeded();
+  writeFileSync(s.anchors, '');
+  const v = await s.log.verify();
+  assert.equal(v.ok, false);
+  assert.equal(v.brokenAt?.reason, 'anchor_missing');
+});

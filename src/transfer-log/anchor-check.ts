@@ -41,9 +41,10 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
   graceFromMs: number): Promise<{ summary: AnchorSummary; brokenAt?: BrokenAt }> {
   const none = { streamId: null, id: null };
   const summary: AnchorSummary = { lines: file?.lines.length ?? 0, pending: 0 };
-  if (!file) {
-    return cps.statements.size === 0 ? { summary }
-      : { summary, brokenAt: { ...none, chain: null, seq: null, reason: 'anchor_missing', detail: 'the anchors file is missing, and redis holds signed statements' } };
+  // Emptied or deleted: it can name nothing, so every statement in Redis goes unchecked.
+  if (!file || file.sink === null) {
+    return cps.statements.size === 0 && !file?.malformed.length ? { summary }
+      : { summary, brokenAt: { ...none, chain: null, seq: null, reason: 'anchor_missing', detail: 'the anchors file is missing or has lost its sink line, and redis holds signed statements' } };
   }
   const broken = (b: Omit<BrokenAt, 'streamId' | 'id'>) => ({ summary, brokenAt: { ...none, ...b } });
   if (file.malformed.length) return broken({ chain: null, seq: null, reason: 'anchor_invalid', detail: `anchors file line ${file.malformed[0]} is not an anchor line`, anchorLine: file.malformed[0]! });

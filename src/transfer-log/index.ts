@@ -84,6 +84,9 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   }) : null;
   if (cfg.anchors.witnessUrl && !witness) throw new ConfigError('transferLog.anchors.witnessUrl needs the notices settings (webhookCa, timeoutMs)');
   const anchors = witness ? new WitnessedSink(file, redis, keys.witness) : file;
+  // Opened (and its sink line written) at start, so this instance's own verify has a file to check
+  // against even before its first append; a sink that cannot be opened fails the appends (503).
+  try { anchors.sinkId(); } catch { /* the first append reports it */ }
   if (opts.startWitness !== false) witness?.start();
   const checkpointer = new Checkpointer({ redis, keys, sign: jwsSigner(deps.keys.signingJwk), anchors, log, every: cfg.checkpointEvery,
     intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
