@@ -30,7 +30,9 @@ export const entrySample = () =>
 
 /** A transfer log of its own on `redis` (fresh keys, silent, no retention job), for the benches. */
 export function benchTransferLog(redis: Redis, keyPrefix: string, timeoutMs: number) {
-  const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs } } });
+  // Anchored to a throwaway file (issue [3/6]: one fsynced line per batch is part of the cost).
+  const anchors = join(mkdtempSync(join(tmpdir(), 'pg-bench-anchors-')), 'anchors.jsonl');
+  const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs }, transferLog: { anchors: { file: anchors } } as never } });
   const keys = { transferLog: randomBytes(32), signingJwk: newSigningJwk() };
   return createTransferLog({ redis, keys, config, log: createLogger('silent') }, { keyPrefix, scheduleRetention: false });
 }

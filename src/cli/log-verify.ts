@@ -1,6 +1,7 @@
 // partner-gateway log verify (CONTRACT 10): recompute every chain and check every checkpoint
 // signature; exit 0 when intact, 1 naming the first broken entry (or when it cannot check).
 // `--jwks FILE` verifies with a published public key set, so an auditor needs no private keys.
+// `--anchors FILE` (issue [3/6] item 3) also checks Redis against an anchors file kept outside it.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,10 +13,10 @@ import { logKeys } from '../transfer-log/keys.ts';
 import { verifyLog, type VerifyResult } from '../transfer-log/verify.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 
-export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--json]';
+export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--json]';
 
 export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.join(' ') !== 'verify') {
     console.error(LOG_USAGE);
     return 2;
@@ -27,7 +28,7 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
   redis.on('error', () => undefined); // reported below, once
   try {
     await deadline(redis.connect(), Math.max(5000, config.redis.commandTimeoutMs));
-    const r = await verifyLog(redis, logKeys(), jwks);
+    const r = await verifyLog(redis, logKeys(), jwks, values.anchors ? { anchorsFile: resolve(values.anchors) } : {});
     console.log(values.json ? JSON.stringify(r) : describe(r));
     return r.ok ? 0 : 1;
   } catch (e) {
@@ -39,10 +40,13 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
 }
 
 function describe(r: VerifyResult): string {
-  const counts = `${r.entries} entries in ${r.chains} chains, ${r.checkpoints} signed checkpoints`;
+  const anchored = r.anchors ? `; ${r.anchors.lines} anchor lines checked (${r.anchors.pending} statements just stored, line pending)` : '; anchors not checked (--anchors FILE)';
+  const counts = `${r.entries} entries in ${r.chains} chains, ${r.checkpoints} signed checkpoints, ${r.registry} chain registry statements${anchored}`;
   if (r.ok) return `transfer log intact: ${counts} (${r.unsigned} entries after the last checkpoint of their chain)`;
   const b = r.brokenAt!;
-  const where = b.checkpoint
+  const where = b.anchorLine !== undefined && b.chain === null
+    ? `anchors file line ${b.anchorLine}`
+    : b.checkpoint && b.chain === null
     ? `checkpoint ${b.checkpoint}`
     : `chain ${b.chain} seq ${b.seq}${b.streamId ? ` (stream id ${b.streamId}, entry ${b.id})` : ''}`;
   return `transfer log NOT intact: first broken entry: ${where}: ${b.reason}: ${b.detail}\nchecked before the break: ${counts}`;

@@ -140,6 +140,7 @@ function resolvePaths(cfg: Config): void {
   }
   cfg.keys.dir = abs(cfg.keys.dir)!;
   cfg.coreStore.data = abs(cfg.coreStore.data);
+  cfg.transferLog.anchors.file = abs(cfg.transferLog.anchors.file)!;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -76,6 +76,13 @@ export const configSchema = z.strictObject({
     // Issue [1/6] 7a: who vouches for a Redis that hides CONFIG; null refuses such a Redis.
     durabilityAssertedBy: z.string().trim().min(8).max(500).nullable(),
     durabilityCheckIntervalMs: z.number().int().min(100).max(3_600_000),
+    // Issue [3/6] item 3: signed statements are also appended here, outside Redis (DESIGN 10).
+    anchors: z.strictObject({
+      file: z.string().min(1),
+      // An HTTPS witness, checked like a webhook (RULES 34, 45); null: none.
+      witnessUrl: z.string().startsWith('https://', { message: 'must start with https://' })
+        .refine((u) => URL.canParse(u) && !new URL(u).username && !new URL(u).password, { message: 'must be an https:// URL without credentials' }).nullable(),
+    }),
   }),
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),

@@ -74,8 +74,8 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
   });
 
   doc.add('GET', '/admin/v1/transfers/verify', {
-    summary: 'verify every checkpoint signature and hash chain; ok:false names the first broken entry in brokenAt', auth: 'auditor', query: noQuery,
-    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, brokenAt?}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
+    summary: 'verify every checkpoint signature and hash chain, the links between each chain\'s batch checkpoints, the signed chain registry, and Redis against the gateway\'s anchors file (transferLog.anchors.file); ok:false names the first broken chain and seq (or checkpoint, or anchors file line) in brokenAt', auth: 'auditor', query: noQuery,
+    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, registry, anchors: {lines, pending}, brokenAt?: {reason, detail, chain, seq, streamId, id, checkpoint?, anchorLine?}}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers/verify', auditor, async (req, res) => {
     parseTransferQuery(noQuery, req.query, () => undefined);

@@ -42,7 +42,8 @@ export function rotateSigningKey(dir: string, now = new Date()): { retiredKid: s
 /** Every kid named by a stored checkpoint; null if some header cannot be read (then keep all). */
 export async function checkpointKids(redis: Redis, keys: LogKeys): Promise<Set<string> | null> {
   const kids = new Set<string>();
-  for await (const raw of scanStream(redis, keys.checkpoints, { direction: 'asc' })) {
+  // Checkpoints and chain registry statements (issue [3/6]) both name the key that signed them.
+  for (const stream of [keys.checkpoints, keys.registry]) for await (const raw of scanStream(redis, stream, { direction: 'asc' })) {
     try {
       const header = JSON.parse(Buffer.from((raw.fields.jws ?? '').split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
       if (typeof header.kid !== 'string') return null;

@@ -3,22 +3,27 @@
 // after fsyncing the AOF (appendfsync always), so a returned append is durable (issue 5). Should
 // a command fail midway (tampered keys), what was written is a prefix of the batch, and each
 // entry moves its chain head with it, so the chain still verifies; the writer then starts anew.
+// Issue [3/6] item 1: the batch's signed checkpoint goes in first, in the same call, so no entry
+// is ever stored without the signature that covers it (a batch cut short by a failure leaves a
+// signature claiming more than is there, which verify reports: never an unsigned tail).
 import { createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { TransferEntry } from './entry.ts';
 import type { LogKeys } from './keys.ts';
 
-// KEYS: 1 entries, 2 heads, then per entry: subject index, partner index, recipients (the heads
-// key stands in when the entry has no subject / partner). ARGV: FIELDS values per entry.
+// KEYS: 1 entries, 2 heads, 3 checkpoints, then per entry: subject index, partner index,
+// recipients (the heads key stands in when the entry has no subject / partner). ARGV: the batch
+// checkpoint (JWS), then FIELDS values per entry. Returns the entries' stream ids, then the checkpoint's.
 const FIELDS = 9;
 export const APPEND_LUA = `
 local out = {}
-local n = (#ARGV) / ${FIELDS}
+local cp = redis.call('XADD', KEYS[3], '*', 'jws', ARGV[1])
+local n = (#ARGV - 1) / ${FIELDS}
 for i = 0, n - 1 do
-  local a = i * ${FIELDS}
+  local a = 1 + i * ${FIELDS}
   local json, chain, seq, hash = ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
   local subject, partner, released, at, facets = ARGV[a+5], ARGV[a+6], ARGV[a+7], ARGV[a+8], ARGV[a+9]
-  local k = 3 + i * 3
+  local k = 4 + i * 3
   local id = redis.call('XADD', KEYS[1], '*', 'e', json)
   redis.call('HSET', KEYS[2], chain, seq .. ':' .. hash)
   if subject ~= '' then redis.call('XADD', KEYS[k], id, 'c', chain) end
@@ -36,6 +41,7 @@ for i = 0, n - 1 do
   end
   out[#out + 1] = id
 end
+out[#out + 1] = cp
 return out
 `;
 const SHA = createHash('sha1').update(APPEND_LUA).digest('hex');
@@ -44,9 +50,9 @@ const SHA = createHash('sha1').update(APPEND_LUA).digest('hex');
 const facets = (e: TransferEntry) =>
   [`purpose\x1f${e.purpose}`, ...e.categories.map((c) => `cat\x1f${c}`)].join(',');
 
-export function scriptArgs(keys: LogKeys, batch: TransferEntry[]): { keys: string[]; args: string[] } {
-  const k = [keys.entries, keys.heads];
-  const a: string[] = [];
+export function scriptArgs(keys: LogKeys, batch: TransferEntry[], checkpointJws: string): { keys: string[]; args: string[] } {
+  const k = [keys.entries, keys.heads, keys.checkpoints];
+  const a: string[] = [checkpointJws];
   for (const e of batch) {
     // Unused slots still name a key in the same slot, so the call stays cluster-correct.
     k.push(e.subjectRef ? keys.bySubject(e.subjectRef) : keys.heads,
@@ -58,9 +64,12 @@ export function scriptArgs(keys: LogKeys, batch: TransferEntry[]): { keys: strin
   return { keys: k, args: a };
 }
 
-/** EVALSHA, loading the script on NOSCRIPT (a restarted Redis forgets it; nothing ran then). */
-export async function runAppend(redis: Redis, keys: LogKeys, batch: TransferEntry[]): Promise<string[]> {
-  const { keys: k, args } = scriptArgs(keys, batch);
+/**
+ * EVALSHA, loading the script on NOSCRIPT (a restarted Redis forgets it; nothing ran then).
+ * Resolves to the entries' stream ids followed by the batch checkpoint's.
+ */
+export async function runAppend(redis: Redis, keys: LogKeys, batch: TransferEntry[], checkpointJws: string): Promise<string[]> {
+  const { keys: k, args } = scriptArgs(keys, batch, checkpointJws);
   const call = (cmd: string, first: string) => redis.sendCommand<string[]>([cmd, first, String(k.length), ...k, ...args]);
   try {
     return await call('EVALSHA', SHA);

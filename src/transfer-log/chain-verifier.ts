@@ -6,7 +6,10 @@ import type { Checkpoint } from './checkpoint.ts';
 
 export interface BrokenAt {
   reason: 'malformed' | 'hash_mismatch' | 'sequence_break' | 'prev_hash_mismatch' | 'checkpoint_mismatch'
-    | 'missing' | 'head_mismatch' | 'unknown_chain' | 'checkpoint_invalid' | 'checkpoint_conflict';
+    | 'missing' | 'head_mismatch' | 'unknown_chain' | 'checkpoint_invalid' | 'checkpoint_conflict'
+    // issue [3/6]: checkpoints of a chain not linked; registry statements not linked; a statement
+    // in Redis the anchors file lacks (or a gap in the file); an anchors file line that does not verify
+    | 'checkpoint_chain_break' | 'registry_break' | 'anchor_missing' | 'anchor_invalid';
   detail: string;
   chain: string | null;
   /** The chain position that is bad (for a removed entry: the one that is missing). */
@@ -17,13 +20,30 @@ export interface BrokenAt {
   id: string | null;
   /** Stream id of the offending checkpoint, for checkpoint reasons. */
   checkpoint?: string;
+  /** Line of the anchors file, for anchor reasons. */
+  anchorLine?: number;
 }
+
+/** A signed statement seen in Redis, by statementHash (for the comparison with the anchors). */
+export interface StoredStatement { stream: 'checkpoints' | 'registry'; id: string; chain: string | null; seq: number | null; sink: string | null }
 
 /** Signed (chain, seq) -> hash, from verified checkpoints; trims also mark where a chain may resume. */
 export class CheckpointIndex {
   private at = new Map<string, Map<number, string>>();
   private trims = new Map<string, number[]>();
   count = 0;
+  /** Every signed statement read from Redis, by statementHash. */
+  readonly statements = new Map<string, StoredStatement>();
+
+  /** A registry claim: like a checkpoint (the chain must reach it), not counted as one. */
+  claim(chain: string, seq: number, hash: string): boolean {
+    const m = this.at.get(chain) ?? new Map<number, string>();
+    this.at.set(chain, m);
+    const had = m.get(seq);
+    if (had !== undefined && had !== hash) return false;
+    m.set(seq, hash);
+    return true;
+  }
 
   /** Returns false when a checkpoint contradicts an earlier one. */
   add(cp: Checkpoint): boolean {
@@ -36,6 +56,8 @@ export class CheckpointIndex {
     this.count++;
     return true;
   }
+  /** Whether retention ever trimmed (and signed what it trimmed). */
+  hasTrims(): boolean { return this.trims.size > 0; }
   hashAt(chain: string, seq: number): string | undefined { return this.at.get(chain)?.get(seq); }
   /** Highest trimmed seq below `seq` (0: none). */
   trimmedBelow(chain: string, seq: number): number {

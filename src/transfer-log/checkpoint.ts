@@ -2,33 +2,45 @@
 // A checkpoint vouches for every entry of the chain up to seq, so an entry cannot be rewritten,
 // and the chain cannot lose its tail, without a signature nobody but the gateway can make.
 // `trim` checkpoints record what retention removed, so verification still passes afterwards.
-import jose from 'node-jose';
+// `batch` checkpoints (issue [3/6] item 1) sign each append batch before it is released, and each
+// signs the hash of the chain's previous batch checkpoint (item 2), so the checkpoints of a chain
+// form a chain of their own: one removed or replaced by an older one breaks the links.
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
+import { jwsSigner, jwsVerifier } from './statement-signer.ts';
 
 export interface Checkpoint {
   typ: 'tlog-checkpoint';
-  kind: 'periodic' | 'trim';
+  kind: 'periodic' | 'trim' | 'batch';
   chain: string;
   seq: number;
   hash: string;
   at: string;
   /** trim only: entries with stream ids below this were removed. */
   before?: string;
+  /** batch only: the first seq of the batch (seq is its last). */
+  first?: number;
+  /** batch only: statementHash of the chain's previous batch checkpoint (GENESIS for the first). */
+  prev?: string;
+  /** batch and trim: the anchor sink (anchors file) the gateway wrote it to, if any. */
+  sink?: string;
 }
 
 export type CheckpointSigner = (cp: Omit<Checkpoint, 'typ' | 'at'>) => Promise<string>;
 
+export type SyncCheckpointSigner = (cp: Omit<Checkpoint, 'typ' | 'at'>) => string;
+
+/** Synchronous, for the append path (one signature per batch). */
+export function syncCheckpointSigner(signingJwk: JsonWebKey & { kid: string }, now = () => new Date()): SyncCheckpointSigner {
+  const sign = jwsSigner(signingJwk);
+  return (cp) => sign({ typ: 'tlog-checkpoint', ...cp, at: now().toISOString() } satisfies Checkpoint);
+}
+
 export function checkpointSigner(signingJwk: JsonWebKey & { kid: string }, now = () => new Date()): CheckpointSigner {
-  const key = jose.JWK.asKey(signingJwk as object, 'json');
-  return async (cp) => {
-    const payload: Checkpoint = { typ: 'tlog-checkpoint', ...cp, at: now().toISOString() };
-    const signer = jose.JWS.createSign({ format: 'compact', fields: { alg: 'ES256', kid: signingJwk.kid } }, await key);
-    // node-jose's types describe the flattened result; compact format yields the string.
-    return (await signer.update(JSON.stringify(payload), 'utf8').final()) as unknown as string;
-  };
+  const sign = syncCheckpointSigner(signingJwk, now);
+  return async (cp) => sign(cp);
 }
 
 export async function storeCheckpoint(redis: Redis, keys: LogKeys, jws: string): Promise<string> {
@@ -37,18 +49,16 @@ export async function storeCheckpoint(redis: Redis, keys: LogKeys, jws: string):
 
 export type CheckpointCheck = { ok: true; checkpoint: Checkpoint } | { ok: false; reason: string };
 
-/** Verifies signatures against the public JWKS only; ES256 only, no key embedded in the token. */
+/**
+ * Verifies signatures against the public JWKS only; ES256 only, no key embedded in the token.
+ * node:crypto directly (issue [3/6]): there is now one checkpoint per append batch to check.
+ */
 export async function checkpointVerifier(jwks: Jwks): Promise<(jws: string) => Promise<CheckpointCheck>> {
-  const store = await jose.JWK.asKeyStore(jwks);
-  const verifier = jose.JWS.createVerify(store, { algorithms: ['ES256'], allowEmbeddedKey: false });
+  const verify = jwsVerifier(jwks.keys);
   return async (jws) => {
-    let payload: Buffer;
-    try {
-      payload = (await verifier.verify(jws)).payload;
-    } catch (e) {
-      return { ok: false, reason: `signature invalid (${(e as Error).message})` };
-    }
-    const cp = parseCheckpoint(payload.toString('utf8'));
+    const payload = verify(jws);
+    if (payload === null) return { ok: false, reason: 'signature invalid (no published ES256 key verifies it)' };
+    const cp = parseCheckpoint(JSON.stringify(payload));
     return cp ? { ok: true, checkpoint: cp } : { ok: false, reason: 'payload malformed' };
   };
 }
@@ -56,7 +66,9 @@ export async function checkpointVerifier(jwks: Jwks): Promise<(jws: string) => P
 function parseCheckpoint(text: string): Checkpoint | null {
   try {
     const c = JSON.parse(text) as Checkpoint;
-    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim') &&
+    const batch = c.kind !== 'batch' ||
+      (Number.isInteger(c.first) && c.first! >= 1 && c.first! <= c.seq && typeof c.prev === 'string' && /^[0-9a-f]{64}$/.test(c.prev));
+    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim' || c.kind === 'batch') && batch &&
       typeof c.chain === 'string' && Number.isInteger(c.seq) && c.seq >= 1 && /^[0-9a-f]{64}$/.test(c.hash);
     return good ? c : null;
   } catch {

@@ -6,7 +6,11 @@ import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { KeyMaterial } from '../keys/files.ts';
 import { ConfigError } from '../config/load.ts';
-import { checkpointSigner } from './checkpoint.ts';
+import { checkpointSigner, syncCheckpointSigner } from './checkpoint.ts';
+import { AnchorFile, type AnchorSink } from './anchor-file.ts';
+import { jwsSigner } from './statement-signer.ts';
+import { WitnessedSink, WitnessWorker } from './witness.ts';
+import { webhookTls } from '../notices/webhook-tls.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { publicJwks, type Jwks } from './jwks.ts';
 import { logKeys, type LogKeys } from './keys.ts';
@@ -23,7 +27,7 @@ import type { TransferEntry } from './entry.ts';
 export interface TransferLogDeps {
   redis: Redis;
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
-  config: Pick<Config, 'transferLog' | 'retention' | 'redis'>;
+  config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
 }
 
@@ -33,6 +37,10 @@ export interface TransferLogOptions {
   now?: () => Date;
   /** Longest agreement term in days, for the default retention (agreements module). */
   longestAgreementTermDays?: () => Promise<number | null>;
+  /** An anchor sink instead of the file named by transferLog.anchors.file (tests). */
+  anchors?: AnchorSink;
+  /** Post to the witness on a timer (default true; tests drain by hand). */
+  startWitness?: boolean;
   /** Run the retention job on a timer (default true). */
   scheduleRetention?: boolean;
 }
@@ -42,6 +50,7 @@ export interface TransferLog {
   append(input: AppendInput): Promise<TransferEntry>;
   appendMany(inputs: AppendInput[]): Promise<TransferEntry[]>;
   query: TransferQuery;
+  /** Checks the chains, checkpoints and registry, and the configured anchors file (issue [3/6]). */
   verify(): Promise<VerifyResult>;
   recipients(userId: string): Promise<{ items: Recipient[] }>;
   subjectRef(userId: string): string;
@@ -51,6 +60,8 @@ export interface TransferLog {
   /** Sign a checkpoint of every chain that moved now (also done every N entries / T ms). */
   checkpointNow(): Promise<void>;
   writer: TransferLogWriter;
+  /** The HTTPS witness's worker, when transferLog.anchors.witnessUrl is set. */
+  witness: WitnessWorker | null;
   keys: LogKeys;
   close(): Promise<void>;
 }
@@ -65,17 +76,30 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
   const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
-  const checkpointer = new Checkpointer({ redis, keys, sign, log, every: cfg.checkpointEvery, intervalMs: cfg.checkpointIntervalMs,
-    timeoutMs: deps.config.redis.commandTimeoutMs,
+  const file = opts.anchors ?? new AnchorFile(cfg.anchors.file);
+  // Issue [3/6] item 3: the optional HTTPS witness, posted to like a notice webhook.
+  const witness = cfg.anchors.witnessUrl && deps.config.notices ? new WitnessWorker({
+    redis, queueKey: keys.witness, url: cfg.anchors.witnessUrl, log, intervalMs: deps.config.notices.workerIntervalMs,
+    webhook: { tls: webhookTls(deps.config.notices.webhookCa), allowLoopback: deps.config.notices.allowLoopbackWebhooks, timeoutMs: deps.config.notices.timeoutMs },
+  }) : null;
+  if (cfg.anchors.witnessUrl && !witness) throw new ConfigError('transferLog.anchors.witnessUrl needs the notices settings (webhookCa, timeoutMs)');
+  const anchors = witness ? new WitnessedSink(file, redis, keys.witness) : file;
+  // Opened (and its sink line written) at start, so this instance's own verify has a file to check
+  // against even before its first append; a sink that cannot be opened fails the appends (503).
+  try { anchors.sinkId(); } catch { /* the first append reports it */ }
+  if (opts.startWitness !== false) witness?.start();
+  const checkpointer = new Checkpointer({ redis, keys, sign: jwsSigner(deps.keys.signingJwk), anchors, log, every: cfg.checkpointEvery,
+    intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
   });
   const writer = new TransferLogWriter({
-    redis, keys, subjectRef, checkpointer, log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
+    redis, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
+    log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
     maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const retention = {
-    redis, keys, jwks, sign, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
+    redis, keys, jwks, sign, signStatement: jwsSigner(deps.keys.signingJwk), anchors, log, config: deps.config, intervalMs: cfg.trimIntervalMs,
     ...(opts.longestAgreementTermDays ? { longestAgreementTermDays: opts.longestAgreementTermDays } : {}),
   };
   const job = opts.scheduleRetention === false ? null : scheduleRetention(retention);
@@ -83,7 +107,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     append: (input) => writer.append(input),
     appendMany: (inputs) => writer.appendMany(inputs),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => verifyLog(redis, keys, jwks),
+    verify: () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file }),
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
     subjectRef,
     jwks,
@@ -91,11 +115,14 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     trimBefore: (cutoffMs) => trimBefore(retention, cutoffMs),
     checkpointNow: () => checkpointer.flush(),
     writer,
+    witness,
     keys,
     async close() {
       job?.stop();
       await writer.close();
       await checkpointer.close();
+      await witness?.close();
+      anchors.close();
     },
   };
 }

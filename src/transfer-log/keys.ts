@@ -7,6 +7,10 @@ export interface LogKeys {
   heads: string;
   /** Signed checkpoints, periodic and trim (stream). */
   checkpoints: string;
+  /** Signed chain registry statements (stream), issue [3/6] item 2. */
+  registry: string;
+  /** Anchor lines owed to the HTTPS witness (list, oldest first). */
+  witness: string;
   /** Index streams: same ids as `entries`, one stream per subjectRef / partner. */
   bySubject(subjectRef: string): string;
   byPartner(partnerId: string): string;
@@ -22,6 +26,8 @@ export function logKeys(prefix = 'tlog'): LogKeys {
     entries: `${p}:entries`,
     heads: `${p}:heads`,
     checkpoints: `${p}:checkpoints`,
+    registry: `${p}:registry`,
+    witness: `${p}:witness`,
     bySubject: (ref) => `${p}:ix:s:${ref}`,
     byPartner: (id) => `${p}:ix:p:${id}`,
     recipients: (ref) => `${p}:rcpt:${ref}`,

@@ -11,8 +11,16 @@ import { pruneRecipients } from './recipients.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { parseEntry, scanStream } from './scan.ts';
+import type { AnchorSink } from './anchor-file.ts';
+import type { JwsSigner } from './statement-signer.ts';
+import { appendRegistry } from './registry.ts';
 
-export interface TrimDeps { redis: Redis; keys: LogKeys; jwks: Jwks; sign: CheckpointSigner; log: Logger }
+/** anchors: where trim checkpoints are anchored outside Redis before anything is removed (issue [3/6] item 3). */
+export interface TrimDeps {
+  redis: Redis; keys: LogKeys; jwks: Jwks; sign: CheckpointSigner; log: Logger; anchors?: AnchorSink | null;
+  /** Signs the chain registry statement a trim starts the registry anew with (issue [3/6] item 2). */
+  signStatement?: JwsSigner;
+}
 export type TrimResult = { removed: number; checkpoints: number } | { removed: 0; skipped: string };
 
 export const TRIM_LOCK_MS = 15 * 60_000;
@@ -57,8 +65,23 @@ async function trimLocked(d: TrimDeps, cutoffMs: number): Promise<TrimResult> {
   }
   for (const [chain, head] of v.heads) trims.set(chain, head);
   const written: string[] = [];
+  const sink = d.anchors?.sinkId();
   for (const [chain, t] of trims) {
-    written.push(await storeCheckpoint(redis, keys, await d.sign({ kind: 'trim', chain, seq: t.seq, hash: t.hash, before: cutoffId })));
+    const jws = await d.sign({ kind: 'trim', chain, seq: t.seq, hash: t.hash, before: cutoffId, ...(sink ? { sink } : {}) });
+    const id = await storeCheckpoint(redis, keys, jws);
+    written.push(id);
+    // Anchored before anything is removed: a trim the anchors cannot show would look like deletion.
+    await d.anchors?.append([{ stream: 'checkpoints', id, jws }]);
+  }
+  // The registry is trimmed too (its older statements name retired signing keys and grow without
+  // end): a fresh statement, anchored, carries every chain forward, and the older ones go. The
+  // anchors file keeps them all.
+  if (d.signStatement) {
+    const w = await appendRegistry(redis, keys, d.signStatement, trims, sink ?? null, () => new Date(), true);
+    if (w) {
+      await d.anchors?.append([{ stream: 'registry', id: w.id, jws: w.jws }]);
+      await redis.xTrim(keys.registry, 'MINID', w.id);
+    }
   }
   // Remove exactly what was verified: an entry appended since has a higher id and stays.
   const upTo = lastSeen ? successor(lastSeen) : null;

@@ -1,60 +1,137 @@
 // `GET /admin/v1/transfers/verify` and `partner-gateway log verify` (CONTRACT 5, 7; issue 5):
 // check every checkpoint signature, then recompute every chain in one streaming pass.
+// Issue [3/6]: batch checkpoints must link into a chain per log chain, the chain registry must
+// link and every chain it names must still reach what it names, and, given the anchors file,
+// Redis and the file must hold the same statements (anchor-check.ts).
 import type { Redis } from '../deps.ts';
 import { checkpointVerifier } from './checkpoint.ts';
 import { CheckpointIndex, ChainVerifier, type BrokenAt } from './chain-verifier.ts';
+import { GENESIS } from './entry.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
+import { statementHash, jwsVerifier } from './statement-signer.ts';
+import { parseRegistry } from './registry.ts';
+import { checkAnchors, readAnchors, type AnchorSummary } from './anchor-check.ts';
 
 export interface VerifyResult {
   ok: boolean;
   entries: number;
   chains: number;
   checkpoints: number;
-  /** Entries after the last checkpoint of their chain (signed at the next checkpoint). */
+  /** Entries after the last checkpoint of their chain (0 since every batch is signed; older logs may have some). */
   unsigned: number;
+  /** Chain registry statements checked. */
+  registry: number;
+  /** Present when checked against an anchors file. */
+  anchors?: AnchorSummary;
   brokenAt?: BrokenAt;
 }
 
-/** Signed checkpoints, all verified; the first bad or contradicting one breaks the log. */
+export interface VerifyOptions {
+  /** Check against this anchors file (issue [3/6] item 3). */
+  anchorsFile?: string;
+  /** A statement stored this recently may still be on its way to the file (default 10 s). */
+  anchorGraceMs?: number;
+}
+
+/** Signed checkpoints, all verified and linked; the first bad or contradicting one breaks the log. */
 export async function loadCheckpoints(redis: Redis, keys: LogKeys, jwks: Jwks): Promise<CheckpointIndex | BrokenAt> {
   const check = await checkpointVerifier(jwks);
   const index = new CheckpointIndex();
+  const links = new Map<string, { seq: number; hash: string }>();
+  const midway = new Map<string, number>();
   for await (const raw of scanStream(redis, keys.checkpoints, { direction: 'asc' })) {
-    const r = await check(raw.fields.jws ?? '');
+    const jws = raw.fields.jws ?? '';
+    const r = await check(jws);
     const at = { streamId: null, id: null, checkpoint: raw.streamId };
     if (!r.ok) return { ...at, chain: null, seq: null, reason: 'checkpoint_invalid', detail: `checkpoint ${r.reason}` };
-    if (!index.add(r.checkpoint)) {
-      return { ...at, chain: r.checkpoint.chain, seq: r.checkpoint.seq, reason: 'checkpoint_conflict', detail: 'two signed checkpoints disagree' };
+    const cp = r.checkpoint;
+    if (!index.add(cp)) {
+      return { ...at, chain: cp.chain, seq: cp.seq, reason: 'checkpoint_conflict', detail: 'two signed checkpoints disagree' };
+    }
+    const hash = statementHash(jws);
+    index.statements.set(hash, { stream: 'checkpoints', id: raw.streamId, chain: cp.chain, seq: cp.seq, sink: cp.sink ?? null });
+    if (cp.kind !== 'batch') continue;
+    // Issue [3/6] item 2: each batch checkpoint signs the previous one of its chain.
+    const prev = links.get(cp.chain);
+    if (prev && (cp.prev !== prev.hash || cp.first !== prev.seq + 1)) {
+      return { ...at, chain: cp.chain, seq: prev.seq + 1, reason: 'checkpoint_chain_break',
+        detail: `the checkpoint after seq ${prev.seq} does not sign the one before it (removed, replaced or replayed)` };
+    }
+    if (!prev && (cp.prev !== GENESIS || cp.first !== 1)) midway.set(cp.chain, cp.first!);
+    links.set(cp.chain, { seq: cp.seq, hash });
+  }
+  // Checkpoints of a chain may start midway only where retention trimmed (and signed what it trimmed).
+  for (const [chain, first] of midway) {
+    if (index.trimmedBelow(chain, Infinity) === 0) {
+      return { streamId: null, id: null, chain, seq: first - 1, reason: 'checkpoint_chain_break',
+        detail: `the first checkpoint of the chain (from seq ${first}) signs one that is gone, and nothing was trimmed` };
     }
   }
   return index;
 }
 
-export async function verifyLog(redis: Redis, keys: LogKeys, jwks: Jwks): Promise<VerifyResult> {
+/** The chain registry: linked statements; the newest one's claims join the index (the chains must reach them). */
+async function loadRegistry(redis: Redis, keys: LogKeys, jwks: Jwks, index: CheckpointIndex): Promise<number | BrokenAt> {
+  const check = jwsVerifier(jwks.keys);
+  let prev = { n: 0, hash: GENESIS };
+  let claims: Record<string, { seq: number; hash: string }> = {};
+  for await (const raw of scanStream(redis, keys.registry, { direction: 'asc' })) {
+    const jws = raw.fields.jws ?? '';
+    const st = parseRegistry(check(jws));
+    const at = { streamId: null, id: null, chain: null, seq: null, checkpoint: raw.streamId };
+    if (!st) return { ...at, reason: 'checkpoint_invalid', detail: 'chain registry statement: signature invalid or payload malformed' };
+    // Retention trims the registry too, after a fresh statement: the first one left may start midway.
+    const trimmedStart = prev.n === 0 && index.hasTrims();
+    if (!trimmedStart && (st.n !== prev.n + 1 || st.prev !== prev.hash)) {
+      return { ...at, reason: 'registry_break', detail: `chain registry statement ${prev.n + 1} is missing or replaced (found statement ${st.n})` };
+    }
+    const hash = statementHash(jws);
+    index.statements.set(hash, { stream: 'registry', id: raw.streamId, chain: null, seq: st.n, sink: st.sink });
+    prev = { n: st.n, hash };
+    claims = st.chains;
+  }
+  for (const [chain, c] of Object.entries(claims)) {
+    if (!index.claim(chain, c.seq, c.hash)) {
+      return { streamId: null, id: null, chain, seq: c.seq, reason: 'checkpoint_conflict', detail: 'the chain registry and a checkpoint disagree' };
+    }
+  }
+  return prev.n;
+}
+
+export async function verifyLog(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const lastCheckpoint = async () => (await redis.xRevRange(keys.checkpoints, '+', '-', { COUNT: 1 }))[0]?.id ?? null;
   const before = await lastCheckpoint();
-  const r = await verifyOnce(redis, keys, jwks);
+  const r = await verifyOnce(redis, keys, jwks, opts);
   // A retention run that trimmed during the scan looks like removed entries: check once more.
-  if (!r.ok && (await lastCheckpoint()) !== before) return verifyOnce(redis, keys, jwks);
+  if (!r.ok && (await lastCheckpoint()) !== before) return verifyOnce(redis, keys, jwks, opts);
   return r;
 }
 
-async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks): Promise<VerifyResult> {
+async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyOptions): Promise<VerifyResult> {
+  const empty = { ok: false, entries: 0, chains: 0, checkpoints: 0, unsigned: 0, registry: 0 };
   const cps = await loadCheckpoints(redis, keys, jwks);
-  if (!(cps instanceof CheckpointIndex)) return { ok: false, entries: 0, chains: 0, checkpoints: 0, unsigned: 0, brokenAt: cps };
+  if (!(cps instanceof CheckpointIndex)) return { ...empty, brokenAt: cps };
+  const registry = await loadRegistry(redis, keys, jwks, cps);
+  if (typeof registry !== 'number') return { ...empty, checkpoints: cps.count, brokenAt: registry };
   // Heads before the scan: every entry up to them was stored before the scan began, so it must be seen.
   const headsBefore = await redis.hGetAll(keys.heads);
   const v = new ChainVerifier(cps);
+  let anchors: AnchorSummary | undefined;
   const result = (brokenAt?: BrokenAt): VerifyResult => ({
-    ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(),
-    ...(brokenAt ? { brokenAt } : {}),
+    ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(), registry,
+    ...(anchors ? { anchors } : {}), ...(brokenAt ? { brokenAt } : {}),
   });
   for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) {
     const broken = v.feed(raw);
     if (broken) return result(broken);
   }
   const headsAfter = await redis.hGetAll(keys.heads);
-  return result(v.finish(headsBefore, headsAfter) ?? undefined);
+  const broken = v.finish(headsBefore, headsAfter);
+  if (broken || opts.anchorsFile === undefined) return result(broken ?? undefined);
+  // Read after the scans: a line in the file was stored in Redis before it was written.
+  const a = await checkAnchors(redis, keys, readAnchors(opts.anchorsFile), cps, jwks, Date.now() - (opts.anchorGraceMs ?? 10_000));
+  anchors = a.summary;
+  return result(a.brokenAt);
 }

@@ -12,6 +12,9 @@ import { runAppend } from './append-script.ts';
 import { checkDurability } from './durability.ts';
 import { deadline } from './deadline.ts';
 import type { Checkpointer } from './checkpointer.ts';
+import type { SyncCheckpointSigner } from './checkpoint.ts';
+import type { AnchorSink } from './anchor-file.ts';
+import { statementHash } from './statement-signer.ts';
 import type { LogKeys } from './keys.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
@@ -20,6 +23,10 @@ export interface WriterOptions {
   keys: LogKeys;
   subjectRef: SubjectRefFn;
   checkpointer: Checkpointer;
+  /** Signs each batch before it is stored (issue [3/6] item 1). */
+  signBatch: SyncCheckpointSigner;
+  /** Each batch checkpoint is anchored here before the append resolves (null: no anchor sink). */
+  anchors: AnchorSink | null;
   log: Logger;
   /** WAIT for this many replicas after each batch (0: none). */
   replicas: number;
@@ -44,7 +51,15 @@ export class TransferLogWriter {
   chain = newChainId();
   private seq = 0;
   private prevHash = GENESIS;
+  /** statementHash of this chain's last batch checkpoint: the next one signs it (item 2). */
+  private prevCheckpoint = GENESIS;
   private queue: Pending[] = [];
+  /** Batch checkpoints whose append failed without an answer: Redis may still have run it. */
+  private unresolved: string[] = [];
+  /** Batches stored, their anchor line on its way (pipelined with the next batch). */
+  private releasing = new Set<Promise<void>>();
+  /** Chains a stored batch of which could not be anchored: nothing more of them is released. */
+  private brokenChains = new Set<string>();
   private draining: Promise<void> | null = null;
   /** Until when (ms, wall clock) the last passed durability check stands; 0: check before the next batch. */
   private durableUntil = 0;
@@ -91,6 +106,7 @@ export class TransferLogWriter {
     this.closed = true;
     this.o.redis.off('ready', this.recheck);
     await this.draining;
+    await Promise.all(this.releasing);
   }
 
   private async drain(): Promise<void> {
@@ -110,35 +126,96 @@ export class TransferLogWriter {
 
   private async write(items: Pending[]): Promise<void> {
     const entries = items.map((it) => it.entry);
-    let stored = false;
+    const first = entries[0]!;
+    const last = entries[entries.length - 1]!;
+    // Statements whose batch failed unanswered before this one is sent: final once this one is stored.
+    const settle = this.unresolved.splice(0);
+    let jws = '';
+    let ids: string[];
     try {
       await deadline(this.ensureDurable(), this.o.timeoutMs);
-      await deadline(runAppend(this.o.redis, this.o.keys, entries), this.o.timeoutMs);
-      stored = true;
-      const last = entries[entries.length - 1]!;
+      // The chain ended meanwhile (an earlier batch lost its anchor): these were sealed on it.
+      if (last.chain !== this.chain) throw new Error('the chain ended before this batch was written');
+      const sink = this.o.anchors?.sinkId(); // an anchors file that cannot be opened fails here, before Redis
+      // Issue [3/6] item 1: the batch is signed before it is stored, and stored with its signature.
+      jws = this.o.signBatch({ kind: 'batch', chain: last.chain, first: first.seq, seq: last.seq, hash: last.hash,
+        prev: this.prevCheckpoint, ...(sink ? { sink } : {}) });
+      ids = await deadline(runAppend(this.o.redis, this.o.keys, entries, jws), this.o.timeoutMs);
+    } catch (e) {
+      // Timed out (Redis may still run it) or cut short: see anchorUnresolved.
+      this.unresolved.push(...settle, ...(jws ? [jws] : []));
+      this.failed(items, e, false);
+      // A batch that may or may not be in Redis (connection lost, timeout) ends this chain, and
+      // so do the appends queued behind it (sealed on it, and Redis is likely still unwell): all
+      // fail now, and the next append starts a new chain, so no chain has a gap or a fork.
+      this.endChain(last.chain);
+      return;
+    }
+    if (last.chain === this.chain) this.prevCheckpoint = statementHash(jws);
+    // Pipelined: this batch's anchor line is written and synced while the next batch goes to
+    // Redis; nothing of it is released before its line is synced.
+    const p = this.release(items, entries, jws, ids[ids.length - 1]!, settle);
+    this.releasing.add(p);
+    void p.finally(() => this.releasing.delete(p));
+  }
+
+  /** Item 3: anchored outside Redis before anything is released; a sink that cannot be written fails the append (503). */
+  private async release(items: Pending[], entries: TransferEntry[], jws: string, checkpointId: string, settle: string[]): Promise<void> {
+    const last = entries[entries.length - 1]!;
+    let anchored = false;
+    try {
+      await deadline(this.o.anchors?.append([{ stream: 'checkpoints', id: checkpointId, jws }]) ?? Promise.resolve(), this.o.timeoutMs);
+      anchored = true;
+      // An earlier batch of this chain lost its anchor: the file's links break there, so release nothing after it.
+      if (this.brokenChains.has(last.chain)) throw new Error('an earlier batch of this chain could not be anchored');
+      if (settle.length) await this.anchorUnresolved(settle);
       this.o.checkpointer.advanced(last.chain, last.seq, last.hash);
       await this.waitReplicas();
       this.stats.appended += entries.length;
       this.stats.batches++;
       items.forEach((it, n) => it.resolve(entries[n]!));
     } catch (e) {
-      this.stats.failedBatches++;
-      this.o.log.warn({ err: { message: (e as Error).message }, chain: this.chain, entries: items.length, stored }, 'transfer log append failed');
-      // A batch that may or may not be in Redis (connection lost, timeout) ends this chain, and
-      // so do the appends queued behind it (sealed on it, and Redis is likely still unwell): all
-      // fail now, and the next append starts a new chain, so no chain has a gap or a fork.
-      if (!stored) {
-        items.push(...this.queue.splice(0));
-        this.rotate();
+      if (!anchored) this.unresolved.push(...settle);
+      this.failed(items, e, true);
+      // Stored but not anchored: the chain ends here, so no later anchor chains onto a missing line.
+      if (!anchored) {
+        this.brokenChains.add(last.chain);
+        this.endChain(last.chain);
       }
-      items.forEach((it) => it.reject(auditUnavailable()));
     }
+  }
+
+  private failed(items: Pending[], e: unknown, stored: boolean): void {
+    this.stats.failedBatches++;
+    this.o.log.warn({ err: { message: (e as Error).message }, chain: items[0]?.entry.chain, entries: items.length, stored }, 'transfer log append failed');
+    items.forEach((it) => it.reject(auditUnavailable()));
+  }
+
+  /** Fails what is queued on `chain` (sealed on it) and starts a new chain, once per chain. */
+  private endChain(chain: string): void {
+    if (this.chain !== chain) return;
+    for (const it of this.queue.splice(0)) it.reject(auditUnavailable());
+    this.rotate();
+  }
+
+  /**
+   * A batch that timed out may have been run by Redis after all (a stopped Redis resumes). Its
+   * entries were never released, but its checkpoint names this anchor sink, so verify would miss
+   * its line: once a batch sent after it has been stored (Redis runs a connection's commands in
+   * order), what is in Redis is final, and the line is written for whatever is there.
+   */
+  private async anchorUnresolved(settle: string[]): Promise<void> {
+    const recent = await this.o.redis.xRevRange(this.o.keys.checkpoints, '+', '-', { COUNT: 1000 });
+    const lines = recent.filter((m) => settle.includes((m.message as Record<string, string>).jws ?? ''))
+      .map((m) => ({ stream: 'checkpoints' as const, id: m.id, jws: (m.message as Record<string, string>).jws! })).reverse();
+    if (lines.length) await this.o.anchors?.append(lines);
   }
 
   private rotate(): void {
     this.chain = newChainId();
     this.seq = 0;
     this.prevHash = GENESIS;
+    this.prevCheckpoint = GENESIS;
     this.durableUntil = 0; // Redis may have come back with another configuration
     this.stats.chains++;
   }

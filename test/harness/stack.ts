@@ -2,6 +2,7 @@
 // gateway built from a validated configuration, each on a free port.
 import { Agent } from 'undici';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load.ts';
 import { initKeys } from '../../src/keys/files.ts';
@@ -38,6 +39,7 @@ export async function testConfig(over: { redisUrl?: string; upstreamUrl?: string
       redis: { url: over.redisUrl ?? null, tls: client, commandTimeoutMs: 1000 },
       coreStore: { port: 0, tls: { cert: c.cert('core-store'), key: c.key('core-store'), ca: c.ca, requestClientCert: false } },
       keys: { dir: keysDir },
+      transferLog: { anchors: { file: join(tmp('anchors'), 'anchors.jsonl') } },
       notices: { allowLoopbackWebhooks: true },
       log: { level: 'info' },
     }, over.extra ?? {}),

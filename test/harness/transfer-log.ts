@@ -6,7 +6,8 @@ import { newSigningJwk } from '../../src/keys/files.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTransferLog, type TransferLog, type TransferLogOptions, type AppendInput } from '../../src/transfer-log/index.ts';
 import type { LocalRedis } from '../../src/dev/local-redis.ts';
-import { testCerts } from './certs.ts';
+import { join } from 'node:path';
+import { testCerts, tmp } from './certs.ts';
 import { startTestRedis } from './redis.ts';
 
 export interface LogFixture {
@@ -15,7 +16,8 @@ export interface LogFixture {
   /** A connected client (closed by close()). */
   client(timeoutMs?: number): Promise<Redis>;
   /** A transfer log on its own client, as one gateway instance would have. */
-  newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number }): Promise<TransferLog>;
+  /** anchorsFile: where its statements are anchored (default: a fresh file of its own). */
+  newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number; anchorsFile?: string; notices?: object }): Promise<TransferLog>;
   close(): Promise<void>;
 }
 
@@ -37,8 +39,10 @@ export async function logFixture(redis?: LocalRedis, keyMaterial?: LogFixture['k
     keys,
     client,
     async newLog(opts = {}) {
-      const { transferLog, timeoutMs, ...rest } = opts;
-      const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs ?? 1000 }, transferLog: (transferLog ?? {}) as never } });
+      const { transferLog, timeoutMs, anchorsFile, notices, ...rest } = opts;
+      const config = loadConfig({ requireFiles: [], overrides: { redis: { commandTimeoutMs: timeoutMs ?? 1000 },
+        transferLog: { anchors: { file: anchorsFile ?? join(tmp('anchors'), 'anchors.jsonl') }, ...(transferLog ?? {}) } as never,
+        ...(notices ? { notices: notices as never } : {}) } as never });
       const log = createTransferLog({ redis: await client(timeoutMs), keys, config, log: createLogger('silent') }, { scheduleRetention: false, ...rest });
       logs.push(log);
       return log;
