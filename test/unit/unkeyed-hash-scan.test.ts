@@ -21,6 +21,7 @@ const ALLOWED: Record<string, Array<{ call: string; reason: string }>> = {
     { call: "createHash('sha256').update(canonicalJson(rest), 'utf8').update(entry.prevHash, 'utf8')", reason: 'content hash of a log entry (CONTRACT 7); entries carry the keyed subjectRef, never a raw id' },
     { call: "createHash('sha256').update(`${json}}${e.prevHash as string}`, 'utf8')", reason: 'the same content hash over the stored canonical JSON (CONTRACT 7)' },
   ],
+  'transfer-log/statement-signer.ts': [{ call: "createHash('sha256').update(jws, 'utf8')", reason: 'hash of a signed checkpoint statement, chained into the next one ([3/6]); hashes a JWS, not an identifier' }],
   'transfer-log/append-script.ts': [{ call: "createHash('sha1').update(APPEND_LUA)", reason: 'EVALSHA id of a Lua script (Redis\'s own naming); hashes code' }],
   'notices/deletions.ts': [{ call: "createHash('sha1').update(SCHEDULE)", reason: 'EVALSHA id of a Lua script; hashes code' }],
   'notices/notice.ts': [{ call: "createHash('sha256').update(`notice\\u0000${source}\\u0000${partnerId}\\u0000${type}`)", reason: 'deterministic notice id from an event id or a partner pseudonym (already keyed), the partner and the type' }],
