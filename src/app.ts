@@ -162,7 +162,7 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     return user ? tlog.subjectRef(user.userId) : null;
   };
   app.use(adminReceiptsRouter({
-    verifyReceipt: (jws) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws), log: deps.log,
+    verifyReceipt: (jws, subjects) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects), log: deps.log,
   }, auth, doc));
   // Notices (CONTRACT 5; RULES 12, 23): core-store events fan out to past recipients, each under
   // the pseudonym of the partner's current key version.

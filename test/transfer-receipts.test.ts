@@ -186,6 +186,14 @@ test('admin API and CLI: a genuine receipt is included; its entry deleted by a s
   const okPage = await verifyApi(pageReceipt);
   assert.equal(okPage.body.ok, true, okPage.text);
   assert.equal(okPage.body.released, page.body.items.length);
+  assert.equal(okPage.body.subjectChecked, false);
+  // With the page's subjects as received, each is checked against its entry; in another order they are not the receipt's.
+  const sent = page.body.items.map((i: { subject: string }) => i.subject);
+  const withSubjects = await auditor('POST', '/admin/v1/transfers/receipts/verify', { body: { receipt: pageReceipt, subjects: sent } });
+  assert.deepEqual({ ok: withSubjects.body.ok, subjectChecked: withSubjects.body.subjectChecked }, { ok: true, subjectChecked: true }, withSubjects.text);
+  const swapped = await auditor('POST', '/admin/v1/transfers/receipts/verify', { body: { receipt: pageReceipt, subjects: [sent[1], sent[0], ...sent.slice(2)] } });
+  assert.equal(swapped.status, 400);
+  assert.ok(fieldsOf(swapped).has('subjects'), swapped.text);
   const okCli = await verifyCli(receipt);
   assert.equal(okCli.code, 0, okCli.stdout + okCli.stderr);
   assert.equal(JSON.parse(okCli.stdout).ok, true);

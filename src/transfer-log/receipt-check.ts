@@ -9,7 +9,7 @@ import { entryHash, type TransferEntry } from './entry.ts';
 import { es256Verifier } from './jws-es256.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
-import { receiptSchema, RECEIPT_TYP, type Receipt, type ReceiptSegment } from './receipt.ts';
+import { receiptSchema, RECEIPT_TYP, subjectsDigest, type Receipt, type ReceiptSegment } from './receipt.ts';
 import { parseEntry, scanStream } from './scan.ts';
 import { decodeRanges } from './seq-ranges.ts';
 
@@ -43,9 +43,17 @@ export function parseReceipt(jwks: Jwks, jws: string): { kid: string; receipt: R
   return { kid: r.kid, receipt: p.data };
 }
 
-export async function checkReceipt(d: ReceiptCheckDeps, jws: string): Promise<ReceiptVerdict> {
+/**
+ * `subjects`: for a page receipt, the pseudonyms the partner received, in the order sent. They must
+ * match the receipt's digest, and then each is checked against its entry like a single pull's.
+ */
+export async function checkReceipt(d: ReceiptCheckDeps, jws: string, subjects?: readonly string[]): Promise<ReceiptVerdict> {
   const { kid, receipt } = parseReceipt(d.jwks, jws);
   const single = 'entry' in receipt ? receipt.entry : null;
+  if (subjects && ('entry' in receipt || subjectsDigest(subjects) !== receipt.subjects)) {
+    throw new InvalidReceipt('subjects do not match the receipt (its digest, in the order sent)');
+  }
+  let nextSubject = 0;
   const segments: ReceiptSegment[] = 'entry' in receipt
     ? [{ chain: receipt.entry.chain, from: receipt.entry.seq, to: receipt.entry.seq, hash: receipt.entry.hash, firstAt: receipt.entry.at, lastAt: receipt.entry.at, released: String(receipt.entry.seq) }]
     : receipt.segments;
@@ -77,6 +85,16 @@ export async function checkReceipt(d: ReceiptCheckDeps, jws: string): Promise<Re
       if (e.decision !== 'released' || e.partnerId !== receipt.partnerId || e.purpose !== receipt.purpose) {
         return bad(q, 'entry_differs', `chain ${s.chain} seq ${q} is not a release to this partner for this purpose`);
       }
+    }
+    if (subjects && d.subjectRefOf) {
+      for (const q of rel) {
+        const e = found.get(q)!;
+        if (typeof e.keyVersion !== 'number' || d.subjectRefOf(subjects[nextSubject] ?? '', receipt.partnerId, e.keyVersion) !== e.subjectRef) {
+          return bad(q, 'subject_differs', `chain ${s.chain} seq ${q} was for another subject`);
+        }
+        nextSubject++;
+      }
+      subjectChecked = true;
     }
     if (single) {
       const e = found.get(single.seq)!;
