@@ -16,6 +16,8 @@ import { adminAgreementsRouter } from './http/admin-agreements.ts';
 import { adminKeysRouter } from './http/admin-keys.ts';
 import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
 import { adminTransfersRouter } from './http/admin-transfers.ts';
+import { adminReceiptsRouter } from './http/admin-receipts.ts';
+import { checkReceipt } from './transfer-log/receipt-check.ts';
 import { metricsRouter } from './http/metrics-route.ts';
 import { wellKnownRouter } from './http/well-known.ts';
 import { PartnerTokens } from './auth/partner-tokens.ts';
@@ -29,6 +31,7 @@ import { createPullServices, type PullServices } from './transfers/services.ts';
 import { CursorCodec, cursorKey } from './cursors/codec.ts';
 import { RedisSubjectQuota } from './transfers/subject-quota.ts';
 import { JoseSealer } from './transfers/jose-response.ts';
+import { receiptSigner } from './transfer-log/receipt.ts';
 import { boundBodyDepth } from './http/body-depth.ts';
 import { logBindingDenial } from './transfers/binding-denial.ts';
 import { tlsEvidence } from './tls/evidence.ts';
@@ -60,6 +63,7 @@ export function createPlanes(deps: Deps): Planes {
       deletions: deps.notices, // RULES 23: each release schedules its retention_expired notice
       tokens: partnerTokens, // DESIGN 8: a stream re-checks its token before each page
       quota: new RedisSubjectQuota(deps.redis, deps.config.redis.commandTimeoutMs), // RULES 6, 44
+      receipts: receiptSigner(deps.keys.signingJwk), // issue 15 item 4: signed by the key /.well-known/jwks.json publishes
       // RULES 29: current and still-accepted pseudonym key versions; throws 503 while not loaded (fail closed).
       keyVersions: (p) => deps.partnerKeys.versions(p),
       // RULES 17, 20: the governed adequacy list and kill-switch; throws 503 while not loaded (fail closed).
@@ -151,6 +155,15 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
   app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
   app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors }, auth, doc));
+  // Issue 15 item 4: receipts against the log, with the keys the gateway publishes (current and retired).
+  const tlog = deps.transferLog;
+  const subjectRefOf = (subject: string, partnerId: string, keyVersion: number) => {
+    const user = svc.pseudonyms.decode(subject, partnerId, [keyVersion]);
+    return user ? tlog.subjectRef(user.userId) : null;
+  };
+  app.use(adminReceiptsRouter({
+    verifyReceipt: (jws, subjects) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects), log: deps.log,
+  }, auth, doc));
   // Notices (CONTRACT 5; RULES 12, 23): core-store events fan out to past recipients, each under
   // the pseudonym of the partner's current key version.
   const pseudonymFor = (partnerId: string, userId: string) => svc.pseudonyms.encode(userId, partnerId, svc.keyVersions(partnerId).current);

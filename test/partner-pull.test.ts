@@ -94,7 +94,8 @@ test('no correspondence, no raw id, no unmapped or un-agreed value leaves, JSON 
   }
   const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l));
   const last = lines.at(-1);
-  assert.deepEqual(Object.keys(last).sort(), ['nextCursor', 'omitted']);
+  // Issue 15 item 4 (CONTRACT 11): the last line carries the page receipts too.
+  assert.deepEqual(Object.keys(last).sort(), ['nextCursor', 'omitted', 'receipts']);
   assert.equal(last.nextCursor, null);
   assert.equal(lines.length - 1 + last.omitted, USERS, 'every user either streamed or counted');
 });

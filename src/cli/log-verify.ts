@@ -12,11 +12,12 @@ import { publicJwks, type Jwks } from '../transfer-log/jwks.ts';
 import { logKeys } from '../transfer-log/keys.ts';
 import { verifyLog, type VerifyResult } from '../transfer-log/verify.ts';
 import { deadline } from '../transfer-log/deadline.ts';
+import { receiptSubjects, verifyReceiptFile } from './log-verify-receipt.ts';
 
-export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--json]';
+export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--receipt FILE] [--json]';
 
 export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, receipt: { type: 'string' } } });
   if (positionals.join(' ') !== 'verify') {
     console.error(LOG_USAGE);
     return 2;
@@ -28,6 +29,7 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
   redis.on('error', () => undefined); // reported below, once
   try {
     await deadline(redis.connect(), Math.max(5000, config.redis.commandTimeoutMs));
+    if (values.receipt) return await verifyReceiptFile({ redis, keys: logKeys(), jwks, ...receiptSubjects(config.keys.dir) }, resolve(values.receipt), values.json === true);
     const r = await verifyLog(redis, logKeys(), jwks, values.anchors ? { anchorsFile: resolve(values.anchors) } : {});
     console.log(values.json ? JSON.stringify(r) : describe(r));
     return r.ok ? 0 : 1;

@@ -47,17 +47,31 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
   const bulkSchema = bulkQuerySchema(svc.config.limits.maxPageSize);
 
   doc.add('GET', '/v1/subjects/:subject', { summary: 'one subject for one purpose (Accept: application/jose for JWS-in-JWE)', auth: 'partner', query: subjectQuery,
-    responses: { 200: '{subject, purpose, data, agreement, transferId}', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH,
+    responses: { 200: '{subject, purpose, data, agreement, transferId}. Header Transfer-Receipt (also on application/jose answers): a compact JWS (ES256, '
+      + 'kid of a key in /.well-known/jwks.json, typ "transfer-receipt") whose payload is {typ, v: 1, partnerId, purpose, requestId, iat, '
+      + 'entry: {id, chain, seq, hash, at, subject}}: the transfer log entry of this release. Verify it with the JWKS alone; an auditor checks '
+      + 'inclusion with POST /admin/v1/transfers/receipts/verify', 404: 'subject_not_found or retention_expired', 406: 'no encryption key registered', ...AUTH,
       429: 'rate_limited, or quota_exceeded: a subject not yet received today past the purpose\'s dailySubjectQuota (a subject already received today still answers); Retry-After: seconds to the next UTC day' } });
   r.get('/v1/subjects/:subject', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(subjectQuery, req.query);
     const call = callOf(svc, req, res, q.purpose);
-    await respond(d, req, res, call.partnerId, () => pullOne(svc, call, String(req.params.subject)));
+    await respond(d, req, res, call.partnerId, async () => {
+      const { receipt, ...body } = await pullOne(svc, call, String(req.params.subject));
+      // Issue 15 item 4: a header, so the body stays as CONTRACT 4 has it (and a JOSE answer carries it too).
+      res.set('Transfer-Receipt', receipt);
+      return body;
+    });
   });
 
   doc.add('GET', '/v1/subjects', { summary: 'subjects page by page (JSON), or streamed with Accept: application/x-ndjson', auth: 'partner', query: bulkSchema,
     responses: {
-      200: '{items, nextCursor, omitted} or NDJSON lines ending with {nextCursor, omitted}. Permission is re-checked before each store page '
+      200: '{items, nextCursor, omitted, receipts} or NDJSON lines ending with {nextCursor, omitted, receipts}. '
+        + '`receipts` (issue 15 item 4): one compact JWS (ES256, kid of a key in /.well-known/jwks.json, typ "transfer-receipt") per store page '
+        + 'of up to 1000 subjects that released any, in the order sent; payload {typ, v: 1, partnerId, purpose, requestId, iat, segments: '
+        + '[{chain, from, to, hash, firstAt, lastAt, released}], subjects}: the page\'s transfer log entries are chain seqs from..to, `hash` is the hash '
+        + 'of entry `to` (which commits to the whole run), `released` the seqs of the subjects sent as ranges ("5-9,11"), in item order, and '
+        + '`subjects` base64url(SHA-256(the sent subjects joined by "\\n")). A stream\'s error line carries the receipts of the pages already sent. '
+        + 'Permission is re-checked before each store page '
         + '(agreement status and version, token expiry and revocation, pseudonym key version, kill-switch): when it lapses, a stream ends with '
         + 'a last line {"error": code, "detail"} (agreement_inactive, invalid_token, country_blocked, agreement_changed, ...) and nothing more is released. '
         + 'When the purpose\'s dailySubjectQuota fills during a page, the subjects past it are omitted (counted in `omitted`, logged quota_exceeded); '
@@ -82,8 +96,9 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
     if (ndjson) return streamNdjson(res, (sink) => pullBulk(svc, call, query, sink), wrap, svc.config.limits.streamIdleTimeoutMs);
     await respond(d, req, res, call.partnerId, async () => {
       const items: unknown[] = [];
-      const out = await pullBulk(svc, call, query, { item: (i) => { items.push(i); } });
-      return { items, nextCursor: wrap(out.nextCursor), omitted: out.omitted };
+      const receipts: string[] = [];
+      const out = await pullBulk(svc, call, query, { item: (i) => { items.push(i); }, receipt: (jws) => { receipts.push(jws); } });
+      return { items, nextCursor: wrap(out.nextCursor), omitted: out.omitted, receipts };
     });
   });
 

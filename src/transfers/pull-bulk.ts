@@ -26,6 +26,8 @@ export interface BulkSink {
   item(item: BulkItem): Promise<void> | void;
   /** The page's items are all given: anything the sink buffered goes out now. */
   flush?(): Promise<void> | void;
+  /** Issue 15 item 4: the signed receipt of a page whose released items were all given to `item`. */
+  receipt?(jws: string): void;
 }
 
 export interface BulkResult {
@@ -101,7 +103,7 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
       const subjects = page.items.map((record, i) => (outcomes[i]!.allow ? svc.pseudonyms.encode(record.id, call.partnerId, keyVersion) : ''));
       // DESIGN 2: the whole page's entries (and its deletion schedule) are durable before any of its
       // subjects is written; the two writes go together and share one Redis fsync cycle.
-      await Promise.all([
+      const [entries] = await Promise.all([
         svc.transferLog.appendMany(inputs),
         scheduleDeletions(svc, call, inputs.flatMap((e, i) => (outcomes[i]!.allow ? [{ subject: subjects[i]!, deleteBy: e.deleteBy! }] : []))),
       ]);
@@ -123,6 +125,9 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
         released++;
         await sink.item({ subject: subjects[i]!, data: outcome.data });
       }
+      // After the page's items, so a page cut short by a lapse above gets no receipt for what never left.
+      const receipt = svc.receipts.page(call, entries, subjects);
+      if (receipt) sink.receipt?.(receipt);
       await sink.flush?.();
       if (quotaReached) break;
     }

@@ -17,6 +17,8 @@ export interface Released {
   agreement: { id: string; version: number };
   transferId: string;
   keyVersion: number;
+  /** Issue 15 item 4: the signed receipt of the entry (the Transfer-Receipt header, not the body). */
+  receipt: string;
 }
 
 /** The agreement as this process knows it; unknown while the cache is reloading → fail closed. */
@@ -78,5 +80,6 @@ export async function pullOne(svc: PullServices, call: PartnerCall, subject: str
   return {
     subject, purpose: call.purpose, data: outcome.data,
     agreement: { id: agreement!.id, version: agreement!.version }, transferId: entry.id, keyVersion,
+    receipt: svc.receipts.entry(call, entry, subject),
   };
 }

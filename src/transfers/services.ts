@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Jurisdiction } from '../policy/decision-context.ts';
 import type { DeletionItem } from '../notices/index.ts';
 import type { SubjectQuota } from './subject-quota.ts';
+import type { ReceiptSigner } from '../transfer-log/receipt.ts';
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
@@ -35,6 +36,8 @@ export interface PullServices {
   tokens: TokenLiveness;
   /** RULES 6, 44: distinct subjects per partner, purpose and UTC day. */
   quota: SubjectQuota;
+  /** Issue 15 item 4: the signed receipt each released answer carries. */
+  receipts: ReceiptSigner;
   /** The pseudonym key version a partner's new pulls use, and the versions still accepted (RULES 29). */
   keyVersions(partnerId: string): { current: number; accepted: number[] };
   /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
@@ -45,7 +48,7 @@ export interface PullServices {
 export function createPullServices(p: {
   config: Config; agreements: ActiveAgreements; upstream: Upstream; transferLog: TransferLog;
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
-  tokens: TokenLiveness; quota: SubjectQuota;
+  tokens: TokenLiveness; quota: SubjectQuota; receipts: ReceiptSigner;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
 }): PullServices {
   const projections = new ProjectionCache();
@@ -63,6 +66,7 @@ export function createPullServices(p: {
     deletions: p.deletions ?? { scheduleDeletions: async () => undefined },
     tokens: p.tokens,
     quota: p.quota,
+    receipts: p.receipts,
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
     jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
     now: p.now ?? (() => new Date()),
