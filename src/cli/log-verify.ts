@@ -11,11 +11,14 @@ import { publicJwks, type Jwks } from '../transfer-log/jwks.ts';
 import { logKeys } from '../transfer-log/keys.ts';
 import { verifyLog, type VerifyResult } from '../transfer-log/verify.ts';
 import { deadline } from '../transfer-log/deadline.ts';
+import { describeRecipients, rebuildRecipientsCommand } from './log-rebuild-recipients.ts';
 
-export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--json]';
+export const LOG_USAGE = `usage: partner-gateway log verify [--jwks FILE] [--json]
+       partner-gateway log rebuild-recipients [--json]`;
 
 export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.join(' ') === 'rebuild-recipients' && values.jwks === undefined) return rebuildRecipientsCommand(env, values.json ?? false);
   if (positionals.join(' ') !== 'verify') {
     console.error(LOG_USAGE);
     return 2;
@@ -40,15 +43,16 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
 
 function describe(r: VerifyResult): string {
   const counts = `${r.entries} entries in ${r.chains} chains, ${r.checkpoints} signed checkpoints`;
-  if (r.ok) return `transfer log intact: ${counts} (${r.unsigned} entries after the last checkpoint of their chain)`;
-  const b = r.brokenAt!;
+  if (r.ok) return `transfer log intact: ${counts} (${r.unsigned} entries after the last checkpoint of their chain)${describeRecipients(r)}`;
+  if (!r.brokenAt) return `transfer log NOT intact: ${counts}${describeRecipients(r)}`;
+  const b = r.brokenAt;
   const where = b.checkpoint
     ? `checkpoint ${b.checkpoint}`
     : `chain ${b.chain} seq ${b.seq}${b.streamId ? ` (stream id ${b.streamId}, entry ${b.id})` : ''}`;
   return `transfer log NOT intact: first broken entry: ${where}: ${b.reason}: ${b.detail}\nchecked before the break: ${counts}`;
 }
 
-function gatewayJwks(dir: string): Jwks {
+export function gatewayJwks(dir: string): Jwks {
   try {
     const keys = loadKeys(dir);
     return publicJwks(keys.signingJwk, keys.retiredSigningPublicJwks); // retired keys signed older checkpoints

@@ -1,0 +1,225 @@
+// The recipients index, checked against the entries (issue 15 item 5; RULES 12, 48). The index
+// decides who gets a withdrawal notice, so a deleted or altered record is tampering or loss:
+// `verify` recomputes every record from the entries it scans and reports the drift, naming the
+// subjectRef (never a user id); `log rebuild-recipients` writes the recomputed record back.
+//
+// Appends go on meanwhile. The append script adds to a subject's record and to its index stream
+// (`bySubject`, same stream ids as the log) in one atomic call, so a record read together with
+// the last id of that stream (one MULTI) is exactly what the entries up to that id determine. When
+// that id lies past what the tally has scanned, the tally first catches up on the log's tail and
+// the subject is read again. A rebuild writes with the same condition inside one Lua call (the
+// record is replaced only if no entry of that subject was appended past the scanned tail), so an
+// append is never lost to a rewrite; retention is kept out by the trim lock (rebuild-recipients.ts).
+import type { Redis } from '../deps.ts';
+import type { LogKeys } from './keys.ts';
+import { recipientFacets } from './recipients.ts';
+import { parseEntry, scanStream, type RawEntry } from './scan.ts';
+
+/** One partner's part of a record: what the append script keeps per partner. */
+interface Part { count: number; first: string; last: string; facets: Set<string> }
+type RecordParts = Map<string, Part>;
+
+export type DriftProblem = 'missing_record' | 'missing_partner' | 'extra_partner' | 'count' | 'first' | 'last'
+  | 'missing_facets' | 'extra_facets' | 'unsettled';
+
+export interface RecipientsDrift {
+  subjectRef: string;
+  partnerId: string | null;
+  problem: DriftProblem;
+  expected?: string | number | string[];
+  found?: string | number | string[];
+}
+
+export interface RecipientsReport {
+  ok: boolean;
+  /** Records compared (every subject with entries or with a record). */
+  subjects: number;
+  /** A retention trim removed entries: some of the index is then not checkable (see reconcile). */
+  trimmed: boolean;
+  driftCount: number;
+  /** The first MAX_LISTED drift items. */
+  drift: RecipientsDrift[];
+  /** rebuild only: records rewritten. */
+  repaired?: number;
+}
+
+const MAX_LISTED = 100;
+const BATCH = 100;
+const ATTEMPTS = 5;
+
+/** Recomputes every record from the entries, fed in stream order. */
+export class RecipientsTally {
+  readonly subjects = new Map<string, RecordParts>();
+  /** Stream id of the last entry fed ('0-0': none). */
+  last = '0-0';
+  /** The earliest `at` among the entries still in the log. */
+  oldestAt: string | null = null;
+
+  feed(raw: RawEntry): void {
+    this.last = raw.streamId;
+    const e = parseEntry(raw);
+    if (!e) return;
+    if (this.oldestAt === null || e.at < this.oldestAt) this.oldestAt = e.at;
+    // Exactly what the append script indexes: released entries with a subject and a partner.
+    if (e.decision !== 'released' || !e.subjectRef || !e.partnerId) return;
+    let rec = this.subjects.get(e.subjectRef);
+    if (!rec) this.subjects.set(e.subjectRef, (rec = new Map()));
+    let p = rec.get(e.partnerId);
+    if (!p) rec.set(e.partnerId, (p = { count: 0, first: e.at, last: e.at, facets: new Set() }));
+    p.count++;
+    if (e.at < p.first) p.first = e.at;
+    if (e.at > p.last) p.last = e.at;
+    for (const f of recipientFacets(e)) p.facets.add(f);
+  }
+}
+
+function parseParts(hash: Record<string, string>): RecordParts {
+  const parts: RecordParts = new Map();
+  for (const [field, value] of Object.entries(hash)) {
+    const cut = field.indexOf('\x1f');
+    if (cut <= 0) continue;
+    const partner = field.slice(0, cut);
+    const kind = field.slice(cut + 1);
+    let p = parts.get(partner);
+    if (!p) parts.set(partner, (p = { count: 0, first: '', last: '', facets: new Set() }));
+    if (kind === 'count') p.count = Number(value);
+    else if (kind === 'first') p.first = value;
+    else if (kind === 'last') p.last = value;
+    else p.facets.add(kind);
+  }
+  return parts;
+}
+
+const shown = (facets: Iterable<string>) => [...facets].map((f) => f.replace('\x1f', ':')).sort();
+
+interface Trim { trimmed: boolean; oldestAt: string | null }
+
+/**
+ * What the record should be, and how the stored one differs. Without a trim every value is exact.
+ * After a trim, what the removed entries contributed is no longer checkable: the stored count may
+ * exceed the remaining entries' count, `first` may precede theirs, and purposes, categories, key
+ * versions and countries may be a superset; a partner whose releases were all removed has nothing
+ * left to prove it (retention prunes it; until then it is kept if it is no newer than the oldest
+ * remaining entry). `last` stays exact, and every release still in the log must be there.
+ */
+function reconcile(subjectRef: string, want: RecordParts | undefined, have: RecordParts, t: Trim): { drift: RecipientsDrift[]; target: RecordParts } {
+  const drift: RecipientsDrift[] = [];
+  const d = (partnerId: string | null, problem: DriftProblem, expected?: RecipientsDrift['expected'], found?: RecipientsDrift['found']) =>
+    drift.push({ subjectRef, partnerId, problem, ...(expected !== undefined ? { expected } : {}), ...(found !== undefined ? { found } : {}) });
+  const target: RecordParts = new Map();
+  if (want && want.size > 0 && have.size === 0) d(null, 'missing_record', [...want.keys()].sort());
+  for (const [partner, c] of want ?? []) {
+    const i = have.get(partner);
+    if (!i) {
+      if (have.size > 0) d(partner, 'missing_partner', c.count);
+      target.set(partner, c);
+      continue;
+    }
+    const w: Part = t.trimmed
+      ? { count: Math.max(i.count, c.count), first: i.first && i.first < c.first ? i.first : c.first, last: c.last, facets: new Set([...c.facets, ...i.facets]) }
+      : c;
+    if (i.count !== w.count) d(partner, 'count', w.count, i.count);
+    if (i.first !== w.first) d(partner, 'first', w.first, i.first);
+    if (i.last !== w.last) d(partner, 'last', w.last, i.last);
+    const missing = [...w.facets].filter((f) => !i.facets.has(f));
+    const extra = [...i.facets].filter((f) => !w.facets.has(f));
+    if (missing.length) d(partner, 'missing_facets', shown(missing));
+    if (extra.length) d(partner, 'extra_facets', undefined, shown(extra));
+    target.set(partner, w);
+  }
+  for (const [partner, i] of have) {
+    if (want?.has(partner)) continue;
+    if (t.trimmed && (t.oldestAt === null || i.last <= t.oldestAt)) { target.set(partner, i); continue; }
+    d(partner, 'extra_partner', undefined, i.count);
+  }
+  return { drift, target };
+}
+
+function hashArgs(parts: RecordParts): string[] {
+  const a: string[] = [];
+  for (const [p, v] of parts) {
+    a.push(`${p}\x1fcount`, String(v.count), `${p}\x1ffirst`, v.first, `${p}\x1flast`, v.last);
+    for (const f of v.facets) a.push(`${p}\x1f${f}`, '1');
+  }
+  return a;
+}
+
+// KEYS: 1 record, 2 the subject's index stream. ARGV: 1-2 the scanned tail (ms, seq), then field,
+// value pairs. Replaces the record only if no entry of this subject lies past the scanned tail.
+const REWRITE_LUA = `
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+if #top > 0 then
+  local ms, sq = string.match(top[1][1], '^(%d+)-(%d+)$')
+  ms, sq = tonumber(ms), tonumber(sq)
+  local pms, psq = tonumber(ARGV[1]), tonumber(ARGV[2])
+  if ms > pms or (ms == pms and sq > psq) then return 0 end
+end
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 1
+`;
+
+const idParts = (id: string) => id.split('-').map(BigInt) as [bigint, bigint];
+const after = (a: string, b: string) => { const [x, y] = [idParts(a), idParts(b)]; return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]); };
+const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+
+async function catchUp(redis: Redis, keys: LogKeys, tally: RecipientsTally): Promise<void> {
+  for await (const raw of scanStream(redis, keys.entries, { direction: 'asc', min: `(${tally.last}` })) tally.feed(raw);
+}
+
+/** Each record with the last id of its subject's index stream, read in one MULTI. */
+async function snapshot(redis: Redis, keys: LogKeys, refs: string[]): Promise<Array<{ ref: string; hash: Record<string, string>; top: string | null }>> {
+  const m = redis.multi();
+  for (const ref of refs) m.hGetAll(keys.recipients(ref)).xRevRange(keys.bySubject(ref), '+', '-', { COUNT: 1 });
+  const replies = (await m.exec()) as unknown[];
+  return refs.map((ref, n) => ({
+    ref,
+    hash: (replies[2 * n] ?? {}) as Record<string, string>,
+    top: ((replies[2 * n + 1] ?? []) as Array<{ id: string }>)[0]?.id ?? null,
+  }));
+}
+
+/** Compares (and with `repair`, rewrites) every record; `tally` holds the entries scanned so far. */
+export async function checkRecipients(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean }): Promise<RecipientsReport> {
+  const refs = new Set(tally.subjects.keys());
+  // Records of subjects with no entry at all are drift too (a notice would reach a partner that received nothing).
+  const prefix = keys.recipients('');
+  for await (const batch of redis.scanIterator({ MATCH: `${globEscape(prefix)}*`, COUNT: 1000 })) {
+    for (const key of batch as unknown as string[]) refs.add(key.slice(prefix.length));
+  }
+  const report: RecipientsReport = { ok: true, subjects: refs.size, trimmed: o.trimmed, driftCount: 0, drift: [], ...(o.repair ? { repaired: 0 } : {}) };
+  const note = (items: RecipientsDrift[]) => {
+    report.driftCount += items.length;
+    for (const it of items) if (report.drift.length < MAX_LISTED) report.drift.push(it);
+  };
+  let unsettled = 0;
+  const all = [...refs];
+  for (let i = 0; i < all.length; i += BATCH) {
+    let todo = all.slice(i, i + BATCH);
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      const last = attempt === ATTEMPTS;
+      const moved: string[] = [];
+      for (const s of await snapshot(redis, keys, todo)) {
+        // Entries of this subject past the scanned tail: catch up first (unless it never settles).
+        if (!last && s.top !== null && after(s.top, tally.last)) { moved.push(s.ref); continue; }
+        const { drift, target } = reconcile(s.ref, tally.subjects.get(s.ref), parseParts(s.hash), { trimmed: o.trimmed, oldestAt: tally.oldestAt });
+        if (drift.length === 0) continue;
+        if (!o.repair) { note(drift); continue; }
+        const [ms, sq] = idParts(tally.last);
+        const written = await redis.eval(REWRITE_LUA, {
+          keys: [keys.recipients(s.ref), keys.bySubject(s.ref)], arguments: [String(ms), String(sq), ...hashArgs(target)],
+        });
+        if (written === 1) { note(drift); report.repaired!++; }
+        else if (last) { unsettled++; note([{ subjectRef: s.ref, partnerId: null, problem: 'unsettled' }]); }
+        else moved.push(s.ref);
+      }
+      if (moved.length > 0) await catchUp(redis, keys, tally);
+      todo = last ? [] : moved;
+    }
+  }
+  // A rebuild that rewrote every drifting record leaves the index matching the entries.
+  report.ok = o.repair ? unsettled === 0 : report.driftCount === 0;
+  return report;
+}
