@@ -32,8 +32,8 @@ export interface EventDeps {
   notices: Notices;
   transferLog: Pick<TransferLog, 'recipients'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
-  /** The partner's pseudonym of a user, as it received it (wired from the pull services). */
-  pseudonymFor(partnerId: string, userId: string): string;
+  /** The partner's pseudonym of a user under a key version its log entries record (null: its current one). */
+  pseudonymFor(partnerId: string, userId: string, keyVersion: number | null): string;
   /** The home country in force (config.jurisdiction.home). */
   home(): string;
   log: Logger;
