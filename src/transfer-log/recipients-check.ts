@@ -202,7 +202,10 @@ export async function checkRecipients(redis: Redis, keys: LogKeys, tally: Recipi
       const last = attempt === ATTEMPTS;
       const moved: string[] = [];
       for (const s of await snapshot(redis, keys, todo)) {
-        // Entries of this subject past the scanned tail: catch up first (unless it never settles).
+        // Entries of this subject past the scanned tail: catch up first. A subject appended to through
+        // every attempt is compared as last read (verify may then report an append in flight as
+        // drift; running it again tells) and a rebuild leaves it `unsettled`. Tail entries read by a
+        // catch-up are not chain-checked here; the next verify checks them like every other entry.
         if (!last && s.top !== null && after(s.top, tally.last)) { moved.push(s.ref); continue; }
         const { drift, target } = reconcile(s.ref, tally.subjects.get(s.ref), parseParts(s.hash), { trimmed: o.trimmed, oldestAt: tally.oldestAt });
         if (drift.length === 0) continue;
