@@ -47,29 +47,74 @@ const MAX_LISTED = 100;
 const BATCH = 100;
 const ATTEMPTS = 5;
 
-/** Recomputes every record from the entries, fed in stream order. */
+/** One partner's releases to one subject; a verify holds one per (subject, partner), so it is small. */
+interface Tallied { partnerId: string; count: number; firstMs: number; lastMs: number; facets: string }
+
+/**
+ * Recomputes every record from the entries, fed in stream order. Memory grows with the number of
+ * (subject, partner) pairs in the log (about 250 bytes each): times as ms, and each distinct set
+ * of facets held once and shared (entries' `at` are toISOString() values, input.ts).
+ */
 export class RecipientsTally {
-  readonly subjects = new Map<string, RecordParts>();
+  readonly subjects = new Map<string, Tallied[]>();
   /** Stream id of the last entry fed ('0-0': none). */
   last = '0-0';
-  /** The earliest `at` among the entries still in the log. */
-  oldestAt: string | null = null;
+  /** The earliest `at` among the entries still in the log (ms; null: none). */
+  oldestMs: number | null = null;
+  private sets = new Map<string, string>();
+  private merged = new Map<string, string>();
 
   feed(raw: RawEntry): void {
     this.last = raw.streamId;
     const e = parseEntry(raw);
     if (!e) return;
-    if (this.oldestAt === null || e.at < this.oldestAt) this.oldestAt = e.at;
+    const at = Date.parse(e.at);
+    if (this.oldestMs === null || at < this.oldestMs) this.oldestMs = at;
     // Exactly what the append script indexes: released entries with a subject and a partner.
     if (e.decision !== 'released' || !e.subjectRef || !e.partnerId) return;
-    let rec = this.subjects.get(e.subjectRef);
-    if (!rec) this.subjects.set(e.subjectRef, (rec = new Map()));
-    let p = rec.get(e.partnerId);
-    if (!p) rec.set(e.partnerId, (p = { count: 0, first: e.at, last: e.at, facets: new Set() }));
+    const facets = this.intern(recipientFacets(e).sort().join('\n'));
+    const parts = this.subjects.get(e.subjectRef);
+    const p = parts?.find((x) => x.partnerId === e.partnerId);
+    if (!p) {
+      const fresh: Tallied = { partnerId: this.intern(e.partnerId), count: 1, firstMs: at, lastMs: at, facets };
+      // A one-element literal: an empty array grown by push reserves room for 16.
+      if (parts) parts.push(fresh);
+      else this.subjects.set(e.subjectRef, [fresh]);
+      return;
+    }
     p.count++;
-    if (e.at < p.first) p.first = e.at;
-    if (e.at > p.last) p.last = e.at;
-    for (const f of recipientFacets(e)) p.facets.add(f);
+    if (at < p.firstMs) p.firstMs = at;
+    if (at > p.lastMs) p.lastMs = at;
+    if (p.facets !== facets) p.facets = this.union(p.facets, facets);
+  }
+
+  /** The record the entries fed so far determine, in the shape reconcile compares. */
+  record(subjectRef: string): RecordParts | undefined {
+    const parts = this.subjects.get(subjectRef);
+    if (!parts) return undefined;
+    return new Map(parts.map((p) => [p.partnerId, {
+      count: p.count, first: new Date(p.firstMs).toISOString(), last: new Date(p.lastMs).toISOString(), facets: new Set(p.facets.split('\n')),
+    }]));
+  }
+
+  get oldestAt(): string | null { return this.oldestMs === null ? null : new Date(this.oldestMs).toISOString(); }
+
+  private intern(s: string): string {
+    const had = this.sets.get(s);
+    if (had !== undefined) return had;
+    this.sets.set(s, s);
+    return s;
+  }
+
+  private union(a: string, b: string): string {
+    const key = `${a}\t${b}`;
+    let u = this.merged.get(key);
+    if (u === undefined) {
+      u = this.intern([...new Set([...a.split('\n'), ...b.split('\n')])].sort().join('\n'));
+      if (this.merged.size > 10_000) this.merged.clear(); // a cache, not a record: bounded
+      this.merged.set(key, u);
+    }
+    return u;
   }
 }
 
@@ -207,7 +252,7 @@ export async function checkRecipients(redis: Redis, keys: LogKeys, tally: Recipi
         // drift; running it again tells) and a rebuild leaves it `unsettled`. Tail entries read by a
         // catch-up are not chain-checked here; the next verify checks them like every other entry.
         if (!last && s.top !== null && after(s.top, tally.last)) { moved.push(s.ref); continue; }
-        const { drift, target } = reconcile(s.ref, tally.subjects.get(s.ref), parseParts(s.hash), { trimmed: o.trimmed, oldestAt: tally.oldestAt });
+        const { drift, target } = reconcile(s.ref, tally.record(s.ref), parseParts(s.hash), { trimmed: o.trimmed, oldestAt: tally.oldestAt });
         if (drift.length === 0) continue;
         if (!o.repair) { note(drift); continue; }
         const [ms, sq] = idParts(tally.last);
