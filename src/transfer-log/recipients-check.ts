@@ -57,6 +57,8 @@ interface Tallied { partnerId: string; count: number; firstMs: number; lastMs: n
  */
 export class RecipientsTally {
   readonly subjects = new Map<string, Tallied[]>();
+  /** Holds the subjects of partition `part` of `parts` only (one pass each; see recipientsTally). */
+  constructor(readonly part = 0, readonly parts = 1) {}
   /** Stream id of the last entry fed ('0-0': none). */
   last = '0-0';
   /** The earliest `at` among the entries still in the log (ms; null: none). */
@@ -71,7 +73,7 @@ export class RecipientsTally {
     const at = Date.parse(e.at);
     if (this.oldestMs === null || at < this.oldestMs) this.oldestMs = at;
     // Exactly what the append script indexes: released entries with a subject and a partner.
-    if (e.decision !== 'released' || !e.subjectRef || !e.partnerId) return;
+    if (e.decision !== 'released' || !e.subjectRef || !e.partnerId || !this.holds(e.subjectRef)) return;
     const facets = this.intern(recipientFacets(e).sort().join('\n'));
     const parts = this.subjects.get(e.subjectRef);
     const p = parts?.find((x) => x.partnerId === e.partnerId);
@@ -97,6 +99,10 @@ export class RecipientsTally {
     }]));
   }
 
+  holds(subjectRef: string): boolean {
+    return this.parts === 1 || partOf(subjectRef, this.parts) === this.part;
+  }
+
   get oldestAt(): string | null { return this.oldestMs === null ? null : new Date(this.oldestMs).toISOString(); }
 
   private intern(s: string): string {
@@ -116,6 +122,20 @@ export class RecipientsTally {
     }
     return u;
   }
+}
+
+// subjectRefs are HMAC outputs (base64url), so their first two characters spread evenly.
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+function partOf(subjectRef: string, parts: number): number {
+  return (Math.max(0, B64URL.indexOf(subjectRef[0] ?? 'A')) * 64 + Math.max(0, B64URL.indexOf(subjectRef[1] ?? 'A'))) % parts;
+}
+
+/** Entries per pass: bounds a verify's memory to about 125 MB however long the log (250 B a pair). */
+export const ENTRIES_PER_PASS = 500_000;
+
+/** The first pass's tally, fed by verify's chain scan; checkRecipients runs any further passes itself. */
+export async function recipientsTally(redis: Redis, keys: LogKeys, perPass = ENTRIES_PER_PASS): Promise<RecipientsTally> {
+  return new RecipientsTally(0, Math.max(1, Math.ceil((await redis.xLen(keys.entries)) / perPass)));
 }
 
 function parseParts(hash: Record<string, string>): RecordParts {
@@ -226,15 +246,39 @@ async function snapshot(redis: Redis, keys: LogKeys, refs: string[]): Promise<Ar
   }));
 }
 
-/** Compares (and with `repair`, rewrites) every record; `tally` holds the entries scanned so far. */
+/**
+ * Compares (and with `repair`, rewrites) every record. `tally` is the first pass, fed with the
+ * verified entries; a log too long for one pass is checked in `tally.parts` passes, each over the
+ * subjects of one partition, each scanning the entries again.
+ */
 export async function checkRecipients(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean }): Promise<RecipientsReport> {
+  const report: RecipientsReport = { ok: true, subjects: 0, trimmed: o.trimmed, driftCount: 0, drift: [], ...(o.repair ? { repaired: 0 } : {}) };
+  let unsettled = 0;
+  for (let part = 0; part < tally.parts; part++) {
+    let t = tally;
+    if (part > 0) {
+      t = new RecipientsTally(part, tally.parts);
+      for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) t.feed(raw);
+    }
+    unsettled += await comparePass(redis, keys, t, o, report);
+  }
+  // A rebuild that rewrote every drifting record leaves the index matching the entries.
+  report.ok = o.repair ? unsettled === 0 : report.driftCount === 0;
+  return report;
+}
+
+/** One partition's records; returns how many stayed unsettled. */
+async function comparePass(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean }, report: RecipientsReport): Promise<number> {
   const refs = new Set(tally.subjects.keys());
   // Records of subjects with no entry at all are drift too (a notice would reach a partner that received nothing).
   const prefix = keys.recipients('');
   for await (const batch of redis.scanIterator({ MATCH: `${globEscape(prefix)}*`, COUNT: 1000 })) {
-    for (const key of batch as unknown as string[]) refs.add(key.slice(prefix.length));
+    for (const key of batch as unknown as string[]) {
+      const ref = key.slice(prefix.length);
+      if (tally.holds(ref)) refs.add(ref);
+    }
   }
-  const report: RecipientsReport = { ok: true, subjects: refs.size, trimmed: o.trimmed, driftCount: 0, drift: [], ...(o.repair ? { repaired: 0 } : {}) };
+  report.subjects += refs.size;
   const note = (items: RecipientsDrift[]) => {
     report.driftCount += items.length;
     for (const it of items) if (report.drift.length < MAX_LISTED) report.drift.push(it);
@@ -267,7 +311,5 @@ export async function checkRecipients(redis: Redis, keys: LogKeys, tally: Recipi
       todo = last ? [] : moved;
     }
   }
-  // A rebuild that rewrote every drifting record leaves the index matching the entries.
-  report.ok = o.repair ? unsettled === 0 : report.driftCount === 0;
-  return report;
+  return unsettled;
 }

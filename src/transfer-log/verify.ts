@@ -6,7 +6,7 @@ import { CheckpointIndex, ChainVerifier, type BrokenAt } from './chain-verifier.
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
-import { RecipientsTally, checkRecipients, type RecipientsReport } from './recipients-check.ts';
+import { checkRecipients, recipientsTally, type RecipientsReport } from './recipients-check.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -55,7 +55,7 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   // Heads before the scan: every entry up to them was stored before the scan began, so it must be seen.
   const headsBefore = await redis.hGetAll(keys.heads);
   const v = new ChainVerifier(cps);
-  const tally = new RecipientsTally();
+  const tally = await recipientsTally(redis, keys);
   const result = (brokenAt?: BrokenAt): VerifyResult => ({
     ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(),
     ...(brokenAt ? { brokenAt } : {}),
