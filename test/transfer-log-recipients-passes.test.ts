@@ -3,7 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { logFixture, released } from './harness/transfer-log.ts';
-import { RecipientsTally, checkRecipients, recipientsTally } from '../src/transfer-log/recipients-check.ts';
+import { checkRecipients } from '../src/transfer-log/recipients-check.ts';
+import { RecipientsTally, recipientsTally } from '../src/transfer-log/recipients-tally.ts';
 import { scanStream } from '../src/transfer-log/scan.ts';
 
 const fx = await logFixture();

@@ -12,7 +12,8 @@ import { runCli } from './harness/cli.ts';
 import { tmp } from './harness/certs.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 import { createRedisClient, type Redis } from '../src/deps.ts';
-import { RecipientsTally, checkRecipients } from '../src/transfer-log/recipients-check.ts';
+import { checkRecipients } from '../src/transfer-log/recipients-check.ts';
+import { RecipientsTally } from '../src/transfer-log/recipients-tally.ts';
 import { scanStream } from '../src/transfer-log/scan.ts';
 
 let stack: Stack;

@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import { logKeys } from '../transfer-log/keys.ts';
 import { rebuildRecipients } from '../transfer-log/rebuild-recipients.ts';
 import type { VerifyResult } from '../transfer-log/verify.ts';
-import type { RecipientsDrift } from '../transfer-log/recipients-check.ts';
+import type { RecipientsDrift } from '../transfer-log/recipients-reconcile.ts';
 import { REDIS_FILES, withRedis } from './redis-session.ts';
 import { gatewayJwks } from './log-verify.ts';
 

@@ -6,7 +6,8 @@ import { CheckpointIndex, ChainVerifier, type BrokenAt } from './chain-verifier.
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
-import { checkRecipients, recipientsTally, type RecipientsReport } from './recipients-check.ts';
+import { checkRecipients, type RecipientsReport } from './recipients-check.ts';
+import { recipientsTally } from './recipients-tally.ts';
 
 export interface VerifyResult {
   ok: boolean;
