@@ -160,3 +160,12 @@ test('releases appended after the scan: verify catches up instead of reporting d
   assert.equal(count, 2, 'the bulk release and the single pull, none lost to the rewrite');
   assert.equal((await verify()).body.ok, true);
 });
+
+test('rebuild-recipients is in --help; a stray option is a usage error (exit 2)', async () => {
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /log rebuild-recipients \[--json\]/);
+  const bad = await runCli(['log', 'rebuild-recipients', '--jwks', 'x.json'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /partner-gateway log rebuild-recipients \[--json\]/);
+});
