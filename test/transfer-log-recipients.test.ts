@@ -15,6 +15,7 @@ import { createRedisClient, type Redis } from '../src/deps.ts';
 import { checkRecipients } from '../src/transfer-log/recipients-check.ts';
 import { RecipientsTally } from '../src/transfer-log/recipients-tally.ts';
 import { scanStream } from '../src/transfer-log/scan.ts';
+import { readAudit } from '../src/auth/admin-audit.ts';
 
 let stack: Stack;
 let auditor: Api;
@@ -86,6 +87,11 @@ test('a deleted recipients record is drift naming the subjectRef; rebuild-recipi
   assert.ok(rebuilt.stdout.includes(`subject ${refOf(user)}: missing_record expected ${partner.id}`), rebuilt.stdout);
   assert.match(rebuilt.stdout, /1 drift \(1 records rewritten\)/);
   assert.ok(!rebuilt.stdout.includes(user));
+
+  const audit = (await readAudit(stack.gateway.deps.redis, 5)).items.filter((e) => e.action === 'transfer_log.recipients.rebuild');
+  assert.equal(audit.length, 1, 'the rewrite is on the admin audit trail');
+  assert.match(audit[0]!.actor.tokenId, /^cli:/);
+  assert.deepEqual((audit[0]!.after as { repaired: number }).repaired, 1);
 
   const again = await runCli(['log', 'rebuild-recipients', '--json'], env);
   assert.equal(again.code, 0, again.stderr);

@@ -8,7 +8,8 @@ import { logKeys } from '../transfer-log/keys.ts';
 import { rebuildRecipients } from '../transfer-log/rebuild-recipients.ts';
 import type { VerifyResult } from '../transfer-log/verify.ts';
 import type { RecipientsDrift } from '../transfer-log/recipients-reconcile.ts';
-import { REDIS_FILES, withRedis } from './redis-session.ts';
+import { auditedEval } from '../auth/admin-audit.ts';
+import { REDIS_FILES, withRedis, cliActor } from './redis-session.ts';
 import { gatewayJwks } from './log-verify.ts';
 
 const item = (d: RecipientsDrift) => {
@@ -30,7 +31,17 @@ export function describeRecipients(r: VerifyResult): string {
 export async function rebuildRecipientsCommand(env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
   const config = loadConfig({ env, requireFiles: REDIS_FILES });
   const jwks = gatewayJwks(config.keys.dir);
-  const out = await withRedis(config, 'rebuild the recipients index', (redis) => rebuildRecipients(redis, logKeys(), jwks));
+  const out = await withRedis(config, 'rebuild the recipients index', async (redis) => {
+    const r = await rebuildRecipients(redis, logKeys(), jwks);
+    const x = r.ran ? r.result.recipients : undefined;
+    // RULES 49: the index addresses withdrawal notices, so who rewrote it, and how much, is on the
+    // admin audit trail (counts only; the records changed are printed to the operator).
+    if (x && x.repaired) {
+      await auditedEval(redis, `audit('transfer-log/recipients', '', ARGV[5]) return 1`, cliActor(), 'transfer_log.recipients.rebuild', [],
+        [JSON.stringify({ subjects: x.subjects, drift: x.driftCount, repaired: x.repaired })]);
+    }
+    return r;
+  });
   if (!out.ran) {
     console.error(`partner-gateway: recipients index not rebuilt: ${out.why}`);
     return 1;
