@@ -31,6 +31,7 @@ export interface RecipientsReport {
 }
 
 const MAX_LISTED = 100;
+// Subjects per Lua call: few round trips (each call holds Redis, and so the appends, a few ms).
 const BATCH = 500;
 const ATTEMPTS = 5;
 
