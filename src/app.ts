@@ -165,8 +165,10 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     verifyReceipt: (jws, subjects) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects), log: deps.log,
   }, auth, doc));
   // Notices (CONTRACT 5; RULES 12, 23): core-store events fan out to past recipients, each under
-  // the pseudonym of the partner's current key version.
-  const pseudonymFor = (partnerId: string, userId: string) => svc.pseudonyms.encode(userId, partnerId, svc.keyVersions(partnerId).current);
+  // the pseudonym the partner received (the key version of its log entries; the current one only
+  // for an index from before [3/6]).
+  const pseudonymFor = (partnerId: string, userId: string, keyVersion: number | null) =>
+    svc.pseudonyms.encode(userId, partnerId, keyVersion ?? svc.keyVersions(partnerId).current);
   app.use(adminEventsRouter({
     notices: deps.notices, transferLog: deps.transferLog, agreements: deps.agreements, pseudonymFor,
     home: () => deps.config.jurisdiction.home, log: deps.log,

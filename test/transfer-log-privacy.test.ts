@@ -34,8 +34,8 @@ test('recipients lists the partners that received the user\'s data, and nothing 
   await log.append(denied({ userId: A, partnerId: 'p_d', reason: 'purpose_not_allowed' }));
 
   const want = [
-    { partnerId: 'p_a', purposes: ['advertising', 'marketing_research'], categories: ['date_of_birth', 'email', 'gender'], firstAt: first.at, lastAt: last.at, count: 2 },
-    { partnerId: 'p_b', purposes: ['service_delivery'], categories: ['phone'], firstAt: b1.at, lastAt: b1.at, count: 1 },
+    { partnerId: 'p_a', purposes: ['advertising', 'marketing_research'], categories: ['date_of_birth', 'email', 'gender'], firstAt: first.at, lastAt: last.at, count: 2, keyVersions: [1], crossBorderPurposes: [], crossBorderCountries: [] },
+    { partnerId: 'p_b', purposes: ['service_delivery'], categories: ['phone'], firstAt: b1.at, lastAt: b1.at, count: 1, keyVersions: [1], crossBorderPurposes: [], crossBorderCountries: [] },
   ];
   assert.deepEqual(await log.recipients(A), { items: want });
   assert.deepEqual((await log.recipients(B)).items.map((r) => r.partnerId), ['p_c']);

@@ -79,8 +79,8 @@ test('recipients lists exactly the partners that received the user\'s data, with
   const r = await adminApi(stack, tokens.auditor!)('GET', '/admin/v1/subjects/u_rcpt_1/recipients');
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.body, { items: [
-    { partnerId: 'p_x', purposes: ['advertising', 'marketing_research'], categories: ['email', 'gender'], firstAt: a1.at, lastAt: a2.at, count: 2 },
-    { partnerId: 'p_y', purposes: ['service_delivery'], categories: ['phone'], firstAt: y.at, lastAt: y.at, count: 1 },
+    { partnerId: 'p_x', purposes: ['advertising', 'marketing_research'], categories: ['email', 'gender'], firstAt: a1.at, lastAt: a2.at, count: 2, keyVersions: [1], crossBorderPurposes: [], crossBorderCountries: [] },
+    { partnerId: 'p_y', purposes: ['service_delivery'], categories: ['phone'], firstAt: y.at, lastAt: y.at, count: 1, keyVersions: [1], crossBorderPurposes: [], crossBorderCountries: [] },
   ] });
   assert.deepEqual((await adminApi(stack, tokens.auditor!)('GET', '/admin/v1/subjects/u_nobody/recipients')).body, { items: [] });
 });

@@ -13,11 +13,16 @@ import { logKeys } from '../transfer-log/keys.ts';
 import { verifyLog, type VerifyResult } from '../transfer-log/verify.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import { receiptSubjects, verifyReceiptFile } from './log-verify-receipt.ts';
+import { describeRecipients, rebuildRecipientsCommand } from './log-rebuild-recipients.ts';
 
-export const LOG_USAGE = 'usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--receipt FILE] [--json]';
+export const LOG_USAGE = `usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--receipt FILE] [--json]
+       partner-gateway log rebuild-recipients [--json]`;
 
 export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { jwks: { type: 'string' }, anchors: { type: 'string' }, json: { type: 'boolean' }, receipt: { type: 'string' } } });
+  if (positionals.join(' ') === 'rebuild-recipients' && values.jwks === undefined && values.anchors === undefined && values.receipt === undefined) {
+    return rebuildRecipientsCommand(env, values.json ?? false);
+  }
   if (positionals.join(' ') !== 'verify') {
     console.error(LOG_USAGE);
     return 2;
@@ -44,8 +49,9 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
 function describe(r: VerifyResult): string {
   const anchored = r.anchors ? `; ${r.anchors.lines} anchor lines checked (${r.anchors.pending} statements just stored, line pending)` : '; anchors not checked (--anchors FILE)';
   const counts = `${r.entries} entries in ${r.chains} chains, ${r.checkpoints} signed checkpoints, ${r.registry} chain registry statements${anchored}`;
-  if (r.ok) return `transfer log intact: ${counts} (${r.unsigned} entries after the last checkpoint of their chain)`;
-  const b = r.brokenAt!;
+  if (r.ok) return `transfer log intact: ${counts} (${r.unsigned} entries after the last checkpoint of their chain)${describeRecipients(r)}`;
+  if (!r.brokenAt) return `transfer log NOT intact: ${counts}${describeRecipients(r)}`;
+  const b = r.brokenAt;
   const where = b.anchorLine !== undefined && b.chain === null
     ? `anchors file line ${b.anchorLine}`
     : b.checkpoint && b.chain === null
@@ -54,7 +60,7 @@ function describe(r: VerifyResult): string {
   return `transfer log NOT intact: first broken entry: ${where}: ${b.reason}: ${b.detail}\nchecked before the break: ${counts}`;
 }
 
-function gatewayJwks(dir: string): Jwks {
+export function gatewayJwks(dir: string): Jwks {
   try {
     const keys = loadKeys(dir);
     return publicJwks(keys.signingJwk, keys.retiredSigningPublicJwks); // retired keys signed older checkpoints

@@ -25,8 +25,9 @@ const USAGE = `usage: partner-gateway <command>
   keys rotate --partner ID [--grace-seconds N]  the partner's next pseudonym key version (RULES 29)
   keys rotate-signing [--out DIR]  a new gateway signing key; the old public key stays in the JWKS
   keys prune-signing [--out DIR]   drop retired signing keys that no stored checkpoint names
-  log verify [--jwks FILE] [--json]  check the transfer log chains (exit 1 naming the first broken entry)
+  log verify [--jwks FILE] [--anchors FILE] [--json]  check the transfer log chains, checkpoints, registry, anchors and the recipients index (exit 1 naming the first break or the drift)
   log verify --receipt FILE [--jwks FILE] [--json]  prove a partner's receipt against the log (0 included, 1 tampering or invalid, 3 trimmed)
+  log rebuild-recipients [--json]   rebuild the recipients index from a verified log, printing what changed (safe while gateways run)
   tokens create --role R [--label L] [--ttl-seconds N] | tokens revoke --id ID   admin, auditor and core_store tokens`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -18,7 +18,9 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
 
   doc.add('POST', '/admin/v1/events', {
     summary: 'a user event from the core store; notices go to every partner that received the user\'s data for an affected purpose, '
-      + 'and only those (RULES 12). Idempotent by `id` or the Idempotency-Key header: a repeat gets the first answer',
+      + 'and only those (RULES 12), as the transfer log\'s recipients index records it: one notice per pseudonym the partner received '
+      + '(per key version), cross_border_withdrawn by the cross-border releases whatever the agreement names today; `notices` counts them. '
+      + 'Idempotent by `id` or the Idempotency-Key header: a repeat gets the first answer',
     auth: 'core_store', body: eventSchema,
     responses: { 202: '{eventId, notices}: notices queued', 400: 'validation_failed: every offending field', 503: 'store_unavailable', ...AUTH_ERRORS },
   });

@@ -74,8 +74,9 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
   });
 
   doc.add('GET', '/admin/v1/transfers/verify', {
-    summary: 'verify every checkpoint signature and hash chain, the links between each chain\'s batch checkpoints, the signed chain registry, and Redis against the gateway\'s anchors file (transferLog.anchors.file); ok:false names the first broken chain and seq (or checkpoint, or anchors file line) in brokenAt', auth: 'auditor', query: noQuery,
-    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, registry, anchors: {lines, pending}, brokenAt?: {reason, detail, chain, seq, streamId, id, checkpoint?, anchorLine?}}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
+    summary: 'verify every checkpoint signature and hash chain, the links between each chain\'s batch checkpoints, the signed chain registry, and Redis against the gateway\'s anchors file (transferLog.anchors.file); then recompute the recipients index from the entries. ok:false names the first broken chain and seq (or checkpoint, or anchors file line) in brokenAt, '
+      + 'or the drifting records in recipients.drift (by subjectRef: missing_record, missing_partner, extra_partner, count, first, last, missing_facets, extra_facets; after a trim only what the remaining entries prove is checked)', auth: 'auditor', query: noQuery,
+    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, registry, anchors: {lines, pending}, brokenAt?: {reason, detail, chain, seq, streamId, id, checkpoint?, anchorLine?}, recipients?: {ok, subjects, trimmed, driftCount, drift: [{subjectRef, partnerId, problem, expected?, found?}]}}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers/verify', auditor, async (req, res) => {
     parseTransferQuery(noQuery, req.query, () => undefined);
@@ -88,7 +89,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
 
   doc.add('GET', '/admin/v1/subjects/:userId/recipients', {
     summary: 'which partners received this user\'s data, for which purposes and categories, first and last time, how often', auth: 'auditor',
-    responses: { 200: '{items: [{partnerId, purposes, categories, firstAt, lastAt, count}]}', 400: 'validation_failed', ...AUTH_ERRORS },
+    responses: { 200: '{items: [{partnerId, purposes, categories, firstAt, lastAt, count, keyVersions, crossBorderPurposes, crossBorderCountries}]}', 400: 'validation_failed', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/subjects/:userId/recipients', auditor, async (req, res) => {
     const userId = String(req.params.userId);

@@ -19,6 +19,10 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
   doc.add('GET', '/v1/notifications', {
     summary: 'notices for subjects this partner received, oldest first: consent_withdrawn, subject_erased, cross_border_withdrawn, '
       + 'retention_expired (delete-by reached). `legalObligation: true`: data held under legal_obligation is kept, the rest deleted. '
+      + '`subject` is the pseudonym this partner received, under the key version of that release (not necessarily its current one): '
+      + 'a partner that received the user under several key versions gets one notice per pseudonym, each with its own id. '
+      + 'cross_border_withdrawn goes to a partner that received the user under a cross-border basis, by the countries of those '
+      + 'releases, even when its agreement no longer names them. '
       + 'Poll again with nextCursor (null only while there has never been a notice). Every answer carries a fresh nextCursor, '
       + 'also when it has no items, so a partner that keeps polling never holds an old one; a cursor older than '
       + 'limits.cursorTtlSeconds answers 400 validation_failed (cursor: expired), and the partner starts again without a cursor '

@@ -32,8 +32,8 @@ export interface EventDeps {
   notices: Notices;
   transferLog: Pick<TransferLog, 'recipients'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
-  /** The partner's pseudonym of a user, as it received it (wired from the pull services). */
-  pseudonymFor(partnerId: string, userId: string): string;
+  /** The partner's pseudonym of a user under a key version its log entries record (null: its current one). */
+  pseudonymFor(partnerId: string, userId: string, keyVersion: number | null): string;
   /** The home country in force (config.jurisdiction.home). */
   home(): string;
   log: Logger;
@@ -56,6 +56,6 @@ export async function handleEvent(d: EventDeps, body: EventBody, givenId: string
   await d.notices.enqueue(addressed);
   const reply = await d.notices.remember({ eventId: id, notices: addressed.length });
   // RULES 12 REVOCATION_SENT; no user id or pseudonym in the log (RULES 24).
-  d.log.info({ eventId: id, type, notices: reply.notices, partners: addressed.map((a) => a.partnerId), code: 'REVOCATION_SENT' }, 'event fanned out to past recipients');
+  d.log.info({ eventId: id, type, notices: reply.notices, partners: [...new Set(addressed.map((a) => a.partnerId))], code: 'REVOCATION_SENT' }, 'event fanned out to past recipients');
   return reply;
 }

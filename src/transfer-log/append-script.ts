@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { TransferEntry } from './entry.ts';
 import type { LogKeys } from './keys.ts';
+import { recipientFacets } from './recipients.ts';
 
 // KEYS: 1 entries, 2 heads, 3 checkpoints, then per entry: subject index, partner index,
 // recipients (the heads key stands in when the entry has no subject / partner). ARGV: the batch
@@ -46,9 +47,8 @@ return out
 `;
 const SHA = createHash('sha1').update(APPEND_LUA).digest('hex');
 
-/** Recipients facets: "purpose\x1f<p>" and "cat\x1f<c>" fields (recipients.ts reads them back). */
-const facets = (e: TransferEntry) =>
-  [`purpose\x1f${e.purpose}`, ...e.categories.map((c) => `cat\x1f${c}`)].join(',');
+/** Recipients facets (recipients.ts defines them and reads them back). */
+const facets = (e: TransferEntry) => recipientFacets(e).join(',');
 
 export function scriptArgs(keys: LogKeys, batch: TransferEntry[], checkpointJws: string): { keys: string[]; args: string[] } {
   const k = [keys.entries, keys.heads, keys.checkpoints];

@@ -1,7 +1,11 @@
 // DSAR recipients (CONTRACT 5): which partners received a user's data, for which purposes and
 // categories, first and last time, how often. Read from the index the append script keeps (one
 // hash per subjectRef), never from a scan. It holds partner ids and vocabulary codes only.
+// Since [3/6] it also keeps what the notices need to name the user as it was sent (RULES 12):
+// the pseudonym key versions released under, and what went abroad under a cross-border basis.
+// `verify` recomputes all of it from the entries (recipients-check.ts).
 import type { Redis } from '../deps.ts';
+import type { TransferEntry } from './entry.ts';
 import type { LogKeys } from './keys.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
@@ -12,6 +16,27 @@ export interface Recipient {
   firstAt: string;
   lastAt: string;
   count: number;
+  /** Pseudonym key versions this partner received the user under (RULES 29; empty: an index from before [3/6]). */
+  keyVersions: Array<number | string>;
+  /** Purposes released under a cross-border basis (adequacy or consent), and to which countries. */
+  crossBorderPurposes: string[];
+  crossBorderCountries: string[];
+}
+
+/**
+ * The set-valued fields one release adds to its partner's part of the record, each stored as
+ * `<partner>\x1f<facet>` = "1". The append script and the recipients check both use this list, so
+ * what is written and what is recomputed cannot differ. Codes, countries and key versions never
+ * hold a comma (the script splits on it).
+ */
+export function recipientFacets(e: Pick<TransferEntry, 'purpose' | 'categories' | 'keyVersion' | 'crossBorderBasis' | 'destinationCountries'>): string[] {
+  const f = [`purpose\x1f${e.purpose}`, ...e.categories.map((c) => `cat\x1f${c}`)];
+  if (e.keyVersion !== null) f.push(`kv\x1f${e.keyVersion}`);
+  // RULES 16: 'domestic' means every destination was home; anything else crossed a border.
+  if (e.crossBorderBasis !== null && e.crossBorderBasis !== 'domestic') {
+    f.push(`xb\x1f${e.purpose}`, ...e.destinationCountries.map((c) => `cc\x1f${c}`));
+  }
+  return f;
 }
 
 export async function recipientsOf(redis: Redis, keys: LogKeys, subjectRef: SubjectRefFn, userId: string): Promise<{ items: Recipient[] }> {
@@ -25,16 +50,26 @@ export function parseRecipients(hash: Record<string, string>): Recipient[] {
     const [partnerId, kind, code] = field.split('\x1f');
     if (!partnerId || !kind) continue;
     let r = by.get(partnerId);
-    if (!r) by.set(partnerId, (r = { partnerId, purposes: [], categories: [], firstAt: '', lastAt: '', count: 0 }));
+    if (!r) {
+      r = { partnerId, purposes: [], categories: [], firstAt: '', lastAt: '', count: 0, keyVersions: [], crossBorderPurposes: [], crossBorderCountries: [] };
+      by.set(partnerId, r);
+    }
     if (kind === 'count') r.count = Number(value);
     else if (kind === 'first') r.firstAt = value;
     else if (kind === 'last') r.lastAt = value;
     else if (kind === 'purpose' && code) r.purposes.push(code);
     else if (kind === 'cat' && code) r.categories.push(code);
+    else if (kind === 'kv' && code) r.keyVersions.push(/^[1-9][0-9]{0,8}$/.test(code) ? Number(code) : code);
+    else if (kind === 'xb' && code) r.crossBorderPurposes.push(code);
+    else if (kind === 'cc' && code) r.crossBorderCountries.push(code);
   }
+  const byValue = (a: number | string, b: number | string) => (typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : typeof a === 'number' ? -1 : 1);
   return [...by.values()]
     .filter((r) => r.count > 0)
-    .map((r) => ({ ...r, purposes: r.purposes.sort(), categories: r.categories.sort() }))
+    .map((r) => ({
+      ...r, purposes: r.purposes.sort(), categories: r.categories.sort(), keyVersions: r.keyVersions.sort(byValue),
+      crossBorderPurposes: r.crossBorderPurposes.sort(), crossBorderCountries: r.crossBorderCountries.sort(),
+    }))
     .sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : 0));
 }
 

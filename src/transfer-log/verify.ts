@@ -13,6 +13,8 @@ import { scanStream } from './scan.ts';
 import { statementHash, jwsVerifier } from './statement-signer.ts';
 import { parseRegistry } from './registry.ts';
 import { checkAnchors, readAnchors, type AnchorSummary } from './anchor-check.ts';
+import { checkRecipients, type RecipientsReport } from './recipients-check.ts';
+import { recipientsTally } from './recipients-tally.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -26,9 +28,13 @@ export interface VerifyResult {
   /** Present when checked against an anchors file. */
   anchors?: AnchorSummary;
   brokenAt?: BrokenAt;
+  /** The recipients index against the entries (issue 15 item 5); absent when a chain is broken. */
+  recipients?: RecipientsReport;
 }
 
 export interface VerifyOptions {
+  /** `log rebuild-recipients`: rewrite every drifting recipients record (rebuild-recipients.ts). */
+  repairRecipients?: boolean;
   /** Check against this anchors file (issue [3/6] item 3). */
   anchorsFile?: string;
   /** A statement stored this recently may still be on its way to the file (default 10 s). */
@@ -119,6 +125,7 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   const headsBefore = await redis.hGetAll(keys.heads);
   const v = new ChainVerifier(cps);
   let anchors: AnchorSummary | undefined;
+  const tally = await recipientsTally(redis, keys);
   const result = (brokenAt?: BrokenAt): VerifyResult => ({
     ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(), registry,
     ...(anchors ? { anchors } : {}), ...(brokenAt ? { brokenAt } : {}),
@@ -126,12 +133,20 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) {
     const broken = v.feed(raw);
     if (broken) return result(broken);
+    tally.feed(raw);
   }
   const headsAfter = await redis.hGetAll(keys.heads);
   const broken = v.finish(headsBefore, headsAfter);
-  if (broken || opts.anchorsFile === undefined) return result(broken ?? undefined);
-  // Read after the scans: a line in the file was stored in Redis before it was written.
-  const a = await checkAnchors(redis, keys, readAnchors(opts.anchorsFile), cps, jwks, Date.now() - (opts.anchorGraceMs ?? 10_000));
-  anchors = a.summary;
-  return result(a.brokenAt);
+  if (broken) return result(broken);
+  if (opts.anchorsFile !== undefined) {
+    // Read after the scans: a line in the file was stored in Redis before it was written.
+    const a = await checkAnchors(redis, keys, readAnchors(opts.anchorsFile), cps, jwks, Date.now() - (opts.anchorGraceMs ?? 10_000));
+    anchors = a.summary;
+    if (a.brokenAt) return result(a.brokenAt);
+  }
+  // RULES 12: the index that addresses withdrawal notices must say what the entries say. Only
+  // from an intact log: a rebuild must never launder tampered entries into the index.
+  const trimmed = cps.chains().some((c) => cps.trimmedBelow(c, Infinity) > 0);
+  const recipients = await checkRecipients(redis, keys, tally, { trimmed, repair: opts.repairRecipients === true });
+  return { ...result(), ok: recipients.ok, recipients };
 }
