@@ -22,6 +22,8 @@ const ALLOWED: Record<string, Array<{ call: string; reason: string }>> = {
     { call: "createHash('sha256').update(`${json}}${e.prevHash as string}`, 'utf8')", reason: 'the same content hash over the stored canonical JSON (CONTRACT 7)' },
   ],
   'transfer-log/statement-signer.ts': [{ call: "createHash('sha256').update(jws, 'utf8')", reason: 'hash of a signed checkpoint statement, chained into the next one ([3/6]); hashes a JWS, not an identifier' }],
+  'transfer-log/receipt.ts': [{ call: "createHash('sha256').update(subjects.join('\\n'), 'utf8')", reason: 'digest of the partner pseudonyms a page receipt covers ([3/6] item 4); pseudonyms are already keyed per partner' }],
+  'transfer-log/recipients-check.ts': [{ call: "createHash('sha1').update(lines.sort().join('\\n'))", reason: 'digest of a recipients record (keyed subjectRef, partner ids, counts) compared with the one Redis computes; hashes a record already keyed, not an identifier' }],
   'transfer-log/append-script.ts': [{ call: "createHash('sha1').update(APPEND_LUA)", reason: 'EVALSHA id of a Lua script (Redis\'s own naming); hashes code' }],
   'notices/deletions.ts': [{ call: "createHash('sha1').update(SCHEDULE)", reason: 'EVALSHA id of a Lua script; hashes code' }],
   'notices/notice.ts': [{ call: "createHash('sha256').update(`notice\\u0000${source}\\u0000${partnerId}\\u0000${type}`)", reason: 'deterministic notice id from an event id or a partner pseudonym (already keyed), the partner and the type' }],
