@@ -1,24 +1,29 @@
 # syntax=docker/dockerfile:1
-# Build: type-check with dev dependencies; run: production dependencies only, non-root.
+# Build: type-check and compile src/ to dist/ with dev dependencies; run: dist/ and production
+# dependencies only (plain node, no TypeScript at run time), non-root.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
-COPY tsconfig.json ./
+# --ignore-scripts: `prepare` (the build) needs the sources, copied below; it runs explicitly after.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json --noEmit
+# Type-check everything (tests and benches too), then compile src/ alone to dist/.
+RUN npx tsc -p tsconfig.json --noEmit && npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
-COPY --from=build /app/src ./src
+# Production dependencies only (no tsx, no TypeScript); --ignore-scripts: no `prepare` build here,
+# the compiled dist/ comes from the build stage.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
-COPY config ./config
+COPY config/default.json ./config/default.json
 # Certificates, keys and the deployment's configuration are mounted, never baked in:
 #   -v /etc/partner-gateway:/etc/partner-gateway:ro -e GATEWAY_CONFIG=/etc/partner-gateway/gateway.json
 USER node
