@@ -4,14 +4,16 @@
 // stream ends with a last line naming the reason, and nothing is logged released after the change.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
+import { readFileSync } from 'node:fs';
+import { testCerts } from './harness/certs.ts';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts';
 import { agreementBody, type Api } from './harness/admin.ts';
 
-// Heavy rows so that a 20,000-user store is far more than socket buffers hold.
+// Heavy rows so that the store is far more than socket buffers hold.
 const heavy = { processingCountries: ['KZ', 'DE'], purposes: { service_delivery: { categories: { search_history: 'clear', visit_times: 'clear', cookies: 'clear', browser: 'clear', username: 'clear', phone: 'clear' } } } };
-const USERS = 20_000;
+const USERS = 40_000; // ~18 MB of NDJSON: more than loopback TCP buffers can grow to (about 10 MB)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let stack: Stack;
@@ -20,7 +22,9 @@ before(async () => {
   // A generous Redis deadline: the machine is shared, and a 1,000-entry append must not time out.
   stack = await startStack({ users: USERS, extra: { jurisdiction: { adequate: ['DE'] }, redis: { commandTimeoutMs: 5000 } } });
 });
+const clients: Agent[] = [];
 after(async () => {
+  for (const c of clients) await c.destroy();
   await stack.close();
 });
 
@@ -33,8 +37,12 @@ const newest = async (partnerId: string) =>
 async function stalledPull(): Promise<Pull> {
   const p = await setupPartner(stack, heavy);
   const token = await p.token('service_delivery');
+  // A connection of its own: one reused from an earlier test has had its socket buffers grown by
+  // fast reads (TCP autotuning) until they hold the whole stream, and then nothing ever stalls.
+  const client = new Agent({ connect: { ca: readFileSync((await testCerts()).ca) } });
+  clients.push(client);
   const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
-    dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
+    dispatcher: client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
   });
   assert.equal(res.statusCode, 200);
   // Not reading: buffers fill, then the newest released entry must stop moving.
