@@ -2,15 +2,12 @@
 // deps.ts. Events fan out into it, the pull path schedules delete-by dates in it, partners read
 // their notices from it, and its worker pushes them to webhooks.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { Redis } from '../deps.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { KeyMaterial } from '../keys/files.ts';
 import type { ActiveAgreements } from '../agreements/active-cache.ts';
-import { ConfigError, REPO_ROOT } from '../config/load.ts';
-import { clientTlsOptions } from '../tls/options.ts';
+import { webhookTls } from './webhook-tls.ts';
 import { noticeKeys } from './keys.ts';
 import { NoticeQueue } from './queue.ts';
 import { DeletionSchedule, type DeletionItem } from './deletions.ts';
@@ -49,14 +46,6 @@ export interface NoticesDeps {
 
 const EVENT_TTL_S = 30 * 86_400;
 
-function webhookTls(ca: string | null) {
-  const path = ca === null || isAbsolute(ca) ? ca : resolve(REPO_ROOT, ca);
-  try {
-    return clientTlsOptions({ ca: path }); // RULES 34: null → Node's public roots, never "no checks"
-  } catch (e) {
-    throw new ConfigError(`notices.webhookCa: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
-  }
-}
 
 export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startWorker?: boolean } = {}): Notices {
   const cfg = d.config.notices;

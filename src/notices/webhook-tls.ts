@@ -1,6 +1,5 @@
 // TLS options for outbound webhook-like posts (notice webhooks, the transfer log's witness):
-// notices.webhookCa or Node's public roots, verification always on (RULES 34). The same as the
-// private helper in notices/index.ts (left there so the notices work merges cleanly; fold it in).
+// notices.webhookCa or Node's public roots, verification always on (RULES 34).
 import { isAbsolute, resolve } from 'node:path';
 import { clientTlsOptions } from '../tls/options.ts';
 import { ConfigError, REPO_ROOT } from '../config/load.ts';
