@@ -1,5 +1,5 @@
-// Compact JWS, ES256, with node:crypto (issue 15 item 4). A receipt goes out with every release:
-// node-jose took ~10x longer per signature; this is plain RFC 7515 (any JOSE library verifies
+// Compact JWS, ES256, with node:crypto (issue 15 items 1 and 4): every append batch and every
+// release is signed, and node-jose took ~10x longer per signature; this is plain RFC 7515 (any JOSE library verifies
 // it). Verification accepts only ES256 and only keys of the gateway's own JWKS (current or
 // retired, RULES 29), never a key named inside the token (no jwk/jku/x5u).
 import { createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -10,9 +10,10 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 export type CompactSigner = (payload: object) => string;
 
-export function es256Signer(jwk: JsonWebKey & { kid: string }, typ: string): CompactSigner {
+/** `typ` goes in the header when given (receipts); checkpoint statements carry only alg and kid. */
+export function es256Signer(jwk: JsonWebKey & { kid: string }, typ?: string): CompactSigner {
   const key = createPrivateKey({ key: jwk, format: 'jwk' });
-  const header = b64(JSON.stringify({ alg: 'ES256', kid: jwk.kid, typ }));
+  const header = b64(JSON.stringify({ alg: 'ES256', kid: jwk.kid, ...(typ === undefined ? {} : { typ }) }));
   return (payload) => {
     const input = `${header}.${b64(JSON.stringify(payload))}`;
     return `${input}.${sign('sha256', Buffer.from(input, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;

@@ -3,20 +3,14 @@
 // costs a few tens of microseconds; node-jose took several times that. The token is a plain
 // RFC 7515 compact JWS, header {"alg":"ES256","kid"}, so `jose` or node-jose verify it with the
 // public JWKS alone.
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, type JsonWebKey } from 'node:crypto';
+import { es256Signer, es256Verifier, type CompactSigner } from './jws-es256.ts';
+import type { Jwks } from './jwks.ts';
 
-export type JwsSigner = (payload: object) => string;
+export type JwsSigner = CompactSigner;
 
-export function jwsSigner(signingJwk: JsonWebKey & { kid: string }): JwsSigner {
-  const key: KeyObject = createPrivateKey({ key: signingJwk, format: 'jwk' });
-  const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: signingJwk.kid })).toString('base64url');
-  return (payload) => {
-    const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    // JWS wants R || S (IEEE P1363), not DER.
-    const sig = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${sig.toString('base64url')}`;
-  };
-}
+/** Signs checkpoint and registry statements: header {"alg":"ES256","kid"} (jws-es256.ts). */
+export const jwsSigner = (signingJwk: JsonWebKey & { kid: string }): JwsSigner => es256Signer(signingJwk);
 
 /** The hash the next statement of a chain signs as `prev` (hex SHA-256 of the whole JWS). */
 export const statementHash = (jws: string): string => createHash('sha256').update(jws, 'utf8').digest('hex');
@@ -31,24 +25,10 @@ export function jwsPayload(jws: string): unknown {
 }
 
 /** Verifies an ES256 compact JWS against public JWKs by kid; returns the payload, or null. */
-export function jwsVerifier(keys: ReadonlyArray<{ kid?: string; kty?: string }>): (jws: string) => unknown {
-  const byKid = new Map<string, KeyObject>();
-  for (const k of keys) if (k.kid) byKid.set(k.kid, createPublicKey({ key: k as JsonWebKey, format: 'jwk' }));
+export function jwsVerifier(keys: Jwks['keys']): (jws: string) => unknown {
+  const check = es256Verifier({ keys });
   return (jws) => {
-    const [h, p, s, extra] = jws.split('.');
-    if (!h || !p || !s || extra !== undefined) return null;
-    const header = jwsPart(h) as { alg?: string; kid?: string } | null;
-    const key = header?.alg === 'ES256' && typeof header.kid === 'string' ? byKid.get(header.kid) : undefined;
-    if (!key) return null;
-    const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
-    return ok ? jwsPart(p) : null;
+    const r = check(jws);
+    return r.ok ? r.payload : null;
   };
-}
-
-function jwsPart(b64: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(b64, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
 }
