@@ -7,6 +7,7 @@
 import type { Redis } from '../deps.ts';
 import { entryHash, type TransferEntry } from './entry.ts';
 import { es256Verifier } from './jws-es256.ts';
+import { jwsPayload } from './statement-signer.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { receiptSchema, RECEIPT_TYP, subjectsDigest, type Receipt, type ReceiptSegment } from './receipt.ts';
@@ -134,12 +135,8 @@ async function trimmedUpTo(d: ReceiptCheckDeps, chains: Set<string>): Promise<Ma
   const out = new Map<string, number>();
   for await (const raw of scanStream(d.redis, d.keys.checkpoints, { direction: 'asc' })) {
     const jws = raw.fields.jws ?? '';
-    let cp: { typ?: unknown; kind?: unknown; chain?: unknown; seq?: unknown };
-    try {
-      cp = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    } catch {
-      continue;
-    }
+    // Routed on the unverified payload; only a trim for a chain of interest is verified below.
+    const cp = jwsPayload(jws) as { kind?: unknown; chain?: unknown; seq?: unknown } | null;
     if (cp?.kind !== 'trim' || typeof cp.chain !== 'string' || !chains.has(cp.chain) || !Number.isInteger(cp.seq)) continue;
     // Only a checkpoint the gateway signed may excuse a missing entry.
     const v = verify(jws);
