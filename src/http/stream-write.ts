@@ -10,12 +10,19 @@ export class ClientGone extends Error {
   }
 }
 
-export function writeChunk(res: Response, chunk: string): Promise<void> {
+/**
+ * `idleMs`: a reader that takes nothing for this long is cut (the NDJSON bulk stream's
+ * limits.streamIdleTimeoutMs): it may not hold a stream, its read-ahead and its permission open
+ * forever (DESIGN 8, RULES 44).
+ */
+export function writeChunk(res: Response, chunk: string, idleMs?: number): Promise<void> {
   if (res.destroyed || res.writableEnded) return Promise.reject(new ClientGone());
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const done = () => { res.off('close', gone); resolve(); };
-    const gone = () => { res.off('drain', done); reject(new ClientGone()); };
+    const stop = () => { clearTimeout(timer); res.off('drain', done); res.off('close', gone); };
+    const done = () => { stop(); resolve(); };
+    const gone = () => { stop(); reject(new ClientGone()); };
+    const timer = idleMs === undefined ? undefined : setTimeout(() => { stop(); res.destroy(); reject(new ClientGone()); }, idleMs);
     res.once('drain', done);
     res.once('close', gone);
   });

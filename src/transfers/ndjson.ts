@@ -5,28 +5,9 @@
 // after the first byte cannot become a status code: the stream ends with an error line instead.
 import type { Response } from 'express';
 import { Problem } from '../http/problem.ts';
+import { ClientGone, writeChunk } from '../http/stream-write.ts';
 import type { BulkResult, BulkSink } from './pull-bulk.ts';
 import { quotaExceeded } from './subject-quota.ts';
-
-class ClientGone extends Error {}
-
-/**
- * `idleMs`: a reader that takes nothing for this long is cut (limits.streamIdleTimeoutMs): it may
- * not hold a stream, its read-ahead page and its permission open forever (DESIGN 8, RULES 44).
- */
-function writeChunk(res: Response, chunk: string, idleMs: number): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.reject(new ClientGone());
-  if (res.write(chunk)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const stop = () => { clearTimeout(timer); res.off('drain', done); res.off('close', gone); };
-    const done = () => { stop(); resolve(); };
-    const gone = () => { stop(); reject(new ClientGone()); };
-    const idle = () => { stop(); res.destroy(); reject(new ClientGone()); };
-    const timer = setTimeout(idle, idleMs);
-    res.once('drain', done);
-    res.once('close', gone);
-  });
-}
 
 // Lines go out in chunks of about this size: a TLS record and a socket write per line showed in
 // the bench profile, and a chunk this small still lets backpressure bite.
