@@ -154,7 +154,7 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
   app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
   app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
-  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors }, auth, doc));
+  app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors, partnerExists: (id) => admin.partners.exists(id) }, auth, doc));
   // Issue 15 item 4: receipts against the log, with the keys the gateway publishes (current and retired).
   const tlog = deps.transferLog;
   const subjectRefOf = (subject: string, partnerId: string, keyVersion: number) => {

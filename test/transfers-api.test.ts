@@ -104,14 +104,14 @@ test('bad parameters are one 400 validation_failed naming every one of them', as
 
 const READ_ID = '0b6a8f52-3f0e-4f7e-9a55-6d1f4c2a9e11';
 
-test('each read is logged with the auditor\'s token id and the subject only as its subjectRef (RULES 49, 24)', async () => {
+test('each read is logged with the auditor\'s token id and the subject only as its subjectRef (RULES 49, 24); p_b is not registered, so it is not echoed', async () => {
   const r = await auditor('GET', '/admin/v1/transfers?subject=u_api_2&partnerId=p_b', { headers: { 'x-request-id': READ_ID } });
   assert.equal(r.status, 200);
   const line = () => stack.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'transfer log read' && l.requestId === READ_ID);
   await waitFor(() => Boolean(line()), 2000);
   assert.deepEqual(line().actor, { tokenId: auditorTokenId, role: 'auditor' });
   assert.equal(line().action, 'transfers.list');
-  assert.deepEqual(line().filter, { partnerId: 'p_b', subjectRef: stack.gateway.deps.transferLog.subjectRef('u_api_2') });
+  assert.deepEqual(line().filter, { partnerId: '(unregistered)', subjectRef: stack.gateway.deps.transferLog.subjectRef('u_api_2') });
   assert.ok(!stack.logs.text().includes('u_api_'), 'no raw user id in any log line');
 });
 

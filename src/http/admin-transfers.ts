@@ -18,17 +18,24 @@ import { VerifyRunner, type VerifyBudget } from './verify-budget.ts';
 const inProgress = new Problem({ status: 503, code: 'verify_in_progress', detail: 'verification still running; retry', headers: { 'Retry-After': '5' } });
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden (a role other than auditor)' };
 
-export interface TransfersRouterDeps { transferLog: TransferLog; log: Logger; cursors: Cursors }
+export interface TransfersRouterDeps {
+  transferLog: TransferLog; log: Logger; cursors: Cursors;
+  /** Whether a partner id is registered: an unregistered one is the caller's free text, not logged. */
+  partnerExists: (id: string) => Promise<boolean>;
+}
 export interface TransfersRouterOptions { heartbeatMs?: number; verify?: VerifyBudget }
 
-export function adminTransfersRouter({ transferLog: tlog, log, cursors }: TransfersRouterDeps, auth: AdminAuth, doc: ApiDoc, opts: TransfersRouterOptions = {}): Router {
+export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerExists }: TransfersRouterDeps, auth: AdminAuth, doc: ApiDoc, opts: TransfersRouterOptions = {}): Router {
   const r = Router();
   const auditor = auth.requireRole('auditor');
   const compile = (f: TransferFilter) => tlog.query.compile(f);
   const verifier = new VerifyRunner(() => tlog.verify(), opts.verify);
-  const accessed = (res: Response, action: string, f: TransferFilter = {}) => {
-    const { subject, ...rest } = f;
-    const filter = subject === undefined ? rest : { ...rest, subjectRef: tlog.subjectRef(subject) };
+  const accessed = async (res: Response, action: string, f: TransferFilter = {}) => {
+    const { subject, partnerId, ...rest } = f;
+    const filter: Record<string, unknown> = { ...rest };
+    // RULES 24: a partnerId naming no registered partner is whatever was typed (found by the fuzzer).
+    if (partnerId !== undefined) filter.partnerId = (await partnerExists(partnerId)) ? partnerId : '(unregistered)';
+    if (subject !== undefined) filter.subjectRef = tlog.subjectRef(subject);
     log.info({ requestId: res.locals.requestId, actor: actorOf(res), action, filter }, 'transfer log read');
   };
   const failed = (res: Response) => (e: unknown) =>
@@ -40,7 +47,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
   });
   r.get('/admin/v1/transfers', auditor, async (req, res) => {
     const { params, filter } = parseTransferQuery(listQuery, req.query, compile);
-    accessed(res, 'transfers.list', filter);
+    await accessed(res, 'transfers.list', filter);
     const after = openStreamCursor(cursors, 'transfers', filterBinding(filter), params.cursor, 'before');
     const page = await tlog.query.page(filter, { limit: params.limit ?? 100, cursor: after });
     res.set('Cache-Control', 'no-store').json({ ...page, nextCursor: sealCursor(cursors, 'transfers', filterBinding(filter), page.nextCursor) });
@@ -56,7 +63,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
     const resume = lastEventId(req);
     // Read "now" before the headers go out: an entry appended once the client sees them is delivered.
     const after = resume ?? (await tlog.query.latestId());
-    accessed(res, 'transfers.stream', filter);
+    await accessed(res, 'transfers.stream', filter);
     const signal = closeSignal(res); // the client left: stop polling the log
     await streamSse(res, events(tlog.query.follow(filter, after, { signal })), {
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}), onError: failed(res),
@@ -69,7 +76,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
   });
   r.get('/admin/v1/transfers/export', auditor, async (req, res) => {
     const { filter } = parseTransferQuery(filterQuery, req.query, compile);
-    accessed(res, 'transfers.export', filter);
+    await accessed(res, 'transfers.export', filter);
     await sendNdjson(res, tlog.query.export(filter), { 'Content-Disposition': 'attachment; filename="transfers.ndjson"' }, failed(res));
   });
 
@@ -80,7 +87,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
   });
   r.get('/admin/v1/transfers/verify', auditor, async (req, res) => {
     parseTransferQuery(noQuery, req.query, () => undefined);
-    accessed(res, 'transfers.verify');
+    await accessed(res, 'transfers.verify');
     const out = await verifier.run();
     // Not a failure, so not thrown: the error handler would log it as one.
     if (!out) return sendProblem(res, inProgress, String(res.locals.requestId ?? ''));
@@ -95,7 +102,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors }: Transf
     const userId = String(req.params.userId);
     if (userId.length > 256) throw validationFailed([{ field: 'userId', reason: 'must be a user id' }]);
     parseTransferQuery(noQuery, req.query, () => undefined);
-    accessed(res, 'subjects.recipients', { subject: userId });
+    await accessed(res, 'subjects.recipients', { subject: userId });
     res.set('Cache-Control', 'no-store').json(await tlog.recipients(userId));
   });
   return r;
