@@ -24,7 +24,7 @@ async function startNdjsonPull(stack: Stack) {
   const res = await request(`${stack.url}/v1/subjects?purpose=service_delivery`, {
     dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
   });
-  assert.equal(res.statusCode, 200);
+  assert.equal(res.statusCode, 200, res.statusCode === 200 ? '' : await res.body.text());
   return { p, res };
 }
 
@@ -33,7 +33,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('a client that stops reading stops the gateway reading the store; the stream completes when it reads again', async () => {
   const USERS = 40_000; // ~16 MB of NDJSON in 40 store pages, far more than socket buffers hold
   const store = counted(USERS);
-  const stack = await startStack({ source: store.source });
+  // The pause below can pass 30 s on a loaded machine; the idle cut-off (tested in
+  // partner-stream-idle) must not end this stream, which is about backpressure.
+  const stack = await startStack({ source: store.source, extra: { limits: { streamIdleTimeoutMs: 300_000 } } });
   try {
     const { res } = await startNdjsonPull(stack);
     // Not reading: kernel and client buffers fill (a few MB), then the count must stop moving.
