@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startStack, type Stack } from './harness/stack.ts';
+import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { adminApi } from './harness/admin.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
 import { parseExposition, sampleValue, scrapeMetrics, seriesNames, type Exposition } from './harness/metrics.ts';
@@ -169,18 +169,24 @@ test('a Redis that stops being durable: the denial that cannot be logged is coun
   assert.equal(sampleValue(x, 'gateway_transfer_log_append_duration_seconds_count', { outcome: 'audit_unavailable' }), 1);
 });
 
-test('a hung Redis: gateway_redis_up reads 0 for the command connection while it lasts, 1 again after', { timeout: 30_000 }, async () => {
-  const { registry } = stack.gateway.deps.metrics;
+test('a hung Redis: gateway_redis_up reads 0 for the command connection at once and for the subscriber once its heartbeat is overdue; 1 again after', { timeout: 30_000 }, async () => {
+  const { metrics: { registry }, heartbeat } = stack.gateway.deps;
   stack.redis.process.kill('SIGSTOP');
   let during: Exposition;
+  let overdue: Exposition;
   try {
     // /metrics itself needs Redis for its token check (fail closed; alert GatewayMetricsScrapeFailing),
     // so read the registry it serves.
     during = parseExposition(await registry.metrics());
+    await waitFor(() => !heartbeat.fresh, 10_000, 100);
+    overdue = parseExposition(await registry.metrics());
   } finally {
     stack.redis.process.kill('SIGCONT');
   }
   assert.equal(sampleValue(during, 'gateway_redis_up', { connection: 'commands' }), 0);
+  assert.equal(sampleValue(overdue, 'gateway_redis_up', { connection: 'subscriber' }), 0, 'the policy caches on it refuse everything now');
+  await waitFor(() => heartbeat.fresh, 10_000, 100);
   const later = parseExposition(await scrapeMetrics(stack, metricsToken));
   assert.equal(sampleValue(later, 'gateway_redis_up', { connection: 'commands' }), 1);
+  assert.equal(sampleValue(later, 'gateway_redis_up', { connection: 'subscriber' }), 1);
 });
