@@ -20,6 +20,8 @@ import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
 import { checkCertificates, gatewayCertificateSettings, type CertificateValidity } from './tls/certificate-validity.ts';
 import { registerCertificateGauge, warnExpiring } from './tls/certificate-expiry.ts';
+import { deliveryObserver, registerRedisGauge, transferLogObserver } from './metrics-backends.ts';
+import { redisUp } from './redis/health.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -115,14 +117,18 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   registerCertificateGauge(metrics.registry, certificates);
   warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
-  const transferLog = createTransferLog({ redis, keys, config, log });
-  const notices = createNotices({ redis, config, log, keys, agreements });
+  const transferLog = createTransferLog({ redis, keys, config, log, observer: transferLogObserver(metrics) });
+  const notices = createNotices({ redis, config, log, keys, agreements, deliveries: deliveryObserver(metrics) });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
   const partnerTokenCache = new PartnerTokenCache(redisSub, log);
   // DESIGN 1: the caches above stop answering while their subscriber is silently gone.
   const heartbeat = new SubscriberHeartbeat(redis, redisSub);
   heartbeat.start();
+  registerRedisGauge(metrics.registry, {
+    commands: () => redisUp(redis, config.redis.commandTimeoutMs),
+    subscriber: () => redisSub.isReady && heartbeat.fresh,
+  });
   let port = config.server.port;
   return {
     config, log, redis, redisSub, heartbeat, certificates, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,

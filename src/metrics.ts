@@ -1,5 +1,6 @@
 // Prometheus metrics (CONTRACT 8). Labels carry route templates, codes and partner ids only.
 import { Registry, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
+import { createBackendMetrics } from './metrics-backends.ts';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -22,6 +23,7 @@ export function createMetrics() {
       name: 'gateway_egress_guard_hits_total', help: 'records aborted by the correspondence egress guard (RULES 9)',
       labelNames: ['partner'] as const, registers: [registry],
     }),
+    ...createBackendMetrics(registry),
   };
 }
 

@@ -8,6 +8,7 @@ import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { testCerts } from './harness/certs.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
 import { adminApi, agreementBody } from './harness/admin.ts';
+import { parseExposition, sampleValue, scrapeMetrics } from './harness/metrics.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './harness/webhook.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 import { Agreements } from '../src/agreements/agreement-store.ts';
@@ -68,6 +69,11 @@ test('a webhook URL resolving to 127.0.0.1 is refused at every attempt: no conne
   assert.match(logs, /"code":"REVOCATION_UNCONFIRMED"/);
   // The partner can still pull it.
   assert.equal((await partnerGet(stack, token, '/v1/notifications')).body.items[0].id, notice.id);
+  // Issue 16: ops see the partner's retries and its dead letter on /metrics (alert GatewayPartnerDeadLettersGrowing).
+  const m = parseExposition(await scrapeMetrics(stack));
+  assert.equal(sampleValue(m, 'gateway_notice_deliveries_total', { partner: partner.id, outcome: 'dead_letter' }), 1);
+  assert.equal(sampleValue(m, 'gateway_notice_deliveries_total', { partner: partner.id, outcome: 'retry' }), Number(dead[0]!.attempts) - 1);
+  assert.equal(sampleValue(m, 'gateway_notice_deliveries_total', { partner: partner.id, outcome: 'acknowledged' }), undefined);
 });
 
 test('the connection goes to the address the check approved, not to a fresh DNS answer (DNS rebinding)', async () => {

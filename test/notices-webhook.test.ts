@@ -9,6 +9,7 @@ import { startTestRedis } from './harness/redis.ts';
 import { testCerts } from './harness/certs.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
 import { adminApi } from './harness/admin.ts';
+import { parseExposition, sampleValue, scrapeMetrics } from './harness/metrics.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './harness/webhook.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 import type { LocalRedis } from '../src/dev/local-redis.ts';
@@ -63,6 +64,10 @@ test('a receiver failing twice then succeeding acknowledges the notice exactly o
   assert.equal((await state()).attempts, '3');
   assert.ok(!first.logs.text().includes('"attempt":2'), 'the first gateway made one attempt only');
   assert.ok(second.logs.text().includes('"attempt":2') && second.logs.text().includes('"attempt":3'), 'the new gateway continued the retries');
+  // Issue 16: the new gateway's /metrics counts its own attempts per partner: one retry, one acknowledgement.
+  const m = parseExposition(await scrapeMetrics(second));
+  assert.equal(sampleValue(m, 'gateway_notice_deliveries_total', { partner: partner.id, outcome: 'retry' }), 1);
+  assert.equal(sampleValue(m, 'gateway_notice_deliveries_total', { partner: partner.id, outcome: 'acknowledged' }), 1);
 
   const { kty, crv, x, y, kid } = first.gateway.deps.keys.signingJwk;
   const key = await importJWK({ kty, crv, x, y }, 'ES256');

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { startStack, type Stack } from './harness/stack.ts';
 import { adminApi, type Api } from './harness/admin.ts';
 import { released } from './harness/transfer-log.ts';
+import { parseExposition, sampleValue, scrapeMetrics } from './harness/metrics.ts';
 
 let stack: Stack;
 let auditor: Api;
@@ -51,4 +52,7 @@ test('verify checks the anchors file: a deleted line, then a deleted chain, each
   assert.equal(v.body.ok, false);
   assert.equal(v.body.brokenAt.reason, 'missing');
   assert.equal(v.body.brokenAt.chain, e!.chain);
+  // Issue 16: each run's result is on /metrics for alert GatewayTransferLogVerifyFailed: ok, broken, ok, broken.
+  const m = parseExposition(await scrapeMetrics(stack));
+  assert.deepEqual(['ok', 'broken', 'recipients_drift', 'error'].map((result) => sampleValue(m, 'gateway_transfer_log_verify_total', { result })), [2, 2, 0, 0]);
 });

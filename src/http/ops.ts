@@ -2,18 +2,9 @@
 // listener's own OpenAPI document. /metrics is on the control plane only (http/metrics-route.ts).
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
-import { deadline } from '../transfer-log/deadline.ts';
+import { redisUp } from '../redis/health.ts';
 import type { ApiDoc } from './openapi.ts';
 import { expiryDetail } from '../tls/certificate-expiry.ts';
-
-async function redisUp(deps: Deps): Promise<boolean> {
-  if (!deps.redis.isReady) return false;
-  try {
-    return (await deadline(deps.redis.ping(), deps.config.redis.commandTimeoutMs)) === 'PONG';
-  } catch {
-    return false;
-  }
-}
 
 export function opsRouter(deps: Deps, doc: ApiDoc): Router {
   const r = Router();
@@ -27,7 +18,7 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
     auth: 'public', responses: { 200: 'ready: {status, checks, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', 503: 'not ready' },
   });
   r.get('/readyz', async (_req, res) => {
-    const [redis, upstream] = await Promise.all([redisUp(deps), deps.upstream.healthy()]);
+    const [redis, upstream] = await Promise.all([redisUp(deps.redis, deps.config.redis.commandTimeoutMs), deps.upstream.healthy()]);
     // The in-memory policy caches (agreements, key versions, jurisdiction) refuse everything while
     // they (re)load, so the instance is not ready until they are live.
     const caches = deps.agreements.ready && deps.partnerKeys.ready && deps.jurisdiction.ready;

@@ -12,7 +12,7 @@ import { noticeKeys } from './keys.ts';
 import { NoticeQueue } from './queue.ts';
 import { DeletionSchedule, type DeletionItem } from './deletions.ts';
 import { noticeSigner } from './sign.ts';
-import { NoticeWorker } from './worker.ts';
+import { NoticeWorker, type DeliveryObserver } from './worker.ts';
 import type { Addressed, Notice } from './notice.ts';
 
 export interface EventReply { eventId: string; notices: number }
@@ -42,6 +42,8 @@ export interface NoticesDeps {
   log: Logger;
   keys: Pick<KeyMaterial, 'signingJwk'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
+  /** Each webhook attempt's outcome per partner (the gateway's metrics). */
+  deliveries?: DeliveryObserver;
 }
 
 const EVENT_TTL_S = 30 * 86_400;
@@ -55,6 +57,7 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
   const worker = new NoticeWorker({
     queue, deletions, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
     webhook: { tls: webhookTls(cfg.webhookCa), allowLoopback: cfg.allowLoopbackWebhooks, timeoutMs: cfg.timeoutMs },
+    ...(d.deliveries ? { observe: d.deliveries } : {}),
   });
   if (opts.startWorker !== false) worker.start();
   const eventKey = (id: string) => keys.event(createHash('sha256').update(id).digest('base64url'));
@@ -83,3 +86,4 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
 
 export type { Notice, Addressed } from './notice.ts';
 export type { DeletionItem } from './deletions.ts';
+export type { DeliveryObserver, DeliveryOutcome } from './worker.ts';

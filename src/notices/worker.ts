@@ -12,6 +12,10 @@ import { makeNotice, noticeId } from './notice.ts';
 
 export interface WorkerConfig { deadLetterAfterMs: number; retryBaseMs: number; retryMaxMs: number; workerIntervalMs: number; timeoutMs: number }
 
+/** How one webhook attempt ended (issue 16: deliveries and dead letters per partner, for operations). */
+export type DeliveryOutcome = 'acknowledged' | 'retry' | 'dead_letter';
+export type DeliveryObserver = (partnerId: string, outcome: DeliveryOutcome) => void;
+
 export interface WorkerDeps {
   queue: NoticeQueue;
   deletions: DeletionSchedule;
@@ -20,6 +24,8 @@ export interface WorkerDeps {
   webhook: WebhookOptions;
   config: WorkerConfig;
   log: Logger;
+  /** Each attempt's recorded outcome (the gateway's metrics); an attempt whose lease ran out is not counted (its notice is someone else's now). */
+  observe?: DeliveryObserver;
   now?: () => number;
 }
 
@@ -101,7 +107,7 @@ export class NoticeWorker {
     const base = { partnerId: c.partnerId, noticeId: c.notice.id, type: c.notice.type, attempt, status: r.status };
     const now = this.now();
     if (r.ok) {
-      await queue.finish(c, { kind: 'ack', status: r.status }, now);
+      if (await queue.finish(c, { kind: 'ack', status: r.status }, now)) this.d.observe?.(c.partnerId, 'acknowledged');
       log.info({ ...base, outcome: 'acknowledged' }, 'notice delivery');
       return;
     }
@@ -110,13 +116,13 @@ export class NoticeWorker {
     const deadline = c.createdAt + config.deadLetterAfterMs;
     if (now >= deadline) {
       const entry = { noticeId: c.notice.id, partnerId: c.partnerId, type: c.notice.type, attempts: attempt, lastStatus: r.status, queuedAt: new Date(c.createdAt).toISOString(), deadAt: new Date(now).toISOString() };
-      await queue.finish(c, { kind: 'dead', status: r.status, entry }, now);
+      if (await queue.finish(c, { kind: 'dead', status: r.status, entry }, now)) this.d.observe?.(c.partnerId, 'dead_letter');
       // RULES 23: a missing confirmation is escalated.
       log.error({ ...base, outcome: 'dead_letter', code: c.notice.type === 'retention_expired' ? 'DELETE_UNCONFIRMED' : 'REVOCATION_UNCONFIRMED' }, 'notice never acknowledged: moved to the dead-letter list');
       return;
     }
     const nextAt = Math.min(now + backoffMs(attempt, config), deadline);
-    await queue.finish(c, { kind: 'retry', status: r.status, nextAt }, now);
+    if (await queue.finish(c, { kind: 'retry', status: r.status, nextAt }, now)) this.d.observe?.(c.partnerId, 'retry');
     log.info({ ...base, outcome: 'retry', retryInMs: nextAt - now }, 'notice delivery');
   }
 }

@@ -23,12 +23,15 @@ import { verifyLog, type VerifyResult } from './verify.ts';
 import { TransferLogWriter } from './writer.ts';
 import type { AppendInput } from './input.ts';
 import type { TransferEntry } from './entry.ts';
+import { observedVerify, timedAppend, type TransferLogObserver } from './observer.ts';
 
 export interface TransferLogDeps {
   redis: Redis;
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
   config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
+  /** Append latency and outcome, verify results (the gateway's metrics; absent in tools and tests). */
+  observer?: TransferLogObserver;
 }
 
 export interface TransferLogOptions {
@@ -104,10 +107,10 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   };
   const job = opts.scheduleRetention === false ? null : scheduleRetention(retention);
   return {
-    append: (input) => writer.append(input),
-    appendMany: (inputs) => writer.appendMany(inputs),
+    append: (input) => timedAppend(deps.observer, () => writer.append(input)),
+    appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file }),
+    verify: () => observedVerify(deps.observer, () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file })),
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
     subjectRef,
     jwks,
@@ -128,6 +131,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
 }
 
 export type { AppendInput, TransferEntry, VerifyResult, Recipient, TrimResult, Jwks };
+export type { TransferLogObserver, AppendOutcome, VerifyOutcome } from './observer.ts';
 export { InvalidEntry } from './input.ts';
 export { auditUnavailable } from './writer.ts';
 export type { TransferFilter } from './filter.ts';
