@@ -33,9 +33,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('a client that stops reading stops the gateway reading the store; the stream completes when it reads again', async () => {
   const USERS = 40_000; // ~16 MB of NDJSON in 40 store pages, far more than socket buffers hold
   const store = counted(USERS);
-  // The pause below can pass 30 s on a loaded machine; the idle cut-off (tested in
-  // partner-stream-idle) must not end this stream, which is about backpressure.
-  const stack = await startStack({ source: store.source, extra: { limits: { streamIdleTimeoutMs: 300_000 } } });
+  // The pause below can pass 30 s on a loaded machine, and a 1000-entry append can pass 2 s there:
+  // the idle cut-off and the Redis deadline (tested elsewhere) must not end this stream, which is
+  // about backpressure.
+  const stack = await startStack({ source: store.source, extra: { limits: { streamIdleTimeoutMs: 300_000 }, redis: { commandTimeoutMs: 10_000 } } });
   try {
     const { res } = await startNdjsonPull(stack);
     // Not reading: kernel and client buffers fill (a few MB), then the count must stop moving.
