@@ -20,6 +20,7 @@ import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
 import { checkCertificates, gatewayCertificateSettings, type CertificateValidity } from './tls/certificate-validity.ts';
 import { registerCertificateGauge, warnExpiring } from './tls/certificate-expiry.ts';
+import { createAccessDenials, type AccessDenials } from './access-denials/index.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -46,6 +47,8 @@ export interface Deps {
   partnerTokenCache: PartnerTokenCache;
   /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
   heartbeat: SubscriberHeartbeat;
+  /** RULES 48: refusals before a partner is known (client auth, bearer, 429, TLS floor), bounded per day. */
+  accessDenials: AccessDenials;
   /** Validity of the certificates the gateway presents (RULES 36), for /readyz and the metric. */
   certificates: readonly CertificateValidity[];
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
@@ -116,6 +119,12 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   const transferLog = createTransferLog({ redis, keys, config, log });
+  // RULES 48: kept as long as the transfer log (retention.transferLogDays; null keeps it like the log does).
+  const accessDenials = createAccessDenials(redis, log, {
+    examplesPerKey: config.accessDenials.examplesPerKey, retentionDays: config.retention.transferLogDays,
+    onWriteFailed: () => metrics.accessDenialsUnrecorded.inc(),
+    onRecorded: (reason) => metrics.accessDenials.inc({ reason }),
+  });
   const notices = createNotices({ redis, config, log, keys, agreements });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
@@ -125,12 +134,13 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   heartbeat.start();
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, certificates, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, certificates, accessDenials, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
       await notices.close(); // an attempt in flight is recorded while Redis is still open
+      await accessDenials.settled();
       agreements.close();
       jurisdiction.close();
       partnerKeys.close();

@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
   egressGuard: z.strictObject({
     canaries: z.array(z.string().max(256).refine((c) => c.trim().length >= 8, { message: 'must be a string of at least 8 non-blank characters' })).max(100),
   }),
+  // RULES 48: examples kept per (UTC day, client, reason) in the access-denial record; the counts are exact.
+  accessDenials: z.strictObject({ examplesPerKey: z.number().int().min(1).max(1000) }),
   coreStore: z.strictObject({
     host: z.string().min(1),
     port,
