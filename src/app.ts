@@ -52,12 +52,14 @@ export interface Planes {
 
 export function createPlanes(deps: Deps): Planes {
   const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
+  // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
+  const admin = createAdminServices(deps);
   return {
     partnerTokens,
     cursors: new CursorCodec(cursorKey(deps.keys.pseudonymMaster), { ttlSeconds: deps.config.limits.cursorTtlSeconds }),
-    // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
-    admin: createAdminServices(deps),
+    admin,
     svc: createPullServices({
+      partners: admin.partners, // RULES 48: entries name the partner's legal entity
       config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
       pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
       canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
@@ -128,9 +130,9 @@ export function createPartnerApp(deps: Deps, planes: Planes = createPlanes(deps)
   // Data routes log a binding refusal in the transfer log too (CONTRACT 6: each denial is logged).
   const requirePartnerLogged = createPartnerAuth(partnerTokens, {
     bindingRequired, onRefused,
-    onBindingRefused: (req, res, token) => logBindingDenial(svc, {
+    onBindingRefused: async (req, res, token) => logBindingDenial(svc, {
       partnerId: token.partnerId, token, purpose: typeof req.query.purpose === 'string' ? req.query.purpose : '',
-      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired,
+      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired, legalEntity: await svc.legalEntity(token.partnerId),
     }),
   });
   app.use(oauthRouter({

@@ -12,6 +12,7 @@ import type { Jurisdiction } from '../policy/decision-context.ts';
 import type { DeletionItem } from '../notices/index.ts';
 import type { SubjectQuota } from './subject-quota.ts';
 import type { ReceiptSigner } from '../transfer-log/receipt.ts';
+import { legalEntities, type LegalEntityOf, type PartnerReader } from './legal-entities.ts';
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
@@ -42,6 +43,8 @@ export interface PullServices {
   keyVersions(partnerId: string): { current: number; accepted: number[] };
   /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
   jurisdiction(): Jurisdiction;
+  /** RULES 48: the partner's legal entity (or name), for every entry. */
+  legalEntity: LegalEntityOf;
   now(): Date;
 }
 
@@ -50,6 +53,7 @@ export function createPullServices(p: {
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
   tokens: TokenLiveness; quota: SubjectQuota; receipts: ReceiptSigner;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
+  partners: PartnerReader;
 }): PullServices {
   const projections = new ProjectionCache();
   // DESIGN 6: a changed agreement drops its compiled projections.
@@ -69,6 +73,7 @@ export function createPullServices(p: {
     receipts: p.receipts,
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
     jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
+    legalEntity: legalEntities(p.partners),
     now: p.now ?? (() => new Date()),
   };
 }
