@@ -18,6 +18,7 @@ import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
 import { adminTransfersRouter } from './http/admin-transfers.ts';
 import { adminReceiptsRouter } from './http/admin-receipts.ts';
 import { adminAccessDenialsRouter } from './http/admin-access-denials.ts';
+import { adminIncidentsRouter } from './http/admin-incidents.ts';
 import { checkReceipt } from './transfer-log/receipt-check.ts';
 import { metricsRouter } from './http/metrics-route.ts';
 import { wellKnownRouter } from './http/well-known.ts';
@@ -60,6 +61,7 @@ export function createPlanes(deps: Deps): Planes {
     admin,
     svc: createPullServices({
       partners: admin.partners, // RULES 48: entries name the partner's legal entity
+      incidents: deps.incidents, // RULES 50: an egress-guard hit opens an incident
       config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
       pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
       canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
@@ -170,6 +172,8 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     accessDenials: deps.accessDenials, log: deps.log, cursors,
     clientExists: async (clientId) => (await admin.credentials.partnerOf(clientId)) !== undefined,
   }, auth, doc));
+  // RULES 50: the breach clock's incidents.
+  app.use(adminIncidentsRouter({ incidents: deps.incidents, log: deps.log, cursors }, auth, doc));
   // Issue 15 item 4: receipts against the log, with the keys the gateway publishes (current and retired).
   const tlog = deps.transferLog;
   const subjectRefOf = (subject: string, partnerId: string, keyVersion: number) => {

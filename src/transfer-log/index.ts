@@ -29,6 +29,8 @@ export interface TransferLogDeps {
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
   config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
+  /** RULES 50: told of every verify result; a failed one opens an incident (must not throw). */
+  onVerified?: (r: VerifyResult) => void;
 }
 
 export interface TransferLogOptions {
@@ -107,7 +109,11 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     append: (input) => writer.append(input),
     appendMany: (inputs) => writer.appendMany(inputs),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file }),
+    verify: async () => {
+      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file });
+      deps.onVerified?.(r);
+      return r;
+    },
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
     subjectRef,
     jwks,

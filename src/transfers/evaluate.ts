@@ -63,6 +63,8 @@ export function evaluate(svc: PullServices, call: PartnerCall, agreement: Agreem
   const hit = svc.guard(out.data, record);
   if (hit) {
     svc.metrics.egressGuardHits.inc({ partner: call.partnerId });
+    // RULES 50: a hit is a possible breach in the making: the breach clock starts.
+    svc.incidents.report({ kind: 'egress_guard', found: hit.reason, partnerId: call.partnerId, requestId: call.requestId });
     return { allow: false, reason: hit.reason, status: hit.status };
   }
   return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision, adequacyListVersion: jurisdiction.version ?? 0 };

@@ -19,6 +19,11 @@ export interface DeletionScheduler {
   scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
 }
 
+/** RULES 50: where an egress-guard hit opens (or counts on) an incident; never throws, never waits. */
+export interface IncidentReporter {
+  report(r: { kind: 'egress_guard'; found: string; partnerId: string; requestId: string }): void;
+}
+
 /** DESIGN 8: whether a presented token (by hash) is still unrevoked; Redis errors reject. */
 export interface TokenLiveness {
   live(hash: string): Promise<boolean>;
@@ -32,6 +37,7 @@ export interface PullServices {
   pseudonyms: ReturnType<typeof createPseudonymizer>;
   projections: ProjectionCache;
   guard: EgressGuard;
+  incidents: IncidentReporter;
   metrics: Metrics;
   deletions: DeletionScheduler;
   tokens: TokenLiveness;
@@ -53,7 +59,7 @@ export function createPullServices(p: {
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
   tokens: TokenLiveness; quota: SubjectQuota; receipts: ReceiptSigner;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
-  partners: PartnerReader;
+  partners: PartnerReader; incidents?: IncidentReporter;
 }): PullServices {
   const projections = new ProjectionCache();
   // DESIGN 6: a changed agreement drops its compiled projections.
@@ -66,6 +72,7 @@ export function createPullServices(p: {
     pseudonyms: createPseudonymizer(p.pseudonymMaster),
     projections,
     guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
+    incidents: p.incidents ?? { report: () => undefined },
     metrics: p.metrics,
     deletions: p.deletions ?? { scheduleDeletions: async () => undefined },
     tokens: p.tokens,
