@@ -16,12 +16,18 @@ export interface AccessDenials {
 export function createAccessDenials(redis: DenialRedis & DenialReadRedis, log: Logger, opts: RecorderOptions & { onWriteFailed?: () => void; onRecorded?: (reason: string) => void }): AccessDenials {
   const recorder = new AccessDenialRecorder(redis, opts);
   const pending = new Set<Promise<void>>();
+  // A flood during a Redis outage would log once per refusal: say it when it starts and when it ends.
+  let failing = false;
   return {
     refused(ev) {
       opts.onRecorded?.(ev.reason);
-      const p = recorder.record(ev).catch((e: unknown) => {
+      const p = recorder.record(ev).then(() => {
+        if (failing) log.info('access denials recorded again');
+        failing = false;
+      }, (e: unknown) => {
         opts.onWriteFailed?.();
-        log.warn({ reason: ev.reason, err: { name: (e as Error)?.name } }, 'access denial not recorded');
+        if (!failing) log.warn({ reason: ev.reason, err: { name: (e as Error)?.name } }, 'access denials not recorded (gateway_access_denials_unrecorded_total counts them)');
+        failing = true;
       });
       pending.add(p);
       void p.finally(() => pending.delete(p));
