@@ -22,6 +22,7 @@ export const benchEntry = (i: number): AppendInput => ({
   userId: `u_${String(i % 100_000).padStart(6, '0')}`, decision: 'released', reason: null, categories: ['gender', 'email', 'date_of_birth'],
   destinationCountries: ['KZ'], legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03', keyVersion: 1,
   tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null }, deleteBy: '2027-01-15T00:00:00.000Z',
+  legalEntity: { name: `Partner ${i % 50} LLP`, country: 'KZ', registrationNumber: null }, consent: { purpose: 'advertising', grantedAt: '2026-01-10T00:00:00.000Z' },
 });
 
 /** What one stored entry looks like, for the raw XADD baselines: the same size, no hashing. */

@@ -1,7 +1,7 @@
 // The two HTTP applications (RULES 43, CONTRACT 11 [1/6]): the partner app (/oauth/token, /v1/*,
 // /.well-known/*, /healthz, /readyz) and the control-plane app (/admin/*, /metrics, /healthz,
 // /readyz), each with its own OpenAPI document. One middleware setup for both; no I/O of their own.
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { requestIds } from './http/request-id.ts';
 import { errorHandler, notFound } from './http/errors.ts';
@@ -17,6 +17,8 @@ import { adminKeysRouter } from './http/admin-keys.ts';
 import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
 import { adminTransfersRouter } from './http/admin-transfers.ts';
 import { adminReceiptsRouter } from './http/admin-receipts.ts';
+import { adminAccessDenialsRouter } from './http/admin-access-denials.ts';
+import { adminIncidentsRouter } from './http/admin-incidents.ts';
 import { checkReceipt } from './transfer-log/receipt-check.ts';
 import { metricsRouter } from './http/metrics-route.ts';
 import { wellKnownRouter } from './http/well-known.ts';
@@ -51,12 +53,15 @@ export interface Planes {
 
 export function createPlanes(deps: Deps): Planes {
   const partnerTokens = new PartnerTokens(deps.redis, undefined, deps.config.redis.commandTimeoutMs, deps.partnerTokenCache);
+  // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
+  const admin = createAdminServices(deps);
   return {
     partnerTokens,
     cursors: new CursorCodec(cursorKey(deps.keys.pseudonymMaster), { ttlSeconds: deps.config.limits.cursorTtlSeconds }),
-    // Control plane services (CONTRACT 5); the partner plane reads partners from them too.
-    admin: createAdminServices(deps),
+    admin,
     svc: createPullServices({
+      partners: admin.partners, // RULES 48: entries name the partner's legal entity
+      incidents: deps.incidents, // RULES 50: an egress-guard hit opens an incident
       config: deps.config, agreements: deps.agreements, upstream: deps.upstream, transferLog: deps.transferLog,
       pseudonymMaster: deps.keys.pseudonymMaster, metrics: deps.metrics,
       canaries: deps.config.egressGuard.canaries, // RULES 9: the seeded canaries from configuration
@@ -119,21 +124,29 @@ export function createPartnerApp(deps: Deps, planes: Planes = createPlanes(deps)
   const { admin, svc, partnerTokens, cursors } = planes;
   // RULES 38: with server.tls.requestClientCert every partner route requires a token bound to this connection.
   const bindingRequired = deps.config.server.tls.requestClientCert;
-  const requirePartner = createPartnerAuth(partnerTokens, { bindingRequired });
+  // RULES 48: refusals before the partner is known go to the access-denial record.
+  const denials = deps.accessDenials;
+  const onRefused = (req: Request, res: Response, reason: 'missing_token' | 'bad_token') =>
+    denials.refused({ reason, client: null, remoteAddress: req.socket.remoteAddress, requestId: String(res.locals.requestId) });
+  const requirePartner = createPartnerAuth(partnerTokens, { bindingRequired, onRefused });
   // Data routes log a binding refusal in the transfer log too (CONTRACT 6: each denial is logged).
   const requirePartnerLogged = createPartnerAuth(partnerTokens, {
-    bindingRequired,
-    onBindingRefused: (req, res, token) => logBindingDenial(svc, {
+    bindingRequired, onRefused,
+    onBindingRefused: async (req, res, token) => logBindingDenial(svc, {
       partnerId: token.partnerId, token, purpose: typeof req.query.purpose === 'string' ? req.query.purpose : '',
-      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired,
+      tls: tlsEvidence(req.socket), requestId: String(res.locals.requestId), bindingRequired, legalEntity: await svc.legalEntity(token.partnerId),
     }),
   });
   app.use(oauthRouter({
     redis: deps.redis, admin, agreements: deps.agreements, tokens: partnerTokens,
-    tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`,
+    tokenEndpoint: () => `${deps.publicUrl()}/oauth/token`, refused: (ev) => denials.refused(ev),
   }, doc));
   app.use(partnerRouter({
-    svc, requirePartner: requirePartnerLogged, rateLimit: partnerRateLimit(deps.redis, deps.agreements, { timeoutMs: deps.config.redis.commandTimeoutMs }), cursors,
+    svc, requirePartner: requirePartnerLogged, cursors,
+    rateLimit: partnerRateLimit(deps.redis, deps.agreements, {
+      timeoutMs: deps.config.redis.commandTimeoutMs,
+      onLimited: (req, clientId, requestId) => denials.refused({ reason: 'rate_limited', client: clientId, remoteAddress: req.socket.remoteAddress, requestId }),
+    }),
     partners: admin.partners, sealer: new JoseSealer(deps.keys.signingJwk),
   }, doc));
   app.use(wellKnownRouter(() => deps.transferLog.jwks, doc));
@@ -155,6 +168,12 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
   app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
   app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors, partnerExists: (id) => admin.partners.exists(id) }, auth, doc));
+  app.use(adminAccessDenialsRouter({
+    accessDenials: deps.accessDenials, log: deps.log, cursors,
+    clientExists: async (clientId) => (await admin.credentials.partnerOf(clientId)) !== undefined,
+  }, auth, doc));
+  // RULES 50: the breach clock's incidents.
+  app.use(adminIncidentsRouter({ incidents: deps.incidents, log: deps.log, cursors }, auth, doc));
   // Issue 15 item 4: receipts against the log, with the keys the gateway publishes (current and retired).
   const tlog = deps.transferLog;
   const subjectRefOf = (subject: string, partnerId: string, keyVersion: number) => {

@@ -22,6 +22,11 @@ import { checkCertificates, gatewayCertificateSettings, type CertificateValidity
 import { registerCertificateGauge, warnExpiring } from './tls/certificate-expiry.ts';
 import { deliveryObserver, registerRedisGauge, transferLogObserver } from './metrics-backends.ts';
 import { redisUp } from './redis/health.ts';
+import { createAccessDenials, type AccessDenials } from './access-denials/index.ts';
+import { createIncidents, fromVerify, type Incidents } from './incidents/index.ts';
+import { registerIncidentMetrics } from './incidents/metric.ts';
+import { webhookTls } from './notices/webhook-tls.ts';
+import { noticeSigner } from './notices/sign.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -48,6 +53,10 @@ export interface Deps {
   partnerTokenCache: PartnerTokenCache;
   /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
   heartbeat: SubscriberHeartbeat;
+  /** RULES 48: refusals before a partner is known (client auth, bearer, 429, TLS floor), bounded per day. */
+  accessDenials: AccessDenials;
+  /** RULES 50: the breach clock — incidents with a notification deadline, metric, ops webhook. */
+  incidents: Incidents;
   /** Validity of the certificates the gateway presents (RULES 36), for /readyz and the metric. */
   certificates: readonly CertificateValidity[];
   /** The gateway's external base URL: server.publicUrl, or https://localhost:<bound port>. */
@@ -117,7 +126,30 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   registerCertificateGauge(metrics.registry, certificates);
   warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
-  const transferLog = createTransferLog({ redis, keys, config, log, observer: transferLogObserver(metrics) });
+  // RULES 50: the gauge reads the open count from Redis at each scrape.
+  const incidentMetrics = registerIncidentMetrics(metrics.registry, () => incidents.openCount());
+  const incidents: Incidents = createIncidents(redis, log, {
+    notifyWithinHours: config.incidents.notifyWithinHours,
+    onOpened: (kind) => incidentMetrics.opened.inc({ kind }),
+    ...(config.incidents.webhookUrl ? {
+      notifier: {
+        url: config.incidents.webhookUrl,
+        // RULES 34, 45: the partner webhooks' TLS, URL guard and limits.
+        webhook: { tls: webhookTls(config.notices.webhookCa), allowLoopback: config.notices.allowLoopbackWebhooks, timeoutMs: config.notices.timeoutMs },
+        // The notice signer signs any JSON body (ES256, the key /.well-known/jwks.json publishes).
+        sign: noticeSigner(keys.signingJwk) as (p: object) => Promise<string>,
+        retryBaseMs: config.notices.retryBaseMs, retryMaxMs: config.notices.retryMaxMs,
+      },
+    } : {}),
+  });
+  // RULES 50: a failed verify or an anchor mismatch opens an incident.
+  const transferLog = createTransferLog({ redis, keys, config, log, observer: transferLogObserver(metrics), onVerified: (r) => { const i = fromVerify(r); if (i) incidents.report(i); } });
+  // RULES 48: kept as long as the transfer log (retention.transferLogDays; null keeps it like the log does).
+  const accessDenials = createAccessDenials(redis, log, {
+    examplesPerKey: config.accessDenials.examplesPerKey, retentionDays: config.retention.transferLogDays,
+    onWriteFailed: () => metrics.accessDenialsUnrecorded.inc(),
+    onRecorded: (reason) => metrics.accessDenials.inc({ reason }),
+  });
   const notices = createNotices({ redis, config, log, keys, agreements, deliveries: deliveryObserver(metrics) });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
@@ -131,12 +163,14 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   });
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, certificates, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
       await notices.close(); // an attempt in flight is recorded while Redis is still open
+      await accessDenials.settled();
+      await incidents.close();
       agreements.close();
       jurisdiction.close();
       partnerKeys.close();

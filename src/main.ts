@@ -33,8 +33,10 @@ export async function startGateway(config: Config, opts: DepsOptions = {}): Prom
   boundHeapGrowth();
   const deps = await createDeps(config, opts);
   const apps = createApps(deps);
-  const server = createHttpsServer(config.server.tls, apps.partner);
-  const adminServer = createAdminHttpsServer(config.admin.tls, apps.admin);
+  // RULES 35, 48: a handshake refused for the TLS floor or cipher list is counted in the access-denial record.
+  const refused = (reason: 'tls_floor' | 'tls_cipher', remoteAddress: string | undefined) => deps.accessDenials.refused({ reason, client: null, remoteAddress });
+  const server = createHttpsServer(config.server.tls, apps.partner, refused);
+  const adminServer = createAdminHttpsServer(config.admin.tls, apps.admin, refused);
   let port: number;
   let adminPort: number;
   try {

@@ -24,6 +24,13 @@ export function createMetrics() {
       labelNames: ['partner'] as const, registers: [registry],
     }),
     ...createBackendMetrics(registry),
+    accessDenials: new Counter({
+      name: 'gateway_access_denials_total', help: 'refusals before a partner is known, by reason (RULES 48); client ids are in the access-denial record, not here',
+      labelNames: ['reason'] as const, registers: [registry],
+    }),
+    accessDenialsUnrecorded: new Counter({
+      name: 'gateway_access_denials_unrecorded_total', help: 'refusals whose access-denial record could not be written (Redis unavailable)', registers: [registry],
+    }),
   };
 }
 

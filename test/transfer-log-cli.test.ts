@@ -10,6 +10,7 @@ import { runCli } from './harness/cli.ts';
 import { initKeys, loadKeys, newSigningJwk } from '../src/keys/files.ts';
 import { publicJwks } from '../src/transfer-log/jwks.ts';
 import type { TransferEntry } from '../src/transfer-log/index.ts';
+import { IncidentStore } from '../src/incidents/store.ts';
 
 const c = await testCerts();
 const keysDir = tmp('keys');
@@ -42,9 +43,15 @@ test('log verify: 0 when intact, 1 naming the first broken entry once an entry i
   assert.equal(bad.code, 1);
   assert.ok(bad.stdout.includes(`first broken entry: chain ${e.chain} seq 7 (stream id ${rows[6]!.id}, entry ${e.id}): hash_mismatch`), bad.stdout);
 
+  // RULES 50: the failed verify opened an incident naming the chain and what was found.
+  const open = await new IncidentStore(r).list({ limit: 10, status: 'open' });
+  assert.deepEqual(open.items.map((i) => [i.kind, i.found, i.chain, i.count]), [['verify_failed', 'hash_mismatch', e.chain, 1]]);
+  assert.match(bad.stderr, /incident inc_[0-9a-f]{16} opened: verify_failed \(hash_mismatch\)/);
+
   const json = await runCli(['log', 'verify', '--json'], env);
   assert.equal(json.code, 1);
   assert.equal(JSON.parse(json.stdout).brokenAt.seq, 7);
+  assert.equal((await new IncidentStore(r).list({ limit: 10, status: 'open' })).items[0]!.count, 2, 'the same finding counts on the open incident');
 });
 
 test('log verify --jwks: the published key verifies; another key does not', async () => {

@@ -19,6 +19,8 @@ const body: EntryBody = {
   agreementId: 'agr_p_a', agreementVersion: 1, purpose: 'advertising', subjectRef: 'ref', decision: 'released', reason: null,
   categories: ['email'], destinationCountries: ['KZ'], legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03',
   keyVersion: 1, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null }, deleteBy: '2027-01-15T00:00:00.000Z',
+  legalEntity: { name: 'Partner A LLP', country: 'KZ', registrationNumber: '123456789012' }, consent: { purpose: 'advertising', grantedAt: '2026-01-10T00:00:00.000Z' },
+  crossBorderConsent: null, adequacyListVersion: 3,
 };
 
 test('hash = SHA-256(canonical entry without hash || prevHash), and every field is covered', () => {
@@ -34,7 +36,7 @@ test('hash = SHA-256(canonical entry without hash || prevHash), and every field 
   const next = sealEntry({ ...body, id: 'other' }, 'chainA', 2, e.hash);
   assert.equal(next.prevHash, e.hash);
   for (const k of Object.keys(rest) as Array<keyof typeof rest>) {
-    const changed = { ...e, [k]: k === 'seq' || k === 'agreementVersion' ? 99 : k === 'tls' ? { ...e.tls, cipher: 'x' } : k === 'categories' ? [] : 'x' };
+    const changed = { ...e, [k]: k === 'seq' || k === 'agreementVersion' || k === 'adequacyListVersion' ? 99 : k === 'tls' ? { ...e.tls, cipher: 'x' } : k === 'categories' ? [] : 'x' };
     assert.notEqual(entryHash(changed), e.hash, `${k} is covered by the hash`);
   }
 });

@@ -6,7 +6,7 @@ import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
 import { Problem, validationFailed, type FieldError } from '../http/problem.ts';
 import { dedupe, fieldErrors } from '../http/field-errors.ts';
-import { jwksSchema, partnerCreateSchema, PARTNER_ID } from './partner-schema.ts';
+import { jwksSchema, partnerCreateSchema, PARTNER_ID, type LegalEntityInput } from './partner-schema.ts';
 import { checkJwks, privateKeyErrors, type PublicJwks } from './jwks.ts';
 import { PARTNERS_SET, partnerCredsKey, partnerKey } from './redis-keys.ts';
 
@@ -15,6 +15,8 @@ export interface Partner {
   name: string;
   contactEmail: string;
   clientCertThumbprint: string | null;
+  /** RULES 48: the receiving legal entity; null when not registered (entries then carry the name). */
+  legalEntity: LegalEntityInput | null;
   jwks: PublicJwks | null;
   createdAt: string;
   /** Client ids of live credentials (never their secrets). */
@@ -59,8 +61,8 @@ export class Partners {
     if (!parsed.success || errors.length) throw validationFailed(dedupe(errors));
     const p = parsed.data;
     const id = p.id ?? `p_${randomBytes(8).toString('hex')}`;
-    const doc = { id, name: p.name, contactEmail: p.contactEmail, clientCertThumbprint: p.clientCertThumbprint ?? null, createdAt: new Date().toISOString() };
-    const summary = JSON.stringify({ id, name: p.name, clientCertThumbprint: doc.clientCertThumbprint, kids: JSON.parse(kids(jwks)) });
+    const doc = { id, name: p.name, contactEmail: p.contactEmail, clientCertThumbprint: p.clientCertThumbprint ?? null, legalEntity: p.legalEntity ?? null, createdAt: new Date().toISOString() };
+    const summary = JSON.stringify({ id, name: p.name, clientCertThumbprint: doc.clientCertThumbprint, legalEntity: doc.legalEntity, kids: JSON.parse(kids(jwks)) });
     const [ok] = await auditedEval(this.redis, CREATE, actor, 'partner.create', [partnerKey(id), PARTNERS_SET],
       [JSON.stringify(doc), jwks ? JSON.stringify(jwks) : '', kids(jwks), id, summary]);
     if (ok !== 1) throw new Problem({ status: 409, code: 'conflict', detail: `partner ${id} already exists` });
@@ -81,7 +83,7 @@ export class Partners {
     if (!PARTNER_ID.test(id)) return undefined;
     const [h, clientIds] = await Promise.all([this.redis.hGetAll(partnerKey(id)), this.redis.sMembers(partnerCredsKey(id))]);
     if (!h.doc) return undefined;
-    return { ...JSON.parse(h.doc), jwks: h.jwks ? JSON.parse(h.jwks) : null, clientIds: clientIds.sort() };
+    return { legalEntity: null, ...JSON.parse(h.doc), jwks: h.jwks ? JSON.parse(h.jwks) : null, clientIds: clientIds.sort() };
   }
 
   async list(): Promise<Partner[]> {

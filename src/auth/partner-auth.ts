@@ -45,6 +45,8 @@ export interface PartnerAuthOptions {
    * there (CONTRACT 6: each denial is logged). An error it throws (e.g. 503) is answered instead.
    */
   onBindingRefused?: (req: Request, res: Response, token: PartnerToken) => Promise<void>;
+  /** RULES 48: a call refused before its partner is known (no token, or an unknown one) is recorded here. */
+  onRefused?: (req: Request, res: Response, reason: 'missing_token' | 'bad_token') => void;
 }
 
 const sameThumbprint = (a: string, b: string) => {
@@ -76,7 +78,11 @@ export function createPartnerAuth(tokens: TokenLookup, opts: PartnerAuthOptions)
   return (req, res, next) => {
     pp.authenticate(STRATEGY, { session: false }, (err: unknown, t: PartnerToken | false) => {
       if (err) return next(redisUnavailable()); // fail closed
-      if (!t) return next(unauthorized(Boolean(req.headers.authorization)));
+      if (!t) {
+        const presented = Boolean(req.headers.authorization);
+        opts.onRefused?.(req, res, presented ? 'bad_token' : 'missing_token');
+        return next(unauthorized(presented));
+      }
       if (!boundToConnection(t, req, opts.bindingRequired)) return refuseUnbound(req, res, t, next);
       res.locals.partnerToken = t;
       // Only the header is accepted (above), so this is the token that was looked up.

@@ -14,6 +14,8 @@ import { verifyLog, type VerifyResult } from '../transfer-log/verify.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import { receiptSubjects, verifyReceiptFile } from './log-verify-receipt.ts';
 import { describeRecipients, rebuildRecipientsCommand } from './log-rebuild-recipients.ts';
+import { IncidentStore } from '../incidents/store.ts';
+import { fromVerify } from '../incidents/incident.ts';
 
 export const LOG_USAGE = `usage: partner-gateway log verify [--jwks FILE] [--anchors FILE] [--receipt FILE] [--json]
        partner-gateway log rebuild-recipients [--json]`;
@@ -37,6 +39,14 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
     if (values.receipt) return await verifyReceiptFile({ redis, keys: logKeys(), jwks, ...receiptSubjects(config.keys.dir) }, resolve(values.receipt), values.json === true);
     const r = await verifyLog(redis, logKeys(), jwks, values.anchors ? { anchorsFile: resolve(values.anchors) } : {});
     console.log(values.json ? JSON.stringify(r) : describe(r));
+    // RULES 50: a failed verify against the gateway's own keys opens an incident (the gateways'
+    // /readyz and gateway_incidents_open show it). With --jwks the verdict rests on a key the
+    // caller supplied, which is evidence for them, not a detection by the gateway.
+    const incident = values.jwks ? null : fromVerify(r);
+    if (incident) {
+      const { id, opened } = await new IncidentStore(redis).open(incident, new Date(), config.incidents.notifyWithinHours);
+      console.error(`partner-gateway: incident ${id} ${opened ? 'opened' : 'already open (counted)'}: ${incident.kind} (${incident.found})`);
+    }
     return r.ok ? 0 : 1;
   } catch (e) {
     console.error(`partner-gateway: cannot verify the transfer log: ${(e as Error).message}`);

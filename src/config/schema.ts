@@ -93,6 +93,16 @@ export const configSchema = z.strictObject({
   egressGuard: z.strictObject({
     canaries: z.array(z.string().max(256).refine((c) => c.trim().length >= 8, { message: 'must be a string of at least 8 non-blank characters' })).max(100),
   }),
+  // RULES 50: the breach clock. notifyWithinHours: the notification deadline after detection (the
+  // issue's 72 hours by default; KZ's one business day is reachable by setting 24). webhookUrl: ops
+  // are told of each opened incident there, guarded as partner webhooks are (RULES 34, 45).
+  incidents: z.strictObject({
+    notifyWithinHours: z.number().int().min(1).max(720),
+    webhookUrl: z.string().startsWith('https://', { message: 'must start with https://' })
+      .refine((u) => URL.canParse(u) && !new URL(u).username && !new URL(u).password, { message: 'must be an https:// URL without credentials' }).nullable(),
+  }),
+  // RULES 48: examples kept per (UTC day, client, reason) in the access-denial record; the counts are exact.
+  accessDenials: z.strictObject({ examplesPerKey: z.number().int().min(1).max(1000) }),
   coreStore: z.strictObject({
     host: z.string().min(1),
     port,

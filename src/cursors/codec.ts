@@ -4,7 +4,7 @@
 // for, gets it back open. Pure: node:crypto only; built once in app.ts from the pseudonym master.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export const CURSOR_KINDS = ['bulk', 'notifications', 'transfers', 'audit', 'jurisdiction'] as const;
+export const CURSOR_KINDS = ['bulk', 'notifications', 'transfers', 'audit', 'jurisdiction', 'access_denials', 'incidents'] as const;
 export type CursorKind = (typeof CURSOR_KINDS)[number];
 
 export type Opened = { ok: true; inner: string } | { ok: false; reason: string };

@@ -15,7 +15,7 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
   const admin = auth.requireRole('admin');
 
   doc.add('POST', '/admin/v1/partners', {
-    summary: 'register a partner (optionally with its public JWKS and client certificate thumbprint)', auth: 'admin', body: partnerCreateSchema,
+    summary: 'register a partner (optionally with its public JWKS, client certificate thumbprint and legalEntity {name, country, registrationNumber?}: the receiving legal entity every transfer log entry names, the partner name when absent; RULES 48)', auth: 'admin', body: partnerCreateSchema,
     responses: { 201: 'the partner', 400: 'validation_failed (a private key in the JWKS is refused)', 409: 'conflict: the id exists', ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners', admin, async (req, res) => {

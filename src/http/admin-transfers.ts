@@ -43,7 +43,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
 
   doc.add('GET', '/admin/v1/transfers', {
     summary: 'transfer log entries, newest first, filtered; pass nextCursor back as cursor, with the same filter, for the next page (an opaque cursor, refused with another filter or once expired)', auth: 'auditor', query: listQuery,
-    responses: { 200: '{items: [entry], nextCursor}', 400: 'validation_failed: every bad parameter', ...AUTH_ERRORS },
+    responses: { 200: '{items: [entry], nextCursor}; an entry is CONTRACT 7 plus policyVersion, keyVersion, tls, deleteBy and (RULES 48, issue [2/6]) legalEntity {name, country, registrationNumber} (country and number null when the partner registered none), consent {purpose, grantedAt} (the consent a consent-based release relied on), crossBorderConsent {grantedAt} (when that was the cross-border ground) and adequacyListVersion (the governed list version when adequacy was); null where not applicable', 400: 'validation_failed: every bad parameter', ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers', auditor, async (req, res) => {
     const { params, filter } = parseTransferQuery(listQuery, req.query, compile);

@@ -15,6 +15,8 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import type { Redis } from '../deps.ts';
 import type { ApiDoc } from './openapi.ts';
+import type { DenialEvent } from '../access-denials/index.ts';
+import type { DenialReason } from '../access-denials/reasons.ts';
 
 export interface OAuthDeps {
   redis: Redis;
@@ -23,7 +25,15 @@ export interface OAuthDeps {
   tokens: PartnerTokens;
   /** The exact token endpoint URL, the only accepted client assertion `aud`. */
   tokenEndpoint: () => string;
+  /** RULES 48: each refused client authentication goes to the access-denial record. */
+  refused?: (ev: DenialEvent) => void;
 }
+
+/**
+ * What a refused client authentication is recorded as (RULES 48): the reason, and the client id
+ * only once it is known to be registered; what the caller typed otherwise is never kept (RULES 24).
+ */
+interface Attempt { reason: DenialReason; client: string | null }
 
 const form = z.object({
   grant_type: z.string(),
@@ -44,13 +54,18 @@ function basicCredentials(req: Request): { clientId: string; secret: string } | 
   }
 }
 
-async function authenticateClient(d: OAuthDeps, req: Request, body: z.infer<typeof form>): Promise<{ clientId: string; partnerId: string }> {
+async function authenticateClient(d: OAuthDeps, req: Request, body: z.infer<typeof form>, attempt: Attempt): Promise<{ clientId: string; partnerId: string }> {
   const basic = basicCredentials(req);
   const jwt = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
   if (basic && jwt) throw new OAuthError('invalid_request', 'use exactly one client authentication method');
   if (basic) {
     const ok = await d.admin.credentials.authenticate(basic.clientId, basic.secret);
-    if (!ok) throw new OAuthError('invalid_client', 'unknown client or wrong secret');
+    if (!ok) {
+      // Only on the refusal path: a registered client with a wrong secret is told apart for the record.
+      if (await d.admin.credentials.partnerOf(basic.clientId)) Object.assign(attempt, { reason: 'bad_secret', client: basic.clientId });
+      else attempt.client = 'unregistered';
+      throw new OAuthError('invalid_client', 'unknown client or wrong secret');
+    }
     return { clientId: basic.clientId, partnerId: ok.partnerId };
   }
   if (!jwt) throw new OAuthError('invalid_client', 'client authentication required (client_secret_basic or private_key_jwt)');
@@ -62,7 +77,11 @@ async function authenticateClient(d: OAuthDeps, req: Request, body: z.infer<type
   if (typeof iss !== 'string' || (body.client_id !== undefined && body.client_id !== iss)) throw new OAuthError('invalid_client', 'client assertion rejected: iss must be the client_id');
   const partnerId = await d.admin.credentials.partnerOf(iss);
   const partner = partnerId ? await d.admin.partners.get(partnerId) : undefined;
-  if (!partnerId || !partner) throw new OAuthError('invalid_client', 'unknown client');
+  if (!partnerId || !partner) {
+    attempt.client = 'unregistered';
+    throw new OAuthError('invalid_client', 'unknown client');
+  }
+  Object.assign(attempt, { reason: 'bad_assertion', client: iss });
   const { jti, exp } = await verifyClientAssertion(body.client_assertion, { clientId: iss, jwks: partner.jwks, audience: d.tokenEndpoint(), now: new Date() });
   await claimJti(d.redis, iss, jti, exp);
   return { clientId: iss, partnerId };
@@ -77,16 +96,18 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
     responses: { 200: '{access_token, token_type, expires_in, scope}', 400: 'RFC 6749 error', 401: 'invalid_client' },
   });
   r.post('/oauth/token', async (req: Request, res: Response, next: NextFunction) => {
+    const attempt: Attempt = { reason: 'unknown_client', client: null };
     try {
       if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
       const parsed = form.safeParse(req.body ?? {});
       if (!parsed.success) throw new OAuthError('invalid_request', `malformed ${parsed.error.issues[0]?.path.join('.')}`);
       if (parsed.data.grant_type !== 'client_credentials') throw new OAuthError('unsupported_grant_type', 'only client_credentials is supported');
-      const client = await authenticateClient(d, req, parsed.data);
+      const client = await authenticateClient(d, req, parsed.data, attempt);
       const tls = tlsEvidence(req.socket);
       const partner = await d.admin.partners.get(client.partnerId);
       // A partner registered with a certificate must present exactly that certificate.
       if (partner?.clientCertThumbprint && !(tls.clientCertThumbprint && sameThumbprint(partner.clientCertThumbprint, tls.clientCertThumbprint))) {
+        Object.assign(attempt, { reason: 'bad_certificate', client: client.clientId });
         throw new OAuthError('invalid_client', 'the registered client certificate was not presented');
       }
       // Unsure is not "no agreement": while the cache reloads, say so instead of invalid_scope.
@@ -104,6 +125,7 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
       });
     } catch (e) {
       if (!(e instanceof OAuthError)) return next(e);
+      if (e.status === 401) d.refused?.({ ...attempt, remoteAddress: req.socket.remoteAddress, requestId: String(res.locals.requestId) });
       if (e.status === 401) res.set('WWW-Authenticate', 'Basic realm="partner-gateway"');
       res.status(e.status).set('Cache-Control', 'no-store').json({ error: e.error, error_description: e.description });
     }

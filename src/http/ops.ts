@@ -3,8 +3,18 @@
 import { Router } from 'express';
 import type { Deps } from '../deps.ts';
 import { redisUp } from '../redis/health.ts';
+import { deadline } from '../transfer-log/deadline.ts';
 import type { ApiDoc } from './openapi.ts';
 import { expiryDetail } from '../tls/certificate-expiry.ts';
+
+/** RULES 50: open incidents, or null when Redis could not say (readiness reports Redis itself). */
+async function openIncidents(deps: Deps): Promise<number | null> {
+  try {
+    return await deadline(deps.incidents.openCount(), deps.config.redis.commandTimeoutMs);
+  } catch {
+    return null;
+  }
+}
 
 export function opsRouter(deps: Deps, doc: ApiDoc): Router {
   const r = Router();
@@ -14,11 +24,11 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
   });
 
   doc.add('GET', '/readyz', {
-    summary: 'Redis and the core user store are reachable over TLS; certificatesExpiringSoon lists settings whose certificate expires within 30 days (reported, not failing readiness)',
-    auth: 'public', responses: { 200: 'ready: {status, checks, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', 503: 'not ready' },
+    summary: 'Redis and the core user store are reachable over TLS; certificatesExpiringSoon lists settings whose certificate expires within 30 days; checks.incidents is "open" while an incident (RULES 50) awaits acknowledgement, with openIncidents counting them (both reported, not failing readiness)',
+    auth: 'public', responses: { 200: 'ready: {status, checks: {redis, upstream, policyCaches, certificates, incidents: "none"|"open"|"unknown"}, openIncidents?, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', 503: 'not ready' },
   });
   r.get('/readyz', async (_req, res) => {
-    const [redis, upstream] = await Promise.all([redisUp(deps.redis, deps.config.redis.commandTimeoutMs), deps.upstream.healthy()]);
+    const [redis, upstream, incidents] = await Promise.all([redisUp(deps.redis, deps.config.redis.commandTimeoutMs), deps.upstream.healthy(), openIncidents(deps)]);
     // The in-memory policy caches (agreements, key versions, jurisdiction) refuse everything while
     // they (re)load, so the instance is not ready until they are live.
     const caches = deps.agreements.ready && deps.partnerKeys.ready && deps.jurisdiction.ready;
@@ -30,7 +40,10 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
       checks: {
         redis: redis ? 'ok' : 'down', upstream: upstream ? 'ok' : 'down', policyCaches: caches ? 'ok' : 'loading',
         certificates: expiring.length ? 'expiring_soon' : 'ok',
+        // RULES 50: an open incident is for operators to act on; the instance still serves.
+        incidents: incidents === null ? 'unknown' : incidents > 0 ? 'open' : 'none',
       },
+      ...(incidents ? { openIncidents: incidents } : {}),
       ...(expiring.length ? { certificatesExpiringSoon: expiring } : {}),
     });
   });

@@ -31,13 +31,15 @@ export interface PartnerRouterDeps {
 
 const AUTH = { 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'a CONTRACT 6 denial code', 429: 'rate_limited (Retry-After)', 503: 'upstream_unavailable or audit_unavailable' };
 
-function callOf(svc: PullServices, req: Request, res: Response, purpose: string): PartnerCall {
+async function callOf(svc: PullServices, req: Request, res: Response, purpose: string): Promise<PartnerCall> {
   const tls = tlsEvidence(req.socket);
   // RULES 35: nothing leaves over anything but TLS 1.2/1.3.
   if (!acceptableProtocol(tls)) throw new Problem({ status: 403, code: 'forbidden', detail: 'TLS 1.2 or 1.3 required' });
+  const partnerId = partnerTokenOf(res).partnerId;
   return {
-    partnerId: partnerTokenOf(res).partnerId, token: partnerTokenOf(res), tokenHash: partnerTokenHashOf(res), purpose, tls,
+    partnerId, token: partnerTokenOf(res), tokenHash: partnerTokenHashOf(res), purpose, tls,
     requestId: String(res.locals.requestId), bindingRequired: svc.config.server.tls.requestClientCert,
+    legalEntity: await svc.legalEntity(partnerId), // RULES 48: every entry names it
   };
 }
 
@@ -54,7 +56,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
       429: 'rate_limited, or quota_exceeded: a subject not yet received today past the purpose\'s dailySubjectQuota (a subject already received today still answers); Retry-After: seconds to the next UTC day' } });
   r.get('/v1/subjects/:subject', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(subjectQuery, req.query);
-    const call = callOf(svc, req, res, q.purpose);
+    const call = await callOf(svc, req, res, q.purpose);
     await respond(d, req, res, call.partnerId, async () => {
       const { receipt, ...body } = await pullOne(svc, call, String(req.params.subject));
       // Issue 15 item 4: a header, so the body stays as CONTRACT 4 has it (and a JOSE answer carries it too).
@@ -84,7 +86,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
     } });
   r.get('/v1/subjects', d.requirePartner, d.rateLimit, async (req, res) => {
     const q = parseQuery(bulkSchema, req.query);
-    const call = callOf(svc, req, res, q.purpose);
+    const call = await callOf(svc, req, res, q.purpose);
     const ndjson = req.accepts(['application/json', 'application/x-ndjson', 'application/jose']) === 'application/x-ndjson';
     if (!ndjson && q.limit !== undefined && q.limit > svc.config.limits.maxPageSize) {
       throw validationFailed([{ field: 'limit', reason: `must be at most ${svc.config.limits.maxPageSize}` }]);

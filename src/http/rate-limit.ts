@@ -1,7 +1,7 @@
 // RULES 44 (OWASP API4): per-partner request rate from the agreement's rateLimit, counted in Redis
 // so every instance shares one budget. Over it: 429 rate_limited with Retry-After. A limiter that
 // cannot run (Redis down or not answering in time) refuses: fail closed (DESIGN 1).
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { Problem, redisUnavailable } from './problem.ts';
 import { partnerTokenOf } from '../auth/partner-auth.ts';
@@ -13,6 +13,8 @@ import { TurnBatch } from '../redis/turn-batch.ts';
 export interface RateLimitOptions {
   /** Deadline for the counter's reply (redis.commandTimeoutMs); config's default when not given. */
   timeoutMs?: number;
+  /** RULES 48: each 429 goes to the access-denial record, under the token's (registered) client id. */
+  onLimited?: (req: Request, clientId: string, requestId: string) => void;
 }
 
 type Verdict = { granted: true; remaining: number } | { granted: false; retryAfterS: number };
@@ -56,7 +58,7 @@ export function partnerRateLimit(redis: Redis, agreements: Pick<ActiveAgreements
     }
     return verdicts(perMinute, asks.length, r);
   });
-  return async (_req, res, next) => {
+  return async (req, res, next) => {
     const partnerId = partnerTokenOf(res).partnerId;
     const perMinute = agreements.current(partnerId)?.rateLimit?.requestsPerMinute;
     if (!perMinute) return next(); // no agreement in force: the decision refuses (and logs) it
@@ -67,6 +69,7 @@ export function partnerRateLimit(redis: Redis, agreements: Pick<ActiveAgreements
       return next(redisUnavailable());
     }
     if (!v.granted) {
+      opts.onLimited?.(req, partnerTokenOf(res).clientId, String(res.locals.requestId));
       return next(new Problem({ status: 429, code: 'rate_limited', detail: `at most ${perMinute} requests a minute`, headers: { 'Retry-After': String(v.retryAfterS) } }));
     }
     res.setHeader('RateLimit-Policy', `${perMinute};w=60`);

@@ -58,6 +58,7 @@ export class JurisdictionCache extends LiveCache {
       home: this.home,
       adequate: Object.freeze(fresh.adequate.map((e) => Object.freeze({ country: e.country, reviewBy: e.reviewBy }))),
       blocked: Object.freeze(fresh.blocked.map((b) => b.country)),
+      version: fresh.version, // RULES 48: entries name the list version that gave an adequacy ground
     });
   }
 }

@@ -48,6 +48,8 @@ export interface Jurisdiction {
   adequate: readonly AdequacyEntry[];
   /** RULES 20: the country kill-switch. */
   blocked?: readonly string[];
+  /** RULES 48: the governed list's version, named by entries whose cross-border ground is adequacy (0: configuration only). */
+  version?: number;
 }
 
 export interface PolicyVersion {

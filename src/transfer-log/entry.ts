@@ -14,6 +14,19 @@ export interface TlsEvidence {
   clientCertThumbprint: string | null;
 }
 
+/** RULES 48: the partner's legal entity as registered (or its name alone when none was given). */
+export interface LegalEntity {
+  name: string;
+  country: string | null;
+  registrationNumber: string | null;
+}
+
+/** RULES 48: the consent record a decision relied on (the store's consent for the purpose). */
+export interface ConsentRelied {
+  purpose: string;
+  grantedAt: string | null;
+}
+
 /** Everything the chain does not decide. Values are ids and vocabulary codes only (RULES 48). */
 export interface EntryBody {
   id: string;
@@ -34,6 +47,13 @@ export interface EntryBody {
   keyVersion: number | string | null;
   tls: TlsEvidence;
   deleteBy: string | null;
+  /** RULES 48 (issue [2/6]): who received it, which consent it relied on, which adequacy list gave the cross-border ground. */
+  legalEntity: LegalEntity | null;
+  consent: ConsentRelied | null;
+  /** When the cross-border ground is the user's consent: that consent (when it was given). */
+  crossBorderConsent: { grantedAt: string | null } | null;
+  /** When the cross-border ground is adequacy: the governed list's version that listed every country. */
+  adequacyListVersion: number | null;
 }
 
 export interface TransferEntry extends EntryBody {
@@ -57,7 +77,8 @@ export function entryHash(entry: Omit<TransferEntry, 'hash'> & { hash?: unknown 
 // went from 13 to 6.5 us). test/transfer-log-entry.test.ts checks it against canonicalJson.
 const SEALED_KEYS = ['id', 'at', 'requestId', 'partnerId', 'agreementId', 'agreementVersion', 'purpose', 'subjectRef',
   'decision', 'reason', 'categories', 'destinationCountries', 'legalBasis', 'crossBorderBasis', 'policyVersion',
-  'keyVersion', 'tls', 'deleteBy', 'chain', 'seq', 'prevHash'].sort();
+  'keyVersion', 'tls', 'deleteBy', 'legalEntity', 'consent', 'crossBorderConsent', 'adequacyListVersion',
+  'chain', 'seq', 'prevHash'].sort();
 
 function sealedHash(e: Record<string, unknown>): string {
   let json = '{';
@@ -73,7 +94,8 @@ export function sealEntry(body: EntryBody, chain: string, seq: number, prevHash:
     agreementVersion: b.agreementVersion, purpose: b.purpose, subjectRef: b.subjectRef, decision: b.decision,
     reason: b.reason, categories: b.categories, destinationCountries: b.destinationCountries, legalBasis: b.legalBasis,
     crossBorderBasis: b.crossBorderBasis, policyVersion: b.policyVersion, keyVersion: b.keyVersion, tls: b.tls,
-    deleteBy: b.deleteBy, chain, seq, prevHash, hash: '',
+    deleteBy: b.deleteBy, legalEntity: b.legalEntity, consent: b.consent, crossBorderConsent: b.crossBorderConsent,
+    adequacyListVersion: b.adequacyListVersion, chain, seq, prevHash, hash: '',
   };
   e.hash = sealedHash(e as unknown as Record<string, unknown>);
   return e;

@@ -32,6 +32,8 @@ export interface TransferLogDeps {
   log: Logger;
   /** Append latency and outcome, verify results (the gateway's metrics; absent in tools and tests). */
   observer?: TransferLogObserver;
+  /** RULES 50: told of every verify result; a failed one opens an incident (must not throw). */
+  onVerified?: (r: VerifyResult) => void;
 }
 
 export interface TransferLogOptions {
@@ -110,7 +112,11 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     append: (input) => timedAppend(deps.observer, () => writer.append(input)),
     appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => observedVerify(deps.observer, () => verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file })),
+    verify: () => observedVerify(deps.observer, async () => {
+      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file });
+      deps.onVerified?.(r);
+      return r;
+    }),
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
     subjectRef,
     jwks,

@@ -13,6 +13,12 @@ const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be an id');
 const purpose = z.enum(PURPOSE_IDS as [Purpose, ...Purpose[]]);
 const code = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a snake_case code');
 
+const legalEntity = z.strictObject({
+  name: z.string().min(1).max(200),
+  country: z.string().refine(isCountryCode, 'must be an ISO country code').nullable(),
+  registrationNumber: z.string().min(1).max(64).nullable(),
+});
+
 const base = z.strictObject({
   requestId: id,
   partnerId: id.nullable(),
@@ -35,6 +41,11 @@ const base = z.strictObject({
   }),
   // RULES 23: when the partner must have deleted what it got.
   deleteBy: z.iso.datetime({ offset: true }).nullable(),
+  // RULES 48 (issue [2/6]): the recipient's legal entity, the consent relied on, the cross-border ground's record.
+  legalEntity: legalEntity.nullable().default(null),
+  consent: z.strictObject({ purpose, grantedAt: z.iso.datetime({ offset: true }).nullable() }).nullable().default(null),
+  crossBorderConsent: z.strictObject({ grantedAt: z.iso.datetime({ offset: true }).nullable() }).nullable().default(null),
+  adequacyListVersion: z.number().int().min(0).nullable().default(null),
 });
 
 const released = base.extend({
@@ -49,6 +60,8 @@ const released = base.extend({
   crossBorderBasis: z.enum(['domestic', 'adequacy', 'consent']),
   policyVersion: z.string().regex(POLICY_VERSION),
   deleteBy: z.iso.datetime({ offset: true }),
+  // RULES 48: a release names the legal entity that received it.
+  legalEntity,
   // RULES 35: nothing is released over anything but TLS 1.2/1.3.
   tls: z.strictObject({
     protocol: z.enum(['TLSv1.2', 'TLSv1.3']),
@@ -59,7 +72,14 @@ const released = base.extend({
 
 const denied = base.extend({ decision: z.literal('denied'), reason: code });
 
-export const appendInputSchema = z.discriminatedUnion('decision', [released, denied]);
+// RULES 48: a release on a ground names the record of that ground.
+const grounded = released.superRefine((r, ctx) => {
+  if (r.legalBasis === 'consent' && (r.consent === null || r.consent.purpose !== r.purpose)) ctx.addIssue({ code: 'custom', path: ['consent'], message: 'required: the consent this release relied on' });
+  if (r.crossBorderBasis === 'adequacy' && r.adequacyListVersion === null) ctx.addIssue({ code: 'custom', path: ['adequacyListVersion'], message: 'required: the adequacy list version that gave the ground' });
+  if (r.crossBorderBasis === 'consent' && r.crossBorderConsent === null) ctx.addIssue({ code: 'custom', path: ['crossBorderConsent'], message: 'required: the cross-border consent this release relied on' });
+});
+
+export const appendInputSchema = z.discriminatedUnion('decision', [grounded, denied]);
 export type AppendInput = z.input<typeof appendInputSchema>;
 
 /** A programming error in the caller: the entry cannot be written, so nothing may be released. */
@@ -87,5 +107,8 @@ export function entryBody(input: AppendInput, subjectRef: SubjectRefFn, at: Date
     crossBorderBasis: i.crossBorderBasis, policyVersion: i.policyVersion, keyVersion: i.keyVersion,
     tls: { protocol: i.tls.protocol, cipher: i.tls.cipher, clientCertThumbprint: i.tls.clientCertThumbprint },
     deleteBy: i.deleteBy,
+    legalEntity: i.legalEntity === null ? null : { name: i.legalEntity.name, country: i.legalEntity.country, registrationNumber: i.legalEntity.registrationNumber },
+    consent: i.consent === null ? null : { purpose: i.consent.purpose, grantedAt: i.consent.grantedAt },
+    crossBorderConsent: i.crossBorderConsent === null ? null : { grantedAt: i.crossBorderConsent.grantedAt }, adequacyListVersion: i.adequacyListVersion,
   };
 }

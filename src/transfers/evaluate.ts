@@ -10,6 +10,9 @@ import type { AppendInput } from '../transfer-log/index.ts';
 import type { PartnerToken } from '../auth/partner-tokens.ts';
 import type { TlsEvidence } from '../tls/evidence.ts';
 import type { PullServices } from './services.ts';
+import type { Jurisdiction } from '../policy/decision-context.ts';
+import type { LegalEntity } from '../transfer-log/entry.ts';
+import { groundsOf } from './grounds.ts';
 
 export interface PartnerCall {
   partnerId: string;
@@ -21,13 +24,15 @@ export interface PartnerCall {
   requestId: string;
   /** RULES 38: the listener asks for certificates, so tokens must be bound. */
   bindingRequired: boolean;
+  /** RULES 48: the partner's legal entity, named by every entry. */
+  legalEntity: LegalEntity;
 }
 
 export type Outcome =
-  | { allow: true; data: Partial<Record<string, Json>>; categories: string[]; dropped: number; decision: Extract<Decision, { allow: true }> }
+  | { allow: true; data: Partial<Record<string, Json>>; categories: string[]; dropped: number; decision: Extract<Decision, { allow: true }>; adequacyListVersion: number }
   | { allow: false; reason: Reason; status: number; decision?: Decision };
 
-export function decideFor(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined): Decision {
+export function decideFor(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined, jurisdiction: Jurisdiction = svc.jurisdiction()): Decision {
   const { config } = svc;
   return decide({
     token: {
@@ -38,14 +43,15 @@ export function decideFor(svc: PullServices, call: PartnerCall, agreement: Agree
     agreement,
     record,
     now: svc.now(),
-    jurisdiction: svc.jurisdiction(),
+    jurisdiction,
     policyVersions: config.policy.versions,
     retentionAfterTerminationDays: config.retention.afterTerminationDays,
   });
 }
 
 export function evaluate(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined, keyVersion: number): Outcome {
-  const decision = decideFor(svc, call, agreement, record);
+  const jurisdiction = svc.jurisdiction(); // one read: the entry names the list version this decision used
+  const decision = decideFor(svc, call, agreement, record, jurisdiction);
   if (!decision.allow) return { allow: false, reason: decision.reason, status: decision.status, decision };
   const terms = (agreement!.purposes as Record<string, { categories: Record<string, string> } | undefined>)[call.purpose]!;
   const project = svc.projections.get(
@@ -57,9 +63,11 @@ export function evaluate(svc: PullServices, call: PartnerCall, agreement: Agreem
   const hit = svc.guard(out.data, record);
   if (hit) {
     svc.metrics.egressGuardHits.inc({ partner: call.partnerId });
+    // RULES 50: a hit is a possible breach in the making: the breach clock starts.
+    svc.incidents.report({ kind: 'egress_guard', found: hit.reason, partnerId: call.partnerId, requestId: call.requestId });
     return { allow: false, reason: hit.reason, status: hit.status };
   }
-  return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision };
+  return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision, adequacyListVersion: jurisdiction.version ?? 0 };
 }
 
 /** RULES 23: the partner must delete by the earlier of the agreement's end and the user's retention end. */
@@ -76,13 +84,14 @@ export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>
     requestId: call.requestId, partnerId: call.partnerId, agreementId: agreement?.id ?? null,
     agreementVersion: agreement?.version ?? null, purpose: isPurpose(call.purpose) ? call.purpose : null, userId,
     destinationCountries: agreement ? [...agreement.processingCountries] : [],
-    policyVersion: agreement?.requiresPolicyVersion ?? null, keyVersion, tls: call.tls,
+    policyVersion: agreement?.requiresPolicyVersion ?? null, keyVersion, tls: call.tls, legalEntity: call.legalEntity,
   };
   if (outcome.allow) {
     return {
       ...common, decision: 'released', reason: null, categories: outcome.categories as never,
       legalBasis: outcome.decision.legalBasis, crossBorderBasis: outcome.decision.crossBorderBasis,
       deleteBy: deleteBy(agreement!, record!, svc.config.retention.afterTerminationDays),
+      ...groundsOf(record!, call.purpose, outcome.decision.legalBasis, outcome.decision.crossBorderBasis, outcome.adequacyListVersion),
     } as AppendInput;
   }
   const legal = outcome.decision && !outcome.decision.allow ? outcome.decision.legalBasis ?? null : null;

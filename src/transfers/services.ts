@@ -12,10 +12,16 @@ import type { Jurisdiction } from '../policy/decision-context.ts';
 import type { DeletionItem } from '../notices/index.ts';
 import type { SubjectQuota } from './subject-quota.ts';
 import type { ReceiptSigner } from '../transfer-log/receipt.ts';
+import { legalEntities, type LegalEntityOf, type PartnerReader } from './legal-entities.ts';
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
   scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+}
+
+/** RULES 50: where an egress-guard hit opens (or counts on) an incident; never throws, never waits. */
+export interface IncidentReporter {
+  report(r: { kind: 'egress_guard'; found: string; partnerId: string; requestId: string }): void;
 }
 
 /** DESIGN 8: whether a presented token (by hash) is still unrevoked; Redis errors reject. */
@@ -31,6 +37,7 @@ export interface PullServices {
   pseudonyms: ReturnType<typeof createPseudonymizer>;
   projections: ProjectionCache;
   guard: EgressGuard;
+  incidents: IncidentReporter;
   metrics: Metrics;
   deletions: DeletionScheduler;
   tokens: TokenLiveness;
@@ -42,6 +49,8 @@ export interface PullServices {
   keyVersions(partnerId: string): { current: number; accepted: number[] };
   /** Home, adequacy entries and blocked countries in force now (RULES 15–17, 20). */
   jurisdiction(): Jurisdiction;
+  /** RULES 48: the partner's legal entity (or name), for every entry. */
+  legalEntity: LegalEntityOf;
   now(): Date;
 }
 
@@ -50,6 +59,7 @@ export function createPullServices(p: {
   pseudonymMaster: Buffer; metrics: Metrics; canaries?: readonly string[]; deletions?: DeletionScheduler;
   tokens: TokenLiveness; quota: SubjectQuota; receipts: ReceiptSigner;
   keyVersions?: PullServices['keyVersions']; jurisdiction?: PullServices['jurisdiction']; now?: () => Date;
+  partners: PartnerReader; incidents?: IncidentReporter;
 }): PullServices {
   const projections = new ProjectionCache();
   // DESIGN 6: a changed agreement drops its compiled projections.
@@ -62,6 +72,7 @@ export function createPullServices(p: {
     pseudonyms: createPseudonymizer(p.pseudonymMaster),
     projections,
     guard: createEgressGuard({ fieldMap: p.config.fieldMap as FieldMapConfig, canaries: p.canaries ?? [] }),
+    incidents: p.incidents ?? { report: () => undefined },
     metrics: p.metrics,
     deletions: p.deletions ?? { scheduleDeletions: async () => undefined },
     tokens: p.tokens,
@@ -69,6 +80,7 @@ export function createPullServices(p: {
     receipts: p.receipts,
     keyVersions: p.keyVersions ?? (() => ({ current: 1, accepted: [1] })),
     jurisdiction: p.jurisdiction ?? (() => p.config.jurisdiction),
+    legalEntity: legalEntities(p.partners),
     now: p.now ?? (() => new Date()),
   };
 }

@@ -64,7 +64,10 @@ export function released(over: Partial<AppendInput> = {}): AppendInput {
     userId: `u_${String(n).padStart(6, '0')}`, decision: 'released', reason: null, categories: ['gender', 'email'],
     destinationCountries: ['KZ'], legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03', keyVersion: 1,
     tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null },
-    deleteBy: '2027-01-15T00:00:00.000Z', ...over,
+    deleteBy: '2027-01-15T00:00:00.000Z',
+    // RULES 48 (issue [2/6]): the recipient's legal entity and the consent relied on (for the purpose in force).
+    legalEntity: { name: 'Acme Analytics LLP', country: 'KZ', registrationNumber: null },
+    consent: { purpose: over.purpose ?? 'advertising', grantedAt: '2026-01-10T00:00:00.000Z' }, ...over,
   } as AppendInput;
 }
 
