@@ -116,7 +116,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   const transferLog = createTransferLog({ redis, keys, config, log });
-  const notices = createNotices({ redis, config, log, keys, agreements });
+  const notices = createNotices({ redis, config, log, keys, agreements, registry: metrics.registry });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
   const partnerTokenCache = new PartnerTokenCache(redisSub, log);

@@ -14,6 +14,9 @@ import { DeletionSchedule, type DeletionItem } from './deletions.ts';
 import { noticeSigner } from './sign.ts';
 import { NoticeWorker } from './worker.ts';
 import type { Addressed, Notice } from './notice.ts';
+import type { Registry } from 'prom-client';
+import { Confirmations, type Acknowledgement } from './confirmations.ts';
+import { OverdueWatch, type OverdueView } from './overdue.ts';
 
 export interface EventReply { eventId: string; notices: number }
 
@@ -31,6 +34,10 @@ export interface Notices {
   recall(eventId: string): Promise<EventReply | null>;
   /** Store the answer unless one is there; returns the one that counts. */
   remember(reply: EventReply): Promise<EventReply>;
+  /** RULES 23: the owning partner confirms a notice (idempotent); null: no such notice of this partner. */
+  ack(partnerId: string, noticeId: string, now?: number): Promise<Acknowledgement | null>;
+  /** RULES 23: deletion notices not confirmed by their deadline (swept first, at `now`). */
+  overdue(limit: number, now?: number): Promise<OverdueView>;
   /** One worker pass now (the timer does this every notices.workerIntervalMs). */
   runOnce(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +49,8 @@ export interface NoticesDeps {
   log: Logger;
   keys: Pick<KeyMaterial, 'signingJwk'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
+  /** Where gateway_notices_overdue is registered (the /metrics registry). */
+  registry?: Registry;
 }
 
 const EVENT_TTL_S = 30 * 86_400;
@@ -50,10 +59,12 @@ const EVENT_TTL_S = 30 * 86_400;
 export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startWorker?: boolean } = {}): Notices {
   const cfg = d.config.notices;
   const keys = noticeKeys(opts.keyPrefix);
-  const queue = new NoticeQueue(d.redis, keys);
+  const queue = new NoticeQueue(d.redis, keys, cfg.confirmWithinSeconds * 1000);
   const deletions = new DeletionSchedule(d.redis, keys);
+  const confirmations = new Confirmations(d.redis, keys);
+  const overdue = new OverdueWatch(confirmations, d.registry, d.log);
   const worker = new NoticeWorker({
-    queue, deletions, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
+    queue, deletions, overdue, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
     webhook: { tls: webhookTls(cfg.webhookCa), allowLoopback: cfg.allowLoopbackWebhooks, timeoutMs: cfg.timeoutMs },
   });
   if (opts.startWorker !== false) worker.start();
@@ -76,6 +87,13 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
       if (set) return reply;
       return (await this.recall(reply.eventId)) ?? reply;
     },
+    async ack(partnerId, noticeId, now = Date.now()) {
+      const a = await confirmations.ack(partnerId, noticeId, now);
+      // RULES 23: the confirmation is recorded (ids only in the log, RULES 24).
+      if (a?.via === 'pull') d.log.info({ partnerId, noticeId, code: 'NOTICE_ACKNOWLEDGED' }, 'notice acknowledged on the pull feed');
+      return a;
+    },
+    overdue: (limit, now = Date.now()) => overdue.view(limit, now),
     runOnce: () => worker.tick(),
     close: () => worker.close(),
   };

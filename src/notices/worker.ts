@@ -7,6 +7,7 @@ import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import type { NoticeQueue, Claimed } from './queue.ts';
 import type { DeletionSchedule } from './deletions.ts';
 import type { NoticeSigner } from './sign.ts';
+import type { OverdueWatch } from './overdue.ts';
 import { postNotice, type WebhookOptions } from './webhook.ts';
 import { makeNotice, noticeId } from './notice.ts';
 
@@ -15,6 +16,8 @@ export interface WorkerConfig { deadLetterAfterMs: number; retryBaseMs: number; 
 export interface WorkerDeps {
   queue: NoticeQueue;
   deletions: DeletionSchedule;
+  /** RULES 23: unconfirmed deletion notices past their deadline become overdue on each pass. */
+  overdue: Pick<OverdueWatch, 'sweep'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
   sign: NoticeSigner;
   webhook: WebhookOptions;
@@ -65,6 +68,7 @@ export class NoticeWorker {
   private async pass(): Promise<void> {
     try {
       await this.fireDeletions();
+      await this.d.overdue.sweep(this.now());
       const claimed = await this.d.queue.claim(this.now(), this.leaseMs, BATCH);
       await Promise.all(claimed.map((c) => this.deliver(c)));
       if (this.failing) this.d.log.info('notice worker: running again');
