@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { fetch } from 'undici';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts';
-import { adminApi } from './harness/admin.ts';
+import { adminApi, agreementBody } from './harness/admin.ts';
 import { noticeKeys } from '../src/notices/keys.ts';
+import { DeletionSchedule } from '../src/notices/deletions.ts';
 import { createNotices } from '../src/notices/index.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 
@@ -179,4 +180,48 @@ test('RULES 23: a deletion notice not confirmed by its deadline is overdue — l
   assert.deepEqual(mine(after), []);
   assert.deepEqual(after.counts.filter((c: any) => c.partnerId === p.id), []);
   assert.doesNotMatch(await metrics(), new RegExp(`gateway_notices_overdue\\{partner="${p.id}"`));
+});
+
+test('RULES 23: deleteBy is the earliest of the purpose\'s retentionDays (from the release) and the agreement\'s end; such a purpose keeps its own date', async () => {
+  const admin = adminApi(stack, stack.adminToken);
+  const p = await setupPartner(stack, {
+    processingCountries: ['KZ'], validUntil: '2027-01-15T00:00:00Z',
+    purposes: { service_delivery: { categories: { phone: 'clear' }, retentionDays: 30 }, advertising: { categories: { gender: 'clear' }, retentionDays: 3650 }, notifications: { categories: { email: 'clear' } } },
+  });
+  const bad = await admin('POST', `/admin/v1/partners/${p.id}/agreements`, { body: { ...agreementBody({ purposes: { service_delivery: { categories: { phone: 'clear' }, retentionDays: 0 } } }) } });
+  assert.deepEqual([bad.status, bad.body.errors?.map((e: { field: string }) => e.field)], [400, ['purposes.service_delivery.retentionDays']]);
+  const pull = async (purpose: string) => {
+    const t0 = Date.now();
+    const r = await partnerGet(stack, await p.token(purpose), `/v1/subjects?purpose=${purpose}&limit=4`);
+    assert.equal(r.status, 200, r.text);
+    return { t0, t1: Date.now(), subjects: (r.body.items as Array<{ subject: string }>).map((i) => i.subject) };
+  };
+  const sd = await pull('service_delivery');
+  assert.ok(sd.subjects.length > 0);
+  const auditor = adminApi(stack, (await admin('POST', '/admin/v1/tokens', { body: { role: 'auditor' } })).body.token);
+  const entries = async (purpose: string) => ((await auditor('GET', `/admin/v1/transfers?partnerId=${p.id}&purpose=${purpose}&decision=released`)).body.items as Array<{ deleteBy: string }>);
+  // 30 days from the release, well before validUntil.
+  for (const e of await entries('service_delivery')) {
+    const t = Date.parse(e.deleteBy);
+    assert.ok(t >= sd.t0 + 30 * DAY - 1000 && t <= sd.t1 + 30 * DAY + 1000, e.deleteBy);
+  }
+  // Ten years is longer than the agreement: validUntil wins.
+  const adv = await pull('advertising');
+  assert.ok(adv.subjects.length > 0);
+  for (const e of await entries('advertising')) assert.equal(e.deleteBy, '2027-01-15T00:00:00.000Z');
+  // A purpose with its own retention is scheduled apart: a later release of another purpose moves
+  // its subject's other date, never this one.
+  const both = sd.subjects.filter((s) => adv.subjects.includes(s));
+  assert.ok(both.length > 0, 'a subject released for both purposes');
+  const notif = await pull('notifications');
+  const deletions = new DeletionSchedule(stack.gateway.deps.redis, noticeKeys());
+  for (const s of both) {
+    const own = Date.parse((await deletions.when(p.id, s, 'service_delivery'))!);
+    assert.ok(own < Date.parse('2027-01-01T00:00:00Z'), 'still 30 days after its release');
+    assert.equal(await deletions.when(p.id, s, 'advertising'), '2027-01-15T00:00:00.000Z');
+  }
+  for (const s of notif.subjects) assert.equal(await deletions.when(p.id, s), '2027-01-15T00:00:00.000Z', 'no own retention: the shared date');
+  // When the 30 days pass, the notice names the pseudonym alone and that one purpose.
+  const due = (await deletions.claim(sd.t1 + 31 * DAY, 60_000, 10_000)).filter((d) => d.partnerId === p.id);
+  assert.deepEqual(due.map((d) => [d.subject, d.purposes]).sort(), sd.subjects.map((s) => [s, ['service_delivery']]).sort());
 });

@@ -52,7 +52,11 @@ for i = 1, #due, 2 do
 end
 return out`;
 
-export interface Acknowledgement { noticeId: string; ackAt: string; via: 'pull' | 'webhook' }
+export interface Acknowledgement {
+  noticeId: string; ackAt: string; via: 'pull' | 'webhook';
+  /** False the first time: a repeat answers the first confirmation. */
+  repeated: boolean;
+}
 export interface OverdueCount { partnerId: string; type: string; count: number }
 export interface OverdueItem {
   noticeId: string; partnerId: string; type: string;
@@ -71,7 +75,7 @@ export class Confirmations {
       arguments: [m, new Date(now).toISOString()],
     })) as string[];
     if (r[0] === 'none') return null;
-    return { noticeId, ackAt: r[1]!, via: r[2] === 'pull' ? 'pull' : 'webhook' };
+    return { noticeId, ackAt: r[1]!, via: r[2] === 'pull' ? 'pull' : 'webhook', repeated: r[0] === 'already' };
   }
 
   /** Move every notice past its deadline at `now` to the overdue list; returns what moved. */

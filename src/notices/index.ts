@@ -25,8 +25,8 @@ export interface Notices {
   enqueue(items: readonly Addressed[]): Promise<void>;
   /** RULES 23: a `retention_expired` notice for (partner, pseudonym) at deleteBy. */
   scheduleDeletion(partnerId: string, subject: string, deleteBy: string, purpose: string): Promise<void>;
-  /** The same for a batch (one bulk page): one Redis call. */
-  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+  /** The same for a batch (one bulk page): one Redis call. `ownRetention`: the purpose's own date, kept apart. */
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention?: boolean): Promise<void>;
   list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }>;
   deadLetters(limit: number): Promise<object[]>;
   deliveryState(partnerId: string, noticeId: string): Promise<Record<string, string>>;
@@ -74,7 +74,7 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
       await Promise.all(items.map((a) => queue.enqueue(a.partnerId, a.notice)));
     },
     scheduleDeletion: (partnerId, subject, deleteBy, purpose) => deletions.schedule(partnerId, purpose, [{ subject, deleteBy }]),
-    scheduleDeletions: (partnerId, purpose, items) => deletions.schedule(partnerId, purpose, items),
+    scheduleDeletions: (partnerId, purpose, items, ownRetention) => deletions.schedule(partnerId, purpose, items, ownRetention),
     list: (partnerId, cursor, limit) => queue.list(partnerId, cursor, limit),
     deadLetters: (limit) => queue.deadLetters(limit),
     deliveryState: (partnerId, noticeId) => queue.state(partnerId, noticeId),
@@ -90,7 +90,7 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
     async ack(partnerId, noticeId, now = Date.now()) {
       const a = await confirmations.ack(partnerId, noticeId, now);
       // RULES 23: the confirmation is recorded (ids only in the log, RULES 24).
-      if (a?.via === 'pull') d.log.info({ partnerId, noticeId, code: 'NOTICE_ACKNOWLEDGED' }, 'notice acknowledged on the pull feed');
+      if (a && !a.repeated) d.log.info({ partnerId, noticeId, code: 'NOTICE_ACKNOWLEDGED' }, 'notice acknowledged on the pull feed');
       return a;
     },
     overdue: (limit, now = Date.now()) => overdue.view(limit, now),

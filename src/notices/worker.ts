@@ -82,7 +82,7 @@ export class NoticeWorker {
 
   private async fireDeletions(): Promise<void> {
     for (const due of await this.d.deletions.claim(this.now(), this.leaseMs, 100)) {
-      const id = noticeId(`retention:${due.subject}:${due.deleteBy}`, due.partnerId, 'retention_expired');
+      const id = noticeId(`retention:${due.scope}:${due.deleteBy}`, due.partnerId, 'retention_expired');
       await this.d.queue.enqueue(due.partnerId, makeNotice(id, 'retention_expired', due.subject, due.purposes, due.deleteBy), this.now());
       await this.d.deletions.done(due);
       this.d.log.info({ partnerId: due.partnerId, noticeId: id, code: 'DELETE_NOTICE_SENT' }, 'delete-by reached: retention_expired notice queued');

@@ -10,6 +10,7 @@ import type { AppendInput } from '../transfer-log/index.ts';
 import type { PartnerToken } from '../auth/partner-tokens.ts';
 import type { TlsEvidence } from '../tls/evidence.ts';
 import type { PullServices } from './services.ts';
+import { deleteBy } from './delete-by.ts';
 
 export interface PartnerCall {
   partnerId: string;
@@ -62,14 +63,6 @@ export function evaluate(svc: PullServices, call: PartnerCall, agreement: Agreem
   return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision };
 }
 
-/** RULES 23: the partner must delete by the earlier of the agreement's end and the user's retention end. */
-function deleteBy(agreement: AgreementVersion, record: UserRecord, retentionDays: number): string {
-  let t = Date.parse(agreement.validUntil);
-  const ended = record.userAgreement?.terminatedAt ? Date.parse(record.userAgreement.terminatedAt) : NaN;
-  if (Number.isFinite(ended)) t = Math.min(t, ended + retentionDays * 86_400_000);
-  return new Date(t).toISOString();
-}
-
 /** The entry needs nothing of the call's token hash (a refusal before authentication has none). */
 export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
   const common = {
@@ -82,7 +75,7 @@ export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>
     return {
       ...common, decision: 'released', reason: null, categories: outcome.categories as never,
       legalBasis: outcome.decision.legalBasis, crossBorderBasis: outcome.decision.crossBorderBasis,
-      deleteBy: deleteBy(agreement!, record!, svc.config.retention.afterTerminationDays),
+      deleteBy: deleteBy(agreement!, call.purpose, record!, svc.config.retention.afterTerminationDays, svc.now()),
     } as AppendInput;
   }
   const legal = outcome.decision && !outcome.decision.allow ? outcome.decision.legalBasis ?? null : null;

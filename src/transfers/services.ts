@@ -15,7 +15,7 @@ import type { ReceiptSigner } from '../transfer-log/receipt.ts';
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
-  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention?: boolean): Promise<void>;
 }
 
 /** DESIGN 8: whether a presented token (by hash) is still unrevoked; Redis errors reject. */
