@@ -31,7 +31,8 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
       + 'Poll again with nextCursor (null only while there has never been a notice). Every answer carries a fresh nextCursor, '
       + 'also when it has no items, so a partner that keeps polling never holds an old one; a cursor older than '
       + 'limits.cursorTtlSeconds answers 400 validation_failed (cursor: expired), and the partner starts again without a cursor '
-      + '(notices then come again from the oldest kept; their ids tell the ones already handled)',
+      + '(notices then come again from the oldest kept; their ids tell the ones already handled). '
+      + 'Confirm each notice once acted on with POST /v1/notifications/{id}/ack (RULES 23; a webhook 2xx confirms it too)',
     auth: 'partner', query: notificationsQuery,
     responses: { 200: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', 400: 'validation_failed (also a cursor that is expired, altered or another partner\'s)', 401: 'invalid_token', 503: 'store_unavailable' },
   });
