@@ -16,6 +16,7 @@ import { createTransferLog, type TransferLog } from './transfer-log/index.ts';
 import { createNotices, type Notices } from './notices/index.ts';
 import { createJurisdiction, type JurisdictionService } from './jurisdiction/service.ts';
 import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
+import { ScheduledRotation } from './keys/scheduled-rotation.ts';
 import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
 import { checkCertificates, gatewayCertificateSettings, type CertificateValidity } from './tls/certificate-validity.ts';
@@ -49,6 +50,8 @@ export interface Deps {
   jurisdiction: JurisdictionService;
   /** Every partner's pseudonym key versions (RULES 29), in memory, kept current through Redis pub/sub. */
   partnerKeys: PartnerKeyVersions;
+  /** RULES 29: the scheduled key rotation (pseudonym.rotateEveryDays), null when off. */
+  keyRotation: ScheduledRotation | null;
   /** Known partner tokens in memory; revocations evict them through Redis pub/sub (RULES 41). */
   partnerTokenCache: PartnerTokenCache;
   /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
@@ -150,10 +153,15 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
     onWriteFailed: () => metrics.accessDenialsUnrecorded.inc(),
     onRecorded: (reason) => metrics.accessDenials.inc({ reason }),
   });
-  const notices = createNotices({ redis, config, log, keys, agreements, deliveries: deliveryObserver(metrics) });
+  const notices = createNotices({ redis, config, log, keys, agreements, deliveries: deliveryObserver(metrics), registry: metrics.registry });
   const jurisdiction = createJurisdiction({ redis, redisSub, config, log });
   const partnerKeys = new PartnerKeyVersions(redis, redisSub, config.pseudonym.rotationGraceSeconds, log);
   const partnerTokenCache = new PartnerTokenCache(redisSub, log);
+  const every = config.pseudonym.rotateEveryDays;
+  const keyRotation = every === null ? null : new ScheduledRotation({
+    store: partnerKeys.store, agreementStatus: (id) => agreements.current(id)?.status, rotateEveryDays: every, log,
+  });
+  keyRotation?.start();
   // DESIGN 1: the caches above stop answering while their subscriber is silently gone.
   const heartbeat = new SubscriberHeartbeat(redis, redisSub);
   heartbeat.start();
@@ -163,7 +171,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   });
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
@@ -171,6 +179,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
       await notices.close(); // an attempt in flight is recorded while Redis is still open
       await accessDenials.settled();
       await incidents.close();
+      await keyRotation?.close();
       agreements.close();
       jurisdiction.close();
       partnerKeys.close();

@@ -11,6 +11,8 @@ import { readAudit } from '../src/auth/admin-audit.ts';
 import { PartnerKeyVersions } from '../src/keys/partner-key-versions.ts';
 import { createLogger } from '../src/log.ts';
 import { Problem } from '../src/http/problem.ts';
+import { ScheduledRotation } from '../src/keys/scheduled-rotation.ts';
+import { testConfig } from './harness/stack.ts';
 
 const GRACE_S = 3;
 let stack: Stack;
@@ -127,5 +129,81 @@ test('fail closed: until the cache has subscribed and loaded, versions() is a 50
   } finally {
     cold.close();
     sub.destroy();
+  }
+});
+
+const DAY = 86_400_000;
+
+test('RULES 29: terminating an agreement rotates the partner\'s key at once (grace 0), audited in the same step; suspending does not', async () => {
+  const p = await setupPartner(stack, terms);
+  const kept = await setupPartner(stack, terms);
+  const token = await p.token('service_delivery');
+  const old = (await page(p, token))[0]!;
+  assert.ok(old.subject.startsWith('v1.'));
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${kept.id}/suspend`)).status, 200);
+  assert.equal((await api('GET', `/admin/v1/partners/${kept.id}/keys`)).body.current, 1, 'a suspension keeps the key');
+
+  const t = await api('POST', `/admin/v1/agreements/agr_${p.id}/terminate`);
+  assert.equal(t.status, 200, t.text);
+  assert.equal(t.body.status, 'terminated');
+  const keys = (await api('GET', `/admin/v1/partners/${p.id}/keys`)).body;
+  assert.equal(keys.current, 2);
+  assert.deepEqual(keys.retired.map((v: { version: number; retiredAt: string; acceptedUntil: string }) => [v.version, v.acceptedUntil === v.retiredAt]), [[1, true]], 'grace 0');
+  await waitFor(() => stack.gateway.deps.partnerKeys.versions(p.id).current === 2, 2000);
+  assert.deepEqual(stack.gateway.deps.partnerKeys.versions(p.id).accepted, [2], 'old pseudonyms resolve no more');
+  const audit = (await readAudit(stack.gateway.deps.redis, 50)).items.filter((e) => e.target === p.id || e.target === `agr_${p.id}`);
+  const [rotation, termination] = audit; // newest first: the rotation follows the status change
+  assert.equal(termination!.action, 'agreement.terminate');
+  assert.equal(rotation!.action, 'partner.keys.rotate');
+  assert.deepEqual(rotation!.after, { keyVersion: 2, retired: 1, graceSeconds: 0, reason: 'agreement.terminate' });
+  assert.deepEqual([rotation!.actor, rotation!.at], [termination!.actor, termination!.at], 'one admin, one instant, one script');
+  // A second terminate is refused (final) and rotates nothing.
+  assert.equal((await api('POST', `/admin/v1/agreements/agr_${p.id}/terminate`)).status, 409);
+  assert.equal((await api('GET', `/admin/v1/partners/${p.id}/keys`)).body.current, 2);
+});
+
+test('RULES 29: pseudonym.rotateEveryDays is optional (default off) and validated by name', async () => {
+  assert.equal(stack.config.pseudonym.rotateEveryDays, null);
+  assert.equal(stack.gateway.deps.keyRotation, null, 'no schedule by default');
+  await assert.rejects(testConfig({ extra: { pseudonym: { rotateEveryDays: 0 } } }), /pseudonym\.rotateEveryDays/);
+});
+
+test('RULES 29: the schedule rotates a key once per period even with two instances checking at once (compare-and-set in Redis), and skips terminated partners', async () => {
+  // A second gateway on the same Redis with the schedule on; the clock is injected, not waited for.
+  const second = await startStack({ redis: stack.redis, users: 30, extra: { pseudonym: { rotationGraceSeconds: GRACE_S, rotateEveryDays: 30 } } });
+  try {
+    const scheduled = second.gateway.deps.keyRotation!;
+    assert.ok(scheduled, 'the schedule runs when configured');
+    const p = await setupPartner(stack, terms);
+    const ended = await setupPartner(stack, terms);
+    assert.equal((await api('POST', `/admin/v1/agreements/agr_${ended.id}/terminate`)).status, 200); // rotated to v2 now
+    const sees = (d: Stack) => d.gateway.deps.agreements.current(ended.id)?.status === 'terminated';
+    await waitFor(() => sees(stack) && sees(second), 2000);
+    // Another instance's scheduler over the first gateway's store (the same Redis).
+    const other = new ScheduledRotation({
+      store: stack.gateway.deps.partnerKeys.store, agreementStatus: (id) => stack.gateway.deps.agreements.current(id)?.status,
+      rotateEveryDays: 30, log: createLogger('silent'),
+    });
+    const t0 = Date.now();
+    assert.ok(!(await scheduled.tick(t0 + 29 * DAY)).includes(p.id), 'not due before 30 days');
+    const [a, b] = await Promise.all([scheduled.tick(t0 + 31 * DAY), other.tick(t0 + 31 * DAY)]);
+    assert.equal([...a, ...b].filter((id) => id === p.id).length, 1, 'rotated by exactly one instance');
+    assert.ok(![...a, ...b].includes(ended.id), 'a terminated partner is skipped');
+    const keys = async (id: string) => (await api('GET', `/admin/v1/partners/${id}/keys`)).body;
+    assert.equal((await keys(p.id)).current, 2);
+    assert.equal((await keys(ended.id)).current, 2, 'only its termination rotated it');
+    // The period runs from the last rotation: not again a day later, again a period later.
+    assert.ok(!(await other.tick(t0 + 32 * DAY)).includes(p.id));
+    assert.ok((await other.tick(t0 + 62 * DAY)).includes(p.id));
+    assert.equal((await keys(p.id)).current, 3);
+    const audit = (await readAudit(stack.gateway.deps.redis, 100)).items.filter((e) => e.target === p.id && e.action === 'partner.keys.rotate');
+    assert.equal(audit.length, 2);
+    assert.deepEqual(audit.map((e) => [e.actor.role, (e.after as { reason?: string }).reason]), [['system', 'schedule'], ['system', 'schedule']]);
+    // New pulls use the new key: a different pseudonym for the same user (KEY_ROTATED logged with ids only).
+    await waitFor(() => stack.gateway.deps.partnerKeys.versions(p.id).current === 3, 2000);
+    assert.ok((await page(p, await p.token('service_delivery'))).every((i) => i.subject.startsWith('v3.')));
+    assert.match(second.logs.text() + stack.logs.text(), /"code":"KEY_ROTATED","reason":"schedule"/);
+  } finally {
+    await second.close();
   }
 });

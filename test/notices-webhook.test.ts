@@ -62,6 +62,10 @@ test('a receiver failing twice then succeeding acknowledges the notice exactly o
   assert.equal(rx.received.length, 3, 'two failures, one success, nothing after the acknowledgement');
   assert.deepEqual(rx.received.map((r) => r.status), [500, 500, 200]);
   assert.equal((await state()).attempts, '3');
+  // RULES 23: the webhook's 2xx is the partner's confirmation: the notice never becomes overdue.
+  assert.equal((await state()).ackBy, 'webhook');
+  const overdue = await second.gateway.deps.notices.overdue(1000, Date.now() + 30 * 86_400_000);
+  assert.ok(!overdue.items.some((i) => i.noticeId === notice.id), 'a confirmed notice is not overdue');
   assert.ok(!first.logs.text().includes('"attempt":2'), 'the first gateway made one attempt only');
   assert.ok(second.logs.text().includes('"attempt":2') && second.logs.text().includes('"attempt":3'), 'the new gateway continued the retries');
   // Issue 16: the new gateway's /metrics counts its own attempts per partner: one retry, one acknowledgement.

@@ -29,7 +29,9 @@ export type CategoryTreatments = Partial<Record<Category, Treatment>>;
  * UTC day. Both optional, so agreements written before they existed keep today's behaviour.
  */
 export interface VolumeTerms { bulk?: boolean; dailySubjectQuota?: number | null }
-export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatments } & VolumeTerms>>;
+/** RULES 23: days the partner may keep what a release of this purpose gave it (absent: until validUntil). */
+export interface RetentionTerms { retentionDays?: number }
+export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatments } & VolumeTerms & RetentionTerms>>;
 
 export const DAILY_SUBJECT_QUOTA_MAX = 100_000_000;
 
@@ -45,6 +47,9 @@ const purposes = z
     dailySubjectQuota: z.number({ error: 'must be a positive integer or null' }).int('must be a positive integer or null')
       .min(1, 'must be a positive integer or null').max(DAILY_SUBJECT_QUOTA_MAX, `must be at most ${DAILY_SUBJECT_QUOTA_MAX}`).nullable().optional()
       .describe('RULES 6, 44: distinct subjects the partner may receive per UTC day for this purpose; absent or null: no quota. Past it: 429 quota_exceeded'),
+    retentionDays: z.number({ error: 'must be a whole number of days, 1 to 36500' }).int('must be a whole number of days, 1 to 36500')
+      .min(1, 'must be a whole number of days, 1 to 36500').max(36_500, 'must be a whole number of days, 1 to 36500').optional()
+      .describe('RULES 23: how long the partner may keep what it receives for this purpose, from each release; deleteBy is the earliest of this, validUntil and the user\'s retention end. Absent: validUntil'),
   }).optional()])))
   .refine((o) => Object.keys(o).length > 0, 'must name at least one purpose') as unknown as z.ZodType<PurposeTerms>;
 

@@ -9,6 +9,7 @@ import { AGREEMENT_CHANNEL, agreementId, agreementKey, partnerKey } from './redi
 import { validateAgreement, type AgreementRules } from './validate-agreement.ts';
 import type { AgreementInput } from './agreement-schema.ts';
 import { notFoundPartner } from './partners.ts';
+import { KEY_VERSIONS_CHANNEL, ROTATED_SET, ROTATE_FN, keyVersionsKey } from '../keys/partner-key-store.ts';
 
 export type AgreementStatus = 'active' | 'suspended' | 'terminated' | 'superseded';
 export type AgreementVersion = Readonly<AgreementInput & {
@@ -41,7 +42,11 @@ audit('agr_' .. ARGV[6], before, ${state('n', "'active'")})
 redis.call('PUBLISH', ARGV[7], ARGV[6])
 return {'ok', n, rev}`;
 
-const TRANSITION = `
+// RULES 29: terminating also rotates the partner's pseudonym key at once (grace 0), in the same
+// script, audited as partner.keys.rotate: pseudonyms of the ended relationship stop resolving, and
+// nothing released later can be linked to them. ARGV[9] '1' asks for it; KEYS[3..4], ARGV[10..11]
+// are the key versions' hash, set, channel and the time in ms (partner-key-store.ts).
+const TRANSITION = `${ROTATE_FN}
 local cur = redis.call('HGET', KEYS[2], 'current')
 if not cur then return {'none'} end
 local st = redis.call('HGET', KEYS[2], 's:' .. cur)
@@ -50,6 +55,7 @@ redis.call('HSET', KEYS[2], 's:' .. cur, ARGV[6], 'u:' .. cur, ARGV[1])
 local rev = redis.call('HINCRBY', KEYS[2], 'rev', 1)
 audit('agr_' .. ARGV[7], ${state('cur', 'st')}, ${state('cur', 'ARGV[6]')})
 redis.call('PUBLISH', ARGV[8], ARGV[7])
+if ARGV[9] == '1' then rotate_key(KEYS[3], KEYS[4], ARGV[7], '0', ARGV[10], ARGV[11], 'agreement.terminate') end
 return {'ok', cur, rev}`;
 
 const CURRENT = `
@@ -83,7 +89,9 @@ export class Agreements {
 
   async transition(actor: Actor, partnerId: string, action: Transition): Promise<AgreementVersion> {
     const t = TRANSITIONS[action];
-    const r = await auditedEval(this.redis, TRANSITION, actor, `agreement.${action}`, [agreementKey(partnerId)], [t.from.join(','), t.to, partnerId, AGREEMENT_CHANNEL]);
+    const now = new Date();
+    const r = await auditedEval(this.redis, TRANSITION, actor, `agreement.${action}`, [agreementKey(partnerId), keyVersionsKey(partnerId), ROTATED_SET],
+      [t.from.join(','), t.to, partnerId, AGREEMENT_CHANNEL, action === 'terminate' ? '1' : '', KEY_VERSIONS_CHANNEL, String(now.getTime())], now);
     if (r[0] === 'none') throw new Problem({ status: 404, code: 'not_found', detail: `no agreement ${agreementId(partnerId)}` });
     if (r[0] === 'conflict') {
       const why = r[2] === 'terminated' ? 'termination is final' : `${action} needs status ${t.from.join(' or ')}`;

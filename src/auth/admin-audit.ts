@@ -8,18 +8,23 @@ export const AUDIT_STREAM = 'pg:admin:audit';
 
 // KEYS[1] and ARGV[1..4] belong to this prelude; a script's own keys start at KEYS[2], its own
 // arguments at ARGV[5]. `before`/`after` are small JSON summaries that never carry secrets.
+// `action` (optional) names a second change the same script makes, e.g. the key rotation that
+// terminating an agreement brings (RULES 29); by default the script's own action.
 const PRELUDE = `
-local function audit(target, before, after)
+local function audit(target, before, after, action)
   redis.call('XADD', KEYS[1], '*', 'at', ARGV[1], 'actorId', ARGV[2], 'actorRole', ARGV[3],
-    'action', ARGV[4], 'target', target, 'before', before or '', 'after', after or '')
+    'action', action or ARGV[4], 'target', target, 'before', before or '', 'after', after or '')
 end
 `;
+
+/** Who the trail names: an admin token, or the gateway itself for scheduled work (RULES 29). */
+export type AuditActor = Actor | { tokenId: string; role: 'system' };
 
 export type ScriptReply = Array<string | number>;
 
 /** Run `body` atomically with its audit entry. `body` calls audit(target, before, after). */
 export async function auditedEval(
-  redis: Redis, body: string, actor: Actor, action: string, keys: string[], args: string[], now = new Date(),
+  redis: Redis, body: string, actor: AuditActor, action: string, keys: string[], args: string[], now = new Date(),
 ): Promise<ScriptReply> {
   const reply = await redis.eval(PRELUDE + body, {
     keys: [AUDIT_STREAM, ...keys],

@@ -87,7 +87,11 @@ export const configSchema = z.strictObject({
   fieldMap: z.partialRecord(z.enum(fieldMapKeys), pointers),
   keys: z.strictObject({ dir: z.string().min(1) }),
   // RULES 29: how long a retired pseudonym key version still resolves (at most a year).
-  pseudonym: z.strictObject({ rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400) }),
+  // rotateEveryDays: null (off) or the age at which a partner's key rotates on its own (RULES 29).
+  pseudonym: z.strictObject({
+    rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400),
+    rotateEveryDays: z.number().int().min(1).max(3660).nullable(),
+  }),
   // RULES 9: seeded canary strings the egress guard refuses to let out. At least 8 characters, so
   // a canary cannot match innocent output by chance; bounded, as every payload is searched for each.
   egressGuard: z.strictObject({
@@ -118,6 +122,8 @@ export const configSchema = z.strictObject({
     retryMaxMs: z.number().int().min(10).max(86_400_000),
     workerIntervalMs: z.number().int().min(10).max(60_000),
     timeoutMs: z.number().int().min(100).max(120_000),
+    // RULES 23: how long a partner has to confirm a deletion notice before it is overdue (at most 30 days).
+    confirmWithinSeconds: z.number().int().min(1).max(30 * 86_400),
   }).refine((n) => n.retryMaxMs >= n.retryBaseMs, { message: 'must be at least notices.retryBaseMs', path: ['retryMaxMs'] }),
   limits: z.strictObject({
     maxPageSize: z.number().int().min(1).max(10_000),

@@ -35,7 +35,7 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
 
   for (const action of ['suspend', 'resume', 'terminate'] as Transition[]) {
     doc.add('POST', `/admin/v1/agreements/:id/${action}`, {
-      summary: `${action} the partner's current agreement version${action === 'terminate' ? ' (final)' : ''}; every instance enforces it within a second`,
+      summary: `${action} the partner's current agreement version${action === 'terminate' ? ' (final); RULES 29: the partner\'s pseudonym key rotates at once (grace 0, audited as partner.keys.rotate with reason agreement.terminate), so its old pseudonyms stop resolving' : ''}; every instance enforces it within a second`,
       auth: 'admin', responses: { 200: 'the agreement version', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', 409: 'conflict: not allowed from the current status', ...AUTH_ERRORS },
     });
     r.post(`/admin/v1/agreements/:id/${action}`, admin, async (req, res) => {

@@ -41,5 +41,17 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
     const q = parseBody(deadQuery, req.query);
     res.json({ items: await d.notices.deadLetters(q.limit ?? 100).catch(storeDown) });
   });
+
+  doc.add('GET', '/admin/v1/notices/overdue', {
+    summary: 'RULES 23 DELETE_UNCONFIRMED: deletion notices (retention_expired, subject_erased) not confirmed — by a webhook 2xx or '
+      + 'POST /v1/notifications/{id}/ack — within notices.confirmWithinSeconds of being queued, oldest deadline first, at most `limit`; '
+      + '`total` and `counts` (per partner and type, as gateway_notices_overdue) cover them all. A late confirmation removes a notice',
+    auth: 'admin or auditor', query: deadQuery,
+    responses: { 200: '{items: [{noticeId, partnerId, type, queuedAt, confirmBy, attempts, lastStatus}], total, counts: [{partnerId, type, count}]}', 400: 'validation_failed', 503: 'store_unavailable', ...AUTH_ERRORS },
+  });
+  r.get('/admin/v1/notices/overdue', auth.requireRole('admin', 'auditor'), async (req, res) => {
+    const q = parseBody(deadQuery, req.query);
+    res.set('cache-control', 'no-store').json(await d.notices.overdue(q.limit ?? 100).catch(storeDown));
+  });
   return r;
 }

@@ -6,13 +6,18 @@ import { partnerTokenOf } from '../auth/partner-auth.ts';
 import type { Notices } from '../notices/index.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
-import { redisUnavailable } from './problem.ts';
+import { Problem, redisUnavailable, validationFailed } from './problem.ts';
 import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
 export const notificationsQuery = z.strictObject({
   cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional(),
   limit: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
 });
+
+/** Notice ids are `ntc_` and 24 base64url characters (notices/notice.ts noticeId). */
+const NOTICE_ID = /^ntc_[A-Za-z0-9_-]{24}$/;
+// RULES 47: an acknowledgement is partner input: it carries nothing, and anything else is refused.
+export const ackBody = z.strictObject({});
 
 export function partnerNotificationsRouter(d: { notices: Notices; requirePartner: RequestHandler; cursors: Cursors }, doc: ApiDoc): Router {
   const r = Router();
@@ -26,7 +31,8 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
       + 'Poll again with nextCursor (null only while there has never been a notice). Every answer carries a fresh nextCursor, '
       + 'also when it has no items, so a partner that keeps polling never holds an old one; a cursor older than '
       + 'limits.cursorTtlSeconds answers 400 validation_failed (cursor: expired), and the partner starts again without a cursor '
-      + '(notices then come again from the oldest kept; their ids tell the ones already handled)',
+      + '(notices then come again from the oldest kept; their ids tell the ones already handled). '
+      + 'Confirm each notice once acted on with POST /v1/notifications/{id}/ack (RULES 23; a webhook 2xx confirms it too)',
     auth: 'partner', query: notificationsQuery,
     responses: { 200: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', 400: 'validation_failed (also a cursor that is expired, altered or another partner\'s)', 401: 'invalid_token', 503: 'store_unavailable' },
   });
@@ -37,6 +43,26 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
     const after = openStreamCursor(d.cursors, 'notifications', [partnerId], q.cursor, 'after');
     const page = await d.notices.list(partnerId, after, q.limit ?? 100).catch(() => { throw redisUnavailable(); });
     res.set('cache-control', 'no-store').json({ ...page, nextCursor: sealCursor(d.cursors, 'notifications', [partnerId], page.nextCursor) });
+  });
+
+  doc.add('POST', '/v1/notifications/:id/ack', {
+    summary: 'confirm a notice: the partner has acted on it (deleted, or for legalObligation kept only that). RULES 23: a retention_expired '
+      + 'or subject_erased notice must be confirmed within notices.confirmWithinSeconds of being queued (a 2xx from the webhook confirms it '
+      + 'too), else it is overdue for the gateway\'s staff. Idempotent: a repeat answers the first confirmation. Only the partner the notice '
+      + 'was sent to can confirm it; any other id, another partner\'s included, is 404 not_found (RULES 42). No body, or {}',
+    auth: 'partner', body: ackBody,
+    responses: { 200: '{id, ackAt, via: "pull"|"webhook"}', 400: 'validation_failed: a malformed id, or a body with members', 401: 'invalid_token', 404: 'not_found', 503: 'store_unavailable' },
+  });
+  r.post('/v1/notifications/:id/ack', d.requirePartner, async (req, res) => {
+    const id = String(req.params.id ?? '');
+    // The value is never echoed (RULES 24): the reason names the parameter and its shape.
+    if (!NOTICE_ID.test(id)) throw validationFailed([{ field: 'id', reason: 'must be a notice id (ntc_ and 24 base64url characters)' }]);
+    parseBody(ackBody, req.body ?? {});
+    const partnerId = partnerTokenOf(res).partnerId;
+    // RULES 42: looked up under the caller's own partner id only, so another partner's notice is not found.
+    const a = await d.notices.ack(partnerId, id).catch(() => { throw redisUnavailable(); });
+    if (!a) throw new Problem({ status: 404, code: 'not_found', detail: 'no such notice' });
+    res.set('cache-control', 'no-store').json({ id: a.noticeId, ackAt: a.ackAt, via: a.via });
   });
   return r;
 }

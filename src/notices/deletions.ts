@@ -8,6 +8,11 @@ import { member, splitMember, type NoticeKeys } from './keys.ts';
 
 export interface DeletionItem { subject: string; deleteBy: string }
 
+// A purpose with its own retention (agreement term `retentionDays`) is scheduled apart, as
+// `<partner>/<subject>|<purpose>`: its date must not move with the other purposes' releases.
+// Pseudonyms (`v1.` + base64url) never contain `|`.
+const scoped = (subject: string, purpose: string | null) => (purpose === null ? subject : `${subject}|${purpose}`);
+
 // The latest release decides: its delete-by is computed from the agreement and the user as they
 // are now (a renewed agreement moves it later, an ended user agreement earlier). Purposes gather.
 // Items are applied in call order, so within one grouped call the later release still decides.
@@ -48,7 +53,11 @@ if s and tonumber(s) == tonumber(ARGV[2]) then
 end
 return 1`;
 
-export interface DueDeletion { member: string; partnerId: string; subject: string; deleteBy: string; purposes: string[]; lease: number }
+export interface DueDeletion {
+  member: string; partnerId: string; subject: string; deleteBy: string; purposes: string[]; lease: number;
+  /** What is scheduled: the subject, or `<subject>|<purpose>` for a purpose with its own retention. */
+  scope: string;
+}
 
 export class DeletionSchedule {
   // The schedules of one event-loop turn (the releases of concurrent pulls) go in one call; each
@@ -60,13 +69,16 @@ export class DeletionSchedule {
       { maxSize: MAX_GROUP_ITEMS * 4, size: (args) => args.length });
   }
 
-  /** One call per release batch (a bulk page): every item is one subject released to `partnerId`. */
-  async schedule(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void> {
+  /**
+   * One call per release batch (a bulk page): every item is one subject released to `partnerId`.
+   * `ownRetention`: the purpose has its own retention, so it is scheduled apart (RULES 23).
+   */
+  async schedule(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention = false): Promise<void> {
     const args: string[] = [];
     for (const it of items) {
       const ms = Date.parse(it.deleteBy);
       if (!Number.isFinite(ms)) throw new Error('deleteBy must be an ISO date'); // never silently unscheduled
-      args.push(member(partnerId, it.subject), String(ms), new Date(ms).toISOString(), purpose);
+      args.push(member(partnerId, scoped(it.subject, ownRetention ? purpose : null)), String(ms), new Date(ms).toISOString(), purpose);
     }
     if (items.length) await this.batch.add('', args);
   }
@@ -91,9 +103,9 @@ export class DeletionSchedule {
     const flat = (await this.redis.eval(CLAIM, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: [String(now), String(lease), String(limit)] })) as string[];
     const out: DueDeletion[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      const [partnerId, subject] = splitMember(flat[i]!);
+      const [partnerId, scope] = splitMember(flat[i]!);
       const [deleteBy = '', purposes = ''] = flat[i + 1]!.split(' ');
-      out.push({ member: flat[i]!, partnerId, subject, deleteBy, purposes: purposes.split(',').filter(Boolean), lease });
+      out.push({ member: flat[i]!, partnerId, subject: scope.split('|')[0]!, scope, deleteBy, purposes: purposes.split(',').filter(Boolean), lease });
     }
     return out;
   }
@@ -102,9 +114,9 @@ export class DeletionSchedule {
     await this.redis.eval(DONE, { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: [d.member, String(d.lease)] });
   }
 
-  /** When (ISO) `subject` is due for `partnerId`, if scheduled. */
-  async when(partnerId: string, subject: string): Promise<string | null> {
-    const v = await this.redis.hGet(this.keys.deleteInfo, member(partnerId, subject));
+  /** When (ISO) `subject` is due for `partnerId` (for `purpose`, if it has its own retention), if scheduled. */
+  async when(partnerId: string, subject: string, purpose: string | null = null): Promise<string | null> {
+    const v = await this.redis.hGet(this.keys.deleteInfo, member(partnerId, scoped(subject, purpose)));
     return v ? v.split(' ')[0]! : null;
   }
 }

@@ -14,6 +14,9 @@ import { DeletionSchedule, type DeletionItem } from './deletions.ts';
 import { noticeSigner } from './sign.ts';
 import { NoticeWorker, type DeliveryObserver } from './worker.ts';
 import type { Addressed, Notice } from './notice.ts';
+import type { Registry } from 'prom-client';
+import { Confirmations, type Acknowledgement } from './confirmations.ts';
+import { OverdueWatch, type OverdueView } from './overdue.ts';
 
 export interface EventReply { eventId: string; notices: number }
 
@@ -22,8 +25,8 @@ export interface Notices {
   enqueue(items: readonly Addressed[]): Promise<void>;
   /** RULES 23: a `retention_expired` notice for (partner, pseudonym) at deleteBy. */
   scheduleDeletion(partnerId: string, subject: string, deleteBy: string, purpose: string): Promise<void>;
-  /** The same for a batch (one bulk page): one Redis call. */
-  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+  /** The same for a batch (one bulk page): one Redis call. `ownRetention`: the purpose's own date, kept apart. */
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention?: boolean): Promise<void>;
   list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }>;
   deadLetters(limit: number): Promise<object[]>;
   deliveryState(partnerId: string, noticeId: string): Promise<Record<string, string>>;
@@ -31,6 +34,10 @@ export interface Notices {
   recall(eventId: string): Promise<EventReply | null>;
   /** Store the answer unless one is there; returns the one that counts. */
   remember(reply: EventReply): Promise<EventReply>;
+  /** RULES 23: the owning partner confirms a notice (idempotent); null: no such notice of this partner. */
+  ack(partnerId: string, noticeId: string, now?: number): Promise<Acknowledgement | null>;
+  /** RULES 23: deletion notices not confirmed by their deadline (swept first, at `now`). */
+  overdue(limit: number, now?: number): Promise<OverdueView>;
   /** One worker pass now (the timer does this every notices.workerIntervalMs). */
   runOnce(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +51,8 @@ export interface NoticesDeps {
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
   /** Each webhook attempt's outcome per partner (the gateway's metrics). */
   deliveries?: DeliveryObserver;
+  /** Where gateway_notices_overdue is registered (the /metrics registry). */
+  registry?: Registry;
 }
 
 const EVENT_TTL_S = 30 * 86_400;
@@ -52,10 +61,12 @@ const EVENT_TTL_S = 30 * 86_400;
 export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startWorker?: boolean } = {}): Notices {
   const cfg = d.config.notices;
   const keys = noticeKeys(opts.keyPrefix);
-  const queue = new NoticeQueue(d.redis, keys);
+  const queue = new NoticeQueue(d.redis, keys, cfg.confirmWithinSeconds * 1000);
   const deletions = new DeletionSchedule(d.redis, keys);
+  const confirmations = new Confirmations(d.redis, keys);
+  const overdue = new OverdueWatch(confirmations, d.registry, d.log);
   const worker = new NoticeWorker({
-    queue, deletions, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
+    queue, deletions, overdue, agreements: d.agreements, sign: noticeSigner(d.keys.signingJwk), log: d.log, config: cfg,
     webhook: { tls: webhookTls(cfg.webhookCa), allowLoopback: cfg.allowLoopbackWebhooks, timeoutMs: cfg.timeoutMs },
     ...(d.deliveries ? { observe: d.deliveries } : {}),
   });
@@ -66,7 +77,7 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
       await Promise.all(items.map((a) => queue.enqueue(a.partnerId, a.notice)));
     },
     scheduleDeletion: (partnerId, subject, deleteBy, purpose) => deletions.schedule(partnerId, purpose, [{ subject, deleteBy }]),
-    scheduleDeletions: (partnerId, purpose, items) => deletions.schedule(partnerId, purpose, items),
+    scheduleDeletions: (partnerId, purpose, items, ownRetention) => deletions.schedule(partnerId, purpose, items, ownRetention),
     list: (partnerId, cursor, limit) => queue.list(partnerId, cursor, limit),
     deadLetters: (limit) => queue.deadLetters(limit),
     deliveryState: (partnerId, noticeId) => queue.state(partnerId, noticeId),
@@ -79,6 +90,13 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
       if (set) return reply;
       return (await this.recall(reply.eventId)) ?? reply;
     },
+    async ack(partnerId, noticeId, now = Date.now()) {
+      const a = await confirmations.ack(partnerId, noticeId, now);
+      // RULES 23: the confirmation is recorded (ids only in the log, RULES 24).
+      if (a && !a.repeated) d.log.info({ partnerId, noticeId, code: 'NOTICE_ACKNOWLEDGED' }, 'notice acknowledged on the pull feed');
+      return a;
+    },
+    overdue: (limit, now = Date.now()) => overdue.view(limit, now),
     runOnce: () => worker.tick(),
     close: () => worker.close(),
   };

@@ -17,6 +17,14 @@ export interface NoticeKeys {
   deleteInfo: string;
   /** An event id's answer, for idempotent replays. */
   event(idHash: string): string;
+  /** RULES 23: unconfirmed deletion notices (`<partner>/<notice>`) by confirmation deadline in ms (zset) ... */
+  ackDue: string;
+  /** ... those past it, still unconfirmed (zset, same scores) ... */
+  overdue: string;
+  /** ... the type of each notice in either (hash), so counts need no notice body ... */
+  ackType: string;
+  /** ... and how many are overdue per `<partner>|<type>` (hash), for the metric. */
+  overdueCount: string;
 }
 
 export function noticeKeys(prefix = 'ntc'): NoticeKeys {
@@ -30,6 +38,10 @@ export function noticeKeys(prefix = 'ntc'): NoticeKeys {
     deleteBy: `${p}:del`,
     deleteInfo: `${p}:deli`,
     event: (h) => `${p}:evt:${h}`,
+    ackDue: `${p}:ackdue`,
+    overdue: `${p}:overdue`,
+    ackType: `${p}:acktype`,
+    overdueCount: `${p}:overduen`,
   };
 }
 

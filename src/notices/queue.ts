@@ -6,6 +6,7 @@
 import type { Redis } from '../deps.ts';
 import { member, splitMember, type NoticeKeys } from './keys.ts';
 import type { Notice } from './notice.ts';
+import { CONFIRMED_TYPES, CONFIRM_FN } from './confirmations.ts';
 
 const SEEN_TTL_S = 30 * 86_400;
 
@@ -14,6 +15,7 @@ if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
 redis.call('XADD', KEYS[2], '*', 'n', ARGV[1])
 redis.call('HSET', KEYS[3], 'notice', ARGV[1], 'createdAt', ARGV[3], 'attempts', 0)
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2]); redis.call('HSET', KEYS[6], ARGV[2], ARGV[6]) end
 return 1`;
 
 // Claimed members are returned; their hashes are read afterwards.
@@ -24,7 +26,8 @@ return due`;
 
 // ARGV: lease, outcome, status, next attempt (ms) or time (ISO), dead-letter JSON, member.
 // ack|retry|dead follow an attempt; defer (agreements not loaded yet) and drop (pull only) do not.
-const FINISH = `
+// An ack also settles the notice's confirmation (RULES 23; KEYS[4..7], confirmations.ts).
+const FINISH = `${CONFIRM_FN}
 local s = redis.call('ZSCORE', KEYS[1], ARGV[6])
 if not s or tonumber(s) ~= tonumber(ARGV[1]) then return 0 end
 local o = ARGV[2]
@@ -33,7 +36,10 @@ if o ~= 'drop' then redis.call('HINCRBY', KEYS[2], 'attempts', 1) end
 redis.call('HSET', KEYS[2], 'lastStatus', ARGV[3])
 if o == 'retry' then redis.call('ZADD', KEYS[1], ARGV[4], ARGV[6]); return 1 end
 redis.call('ZREM', KEYS[1], ARGV[6])
-if o == 'ack' then redis.call('HSET', KEYS[2], 'ackAt', ARGV[4]) end
+if o == 'ack' then
+  redis.call('HSET', KEYS[2], 'ackAt', ARGV[4], 'ackBy', 'webhook')
+  confirm(KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[6])
+end
 if o == 'dead' then redis.call('HSET', KEYS[2], 'deadAt', ARGV[4]); redis.call('LPUSH', KEYS[3], ARGV[5]) end
 return 1`;
 
@@ -52,15 +58,18 @@ export type Outcome =
   | { kind: 'dead'; status: string; entry: object };
 
 export class NoticeQueue {
-  constructor(private readonly redis: Redis, readonly keys: NoticeKeys) {}
+  /** @param confirmWithinMs RULES 23: how long a partner has to confirm a deletion notice. */
+  constructor(private readonly redis: Redis, readonly keys: NoticeKeys, private readonly confirmWithinMs = 86_400_000) {}
 
   /** False when this notice id was queued before (idempotent fan-out). */
   async enqueue(partnerId: string, notice: Notice, now = Date.now()): Promise<boolean> {
     const m = member(partnerId, notice.id);
     const k = this.keys;
     const r = await this.redis.eval(ENQUEUE, {
-      keys: [k.seen(notice.id), k.stream(partnerId), k.delivery(m), k.due],
-      arguments: [JSON.stringify(notice), m, String(now), String(SEEN_TTL_S)],
+      keys: [k.seen(notice.id), k.stream(partnerId), k.delivery(m), k.due, k.ackDue, k.ackType],
+      // RULES 23: a deletion notice is tracked until confirmed, in the same script as its queueing.
+      arguments: [JSON.stringify(notice), m, String(now), String(SEEN_TTL_S),
+        CONFIRMED_TYPES.includes(notice.type) ? String(now + this.confirmWithinMs) : '', notice.type],
     });
     return r === 1;
   }
@@ -91,7 +100,7 @@ export class NoticeQueue {
   async finish(c: Claimed, o: Outcome, now = Date.now()): Promise<boolean> {
     const time = o.kind === 'retry' || o.kind === 'defer' ? String(o.nextAt) : new Date(now).toISOString();
     const r = await this.redis.eval(FINISH, {
-      keys: [this.keys.due, this.keys.delivery(c.member), this.keys.dead],
+      keys: [this.keys.due, this.keys.delivery(c.member), this.keys.dead, this.keys.ackDue, this.keys.overdue, this.keys.ackType, this.keys.overdueCount],
       arguments: [String(c.lease), o.kind, o.status, time, o.kind === 'dead' ? JSON.stringify(o.entry) : '', c.member],
     });
     return r === 1;

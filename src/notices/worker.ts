@@ -7,6 +7,7 @@ import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import type { NoticeQueue, Claimed } from './queue.ts';
 import type { DeletionSchedule } from './deletions.ts';
 import type { NoticeSigner } from './sign.ts';
+import type { OverdueWatch } from './overdue.ts';
 import { postNotice, type WebhookOptions } from './webhook.ts';
 import { makeNotice, noticeId } from './notice.ts';
 
@@ -19,6 +20,8 @@ export type DeliveryObserver = (partnerId: string, outcome: DeliveryOutcome) => 
 export interface WorkerDeps {
   queue: NoticeQueue;
   deletions: DeletionSchedule;
+  /** RULES 23: unconfirmed deletion notices past their deadline become overdue on each pass. */
+  overdue: Pick<OverdueWatch, 'sweep'>;
   agreements: Pick<ActiveAgreements, 'ready' | 'current'>;
   sign: NoticeSigner;
   webhook: WebhookOptions;
@@ -71,6 +74,7 @@ export class NoticeWorker {
   private async pass(): Promise<void> {
     try {
       await this.fireDeletions();
+      await this.d.overdue.sweep(this.now());
       const claimed = await this.d.queue.claim(this.now(), this.leaseMs, BATCH);
       await Promise.all(claimed.map((c) => this.deliver(c)));
       if (this.failing) this.d.log.info('notice worker: running again');
@@ -84,7 +88,7 @@ export class NoticeWorker {
 
   private async fireDeletions(): Promise<void> {
     for (const due of await this.d.deletions.claim(this.now(), this.leaseMs, 100)) {
-      const id = noticeId(`retention:${due.subject}:${due.deleteBy}`, due.partnerId, 'retention_expired');
+      const id = noticeId(`retention:${due.scope}:${due.deleteBy}`, due.partnerId, 'retention_expired');
       await this.d.queue.enqueue(due.partnerId, makeNotice(id, 'retention_expired', due.subject, due.purposes, due.deleteBy), this.now());
       await this.d.deletions.done(due);
       this.d.log.info({ partnerId: due.partnerId, noticeId: id, code: 'DELETE_NOTICE_SENT' }, 'delete-by reached: retention_expired notice queued');

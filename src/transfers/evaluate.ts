@@ -13,6 +13,7 @@ import type { PullServices } from './services.ts';
 import type { Jurisdiction } from '../policy/decision-context.ts';
 import type { LegalEntity } from '../transfer-log/entry.ts';
 import { groundsOf } from './grounds.ts';
+import { deleteBy } from './delete-by.ts';
 
 export interface PartnerCall {
   partnerId: string;
@@ -70,14 +71,6 @@ export function evaluate(svc: PullServices, call: PartnerCall, agreement: Agreem
   return { allow: true, data: out.data, categories: out.categories, dropped: out.dropped, decision, adequacyListVersion: jurisdiction.version ?? 0 };
 }
 
-/** RULES 23: the partner must delete by the earlier of the agreement's end and the user's retention end. */
-function deleteBy(agreement: AgreementVersion, record: UserRecord, retentionDays: number): string {
-  let t = Date.parse(agreement.validUntil);
-  const ended = record.userAgreement?.terminatedAt ? Date.parse(record.userAgreement.terminatedAt) : NaN;
-  if (Number.isFinite(ended)) t = Math.min(t, ended + retentionDays * 86_400_000);
-  return new Date(t).toISOString();
-}
-
 /** The entry needs nothing of the call's token hash (a refusal before authentication has none). */
 export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
   const common = {
@@ -90,7 +83,7 @@ export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>
     return {
       ...common, decision: 'released', reason: null, categories: outcome.categories as never,
       legalBasis: outcome.decision.legalBasis, crossBorderBasis: outcome.decision.crossBorderBasis,
-      deleteBy: deleteBy(agreement!, record!, svc.config.retention.afterTerminationDays),
+      deleteBy: deleteBy(agreement!, call.purpose, record!, svc.config.retention.afterTerminationDays, svc.now()),
       ...groundsOf(record!, call.purpose, outcome.decision.legalBasis, outcome.decision.crossBorderBasis, outcome.adequacyListVersion),
     } as AppendInput;
   }

@@ -2,6 +2,7 @@
 // durable before a byte of the answer is written (DESIGN 2, CONTRACT 6 step 11).
 import { Denied, agreementsReloading, redisUnavailable } from '../http/problem.ts';
 import { REASONS } from '../policy/denial.ts';
+import type { Purpose } from '../policy/taxonomy.ts';
 import type { Json } from '../policy/project.ts';
 import type { AgreementVersion } from '../agreements/agreement-store.ts';
 import { decideFor, evaluate, logEntry, type PartnerCall, type Outcome } from './evaluate.ts';
@@ -34,8 +35,10 @@ export const denial = (o: Pick<Extract<Outcome, { allow: false }>, 'reason' | 's
 /** RULES 23: each release's deleteBy becomes a retention_expired notice for the partner's pseudonym. */
 export async function scheduleDeletions(svc: PullServices, call: PartnerCall, items: DeletionItem[]): Promise<void> {
   if (!items.length) return;
+  // A purpose with its own retention keeps its own date (RULES 23; transfers/delete-by.ts).
+  const terms = agreementFor(svc, call.partnerId)?.purposes[call.purpose as Purpose];
   // Fail closed: nothing leaves that could not be scheduled for deletion.
-  await svc.deletions.scheduleDeletions(call.partnerId, call.purpose, items).catch(() => { throw redisUnavailable(); });
+  await svc.deletions.scheduleDeletions(call.partnerId, call.purpose, items, terms?.retentionDays !== undefined).catch(() => { throw redisUnavailable(); });
 }
 
 /** A denial that names no subject, logged (CONTRACT 6: each denial is logged); the caller throws or ends. */

@@ -16,7 +16,7 @@ import { legalEntities, type LegalEntityOf, type PartnerReader } from './legal-e
 
 /** RULES 23: where each release's delete-by date goes (the notices service). */
 export interface DeletionScheduler {
-  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[]): Promise<void>;
+  scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention?: boolean): Promise<void>;
 }
 
 /** RULES 50: where an egress-guard hit opens (or counts on) an incident; never throws, never waits. */
