@@ -10,6 +10,7 @@ const SHAPES = {
   agreement: { pattern: /^agr_[a-z0-9][a-z0-9_-]{1,62}$/, reason: 'must be an agreement id (agr_ and the partner id)' },
   credential: { pattern: /^cid_[A-Za-z0-9_-]{22}$/, reason: 'must be a client id (cid_ and 22 base64url characters)' },
   token: { pattern: /^tok_[A-Za-z0-9_-]{1,40}$/, reason: 'must be a token id (tok_ and up to 40 base64url characters)' },
+  reidentification: { pattern: /^reid_[A-Za-z0-9_-]{22}$/, reason: 'must be a re-identification request id (reid_ and 22 base64url characters)' },
 } as const;
 
 export type PathIdKind = keyof typeof SHAPES;
