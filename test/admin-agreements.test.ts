@@ -174,3 +174,16 @@ function describeReview() {
 }
 
 const sleepTick = () => new Promise((r) => setTimeout(r, 50));
+
+test('[2/6] /openapi.json records the review route, subProcessors and the optional store consent fields', async () => {
+  const doc = (await api('GET', '/openapi.json', { token: null })).body;
+  assert.equal(doc.paths['/admin/v1/agreements/{id}/approve'].post['x-auth'], 'admin');
+  assert.ok(doc.paths['/admin/v1/agreements/{id}/approve'].post.responses['403'].description.includes('second_admin_required'));
+  const body = doc.paths['/admin/v1/partners/{id}/agreements'].post.requestBody.content['application/json'].schema;
+  assert.deepEqual(Object.keys(body.properties.subProcessors.items.properties), ['name', 'country', 'purpose']);
+  assert.ok(!body.required.includes('subProcessors'), 'optional');
+  const consent = doc.components.schemas.CoreStoreCrossBorderConsent;
+  assert.ok(consent.properties.method && consent.properties.countries, 'method and countries are described');
+  assert.ok(!consent.required.includes('method') && !consent.required.includes('countries'), 'both optional');
+  assert.ok(doc.paths['/admin/v1/reidentifications/{id}/approve'].post);
+});
