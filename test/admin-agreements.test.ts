@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { adminApi, agreementBody, newPartner, type Api } from './harness/admin.ts';
+import { setupPartner, partnerGet } from './harness/partner.ts';
 
 let stack: Stack;
 let api: Api;
@@ -172,6 +173,17 @@ function describeReview() {
     assert.equal((await secondApi()('POST', `/admin/v1/agreements/agr_${p}/approve`, { body: { version: 4 } })).status, 409);
   });
 }
+
+test('RULES 19: the partner sees its agreement in force with its subProcessors, not who wrote or approved it', async () => {
+  const subProcessors = [{ name: 'Mail Relay LLP', country: 'KZ', purpose: 'service_delivery' }];
+  const p = await setupPartner(stack, { processingCountries: ['KZ'], subProcessors, purposes: { service_delivery: { categories: { phone: 'clear' } } } });
+  const r = await partnerGet(stack, await p.token('service_delivery'), '/v1/agreement');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.subProcessors, subProcessors);
+  assert.equal(r.body.createdBy, undefined);
+  assert.equal(r.body.review, undefined);
+  assert.ok(!r.text.includes('tok_bootstrap'));
+});
 
 const sleepTick = () => new Promise((r) => setTimeout(r, 50));
 
