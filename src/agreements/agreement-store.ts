@@ -10,28 +10,12 @@ import { auditedEval } from '../auth/admin-audit.ts';
 import { Problem } from '../http/problem.ts';
 import { AGREEMENT_CHANNEL, agreementId, agreementKey, partnerKey } from './redis-keys.ts';
 import { validateAgreement, type AgreementRules } from './validate-agreement.ts';
-import type { AgreementInput } from './agreement-schema.ts';
 import { notFoundPartner } from './partners.ts';
-import { onwardAdditions, type SubProcessor } from './onward-transfer.ts';
+import { onwardAdditions } from './onward-transfer.ts';
+import { assemble, type AgreementStatus, type AgreementVersion, type StoredBody } from './agreement-version.ts';
 import { approvePending, state } from './agreement-review.ts';
 
-export type AgreementStatus = 'active' | 'suspended' | 'terminated' | 'superseded' | 'pending_review';
-/** RULES 19: what a version adds over the one in force when it was created, and who let it in. */
-export interface Review {
-  additions: { countries: string[]; subProcessors: SubProcessor[] };
-  approvedBy?: string;
-  approvedAt?: string;
-}
-export type AgreementVersion = Readonly<AgreementInput & {
-  id: string; partnerId: string; version: number; status: AgreementStatus; createdAt: string; statusChangedAt: string;
-  /** The admin token id that created the version (absent on versions older than RULES 19). */
-  createdBy?: string;
-  review?: Review;
-  /** RULES 19: when each country added under review took effect (the approval); see AgreementView. */
-  countriesSince?: Record<string, string>;
-}>;
-/** A stored body: the terms plus what the version carries over from, or adds to, the one in force. */
-type StoredBody = AgreementInput & { createdAt: string; additions?: Review['additions']; carriedSince?: Record<string, string> };
+export type { AgreementStatus, AgreementVersion, Review } from './agreement-version.ts';
 export type Transition = 'suspend' | 'resume' | 'terminate';
 
 const TRANSITIONS: Record<Transition, { from: AgreementStatus[]; to: AgreementStatus }> = {
@@ -89,28 +73,6 @@ local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if not cur then return {rev} end
 local f = redis.call('HMGET', KEYS[1], 'v:' .. cur, 's:' .. cur, 'u:' .. cur, 'by:' .. cur, 'ab:' .. cur, 'at:' .. cur)
 return {rev, cur, f[1], f[2], f[3], f[4] or '', f[5] or '', f[6] or ''}`;
-
-// Versions are shared by every request of a process (the cache): frozen all the way down.
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') for (const v of Object.values(o)) deepFreeze(v);
-  return Object.freeze(o);
-}
-
-interface Fields { body: string; status: string; changedAt: string; by?: string | undefined; approvedBy?: string | undefined; approvedAt?: string | undefined }
-
-function assemble(partnerId: string, version: number, f: Fields): AgreementVersion {
-  const { createdAt, additions, carriedSince, ...terms } = JSON.parse(f.body) as StoredBody;
-  const approved = f.approvedBy && f.approvedAt ? { approvedBy: f.approvedBy, approvedAt: f.approvedAt } : {};
-  // RULES 19: a country added under review counts from the approval; until then it is not in force at all.
-  const at = f.approvedAt;
-  const since: Record<string, string> = { ...carriedSince, ...(at ? Object.fromEntries((additions?.countries ?? []).map((c) => [c, at])) : {}) };
-  return deepFreeze({
-    id: agreementId(partnerId), partnerId, version, status: f.status as AgreementStatus, ...terms, createdAt, statusChangedAt: f.changedAt,
-    ...(f.by ? { createdBy: f.by } : {}),
-    ...(additions ? { review: { additions, ...approved } } : {}),
-    ...(Object.keys(since).length ? { countriesSince: since } : {}),
-  });
-}
 
 export class Agreements {
   constructor(private readonly redis: Redis, private readonly rules: AgreementRules) {}
