@@ -172,6 +172,22 @@ function describeReview() {
     assert.equal(list.pendingReview, null);
     assert.equal((await secondApi()('POST', `/admin/v1/agreements/agr_${p}/approve`, { body: { version: 4 } })).status, 409);
   });
+
+  test('RULES 19: a pending version can be rejected (by any admin, naming it); the version in force stays, and it is audited', async () => {
+    const p = await newPartner(api);
+    await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody({ processingCountries: ['KZ'] }) });
+    await api('POST', `/admin/v1/partners/${p}/agreements`, { body: agreementBody() });
+    assert.equal((await secondApi()('POST', `/admin/v1/agreements/agr_${p}/reject`, { body: { version: 1 } })).status, 409, 'not the pending one');
+    const r = await secondApi()('POST', `/admin/v1/agreements/agr_${p}/reject`, { body: { version: 2 } });
+    assert.deepEqual([r.status, r.body.status], [200, 'rejected']);
+    const list = (await api('GET', `/admin/v1/partners/${p}/agreements`)).body;
+    assert.deepEqual(list.items.map((a: { status: string }) => a.status), ['active', 'rejected']);
+    assert.deepEqual([list.inForce.version, list.pendingReview], [1, null]);
+    assert.equal((await api('POST', `/admin/v1/agreements/agr_${p}/approve`, { body: { version: 2 } })).status, 409, 'a rejected version cannot be approved');
+    assert.equal(cache().active(p)?.version, 1);
+    const [last] = (await api('GET', '/admin/v1/audit?limit=1', { token: auditorToken })).body.items;
+    assert.deepEqual([last.action, last.target, last.after], ['agreement.reject', `agr_${p}`, { version: 2, status: 'rejected' }]);
+  });
 }
 
 test('RULES 19: the partner sees its agreement in force with its subProcessors, not who wrote or approved it', async () => {

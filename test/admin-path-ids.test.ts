@@ -40,6 +40,7 @@ const ROUTES: Array<[string, string, string, string, unknown?]> = [
   ['GET', '/admin/v1/partners/:x/agreements', 'id', 'nobody'],
   ['POST', '/admin/v1/agreements/:x/suspend', 'id', 'agr_nobody'],
   ['POST', '/admin/v1/agreements/:x/approve', 'id', 'agr_nobody', { version: 1 }],
+  ['POST', '/admin/v1/agreements/:x/reject', 'id', 'agr_nobody', { version: 1 }],
   ['GET', '/admin/v1/reidentifications/:x', 'id', `reid_${'A'.repeat(22)}`],
   ['POST', '/admin/v1/reidentifications/:x/approve', 'id', `reid_${'A'.repeat(22)}`],
   ['POST', '/admin/v1/partners/:x/keys/rotate', 'id', 'nobody', {}],

@@ -34,6 +34,26 @@ audit('agr_' .. ARGV[5], before, ${state('pend', "'active'")})
 redis.call('PUBLISH', ARGV[6], ARGV[5])
 return {'ok', pend, rev}`;
 
+// Refusing (or withdrawing) a version pending review needs no second admin: it releases nothing.
+const REJECT = `
+local pend = redis.call('HGET', KEYS[2], 'pending')
+if not pend then return {'none'} end
+if pend ~= ARGV[7] then return {'other', pend} end
+redis.call('HSET', KEYS[2], 's:' .. pend, 'rejected', 'u:' .. pend, ARGV[1])
+redis.call('HDEL', KEYS[2], 'pending')
+local rev = redis.call('HINCRBY', KEYS[2], 'rev', 1)
+audit('agr_' .. ARGV[5], ${state('pend', "'pending_review'")}, ${state('pend', "'rejected'")})
+redis.call('PUBLISH', ARGV[6], ARGV[5])
+return {'ok', pend, rev}`;
+
+/** RULES 19: the version pending review is refused; the version in force stays. */
+export async function rejectPending(redis: Redis, actor: Actor, partnerId: string, version: number): Promise<void> {
+  const id = agreementId(partnerId);
+  const r = await auditedEval(redis, REJECT, actor, 'agreement.reject', [agreementKey(partnerId)], [partnerId, AGREEMENT_CHANNEL, String(version)]);
+  if (r[0] === 'none') throw new Problem({ status: 409, code: 'conflict', detail: `agreement ${id} has no version pending review` });
+  if (r[0] === 'other') throw new Problem({ status: 409, code: 'conflict', detail: `version ${r[1]} of ${id} is the one pending review, not ${version}` });
+}
+
 /** Approve version `version`, pending review, as `actor`; throws the problem for every refusal. */
 export async function approvePending(redis: Redis, actor: Actor, partnerId: string, version: number): Promise<void> {
   const id = agreementId(partnerId);

@@ -13,7 +13,7 @@ import { validateAgreement, type AgreementRules } from './validate-agreement.ts'
 import { notFoundPartner } from './partners.ts';
 import { onwardAdditions } from './onward-transfer.ts';
 import { assemble, type AgreementStatus, type AgreementVersion, type StoredBody } from './agreement-version.ts';
-import { approvePending, state } from './agreement-review.ts';
+import { approvePending, rejectPending, state } from './agreement-review.ts';
 
 export type { AgreementStatus, AgreementVersion, Review } from './agreement-version.ts';
 export type Transition = 'suspend' | 'resume' | 'terminate';
@@ -107,6 +107,12 @@ export class Agreements {
   /** RULES 19: a second admin approves the version pending review; it then supersedes the one in force. */
   async approve(actor: Actor, partnerId: string, version: number): Promise<AgreementVersion> {
     await approvePending(this.redis, actor, partnerId, version);
+    return (await this.version(partnerId, version))!;
+  }
+
+  /** RULES 19: refuse the version pending review (any admin, its author included); nothing changes for partners. */
+  async reject(actor: Actor, partnerId: string, version: number): Promise<AgreementVersion> {
+    await rejectPending(this.redis, actor, partnerId, version);
     return (await this.version(partnerId, version))!;
   }
 

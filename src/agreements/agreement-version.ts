@@ -5,7 +5,7 @@ import type { AgreementInput } from './agreement-schema.ts';
 import type { SubProcessor } from './onward-transfer.ts';
 import { agreementId } from './redis-keys.ts';
 
-export type AgreementStatus = 'active' | 'suspended' | 'terminated' | 'superseded' | 'pending_review';
+export type AgreementStatus = 'active' | 'suspended' | 'terminated' | 'superseded' | 'pending_review' | 'rejected';
 /** RULES 19: what a version adds over the one in force when it was created, and who let it in. */
 export interface Review {
   additions: { countries: string[]; subProcessors: SubProcessor[] };

@@ -29,7 +29,7 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
   doc.add('POST', '/admin/v1/partners/:id/agreements', {
     summary: 'add an agreement version; it becomes active and supersedes the current one. RULES 19: a version that adds a processing country '
       + 'or a sub-processor over the version in force (not the first version) is stored as pending_review instead, with review.additions; '
-      + 'the version in force keeps answering partners until another admin approves it (POST /admin/v1/agreements/{id}/approve). '
+      + 'the version in force keeps answering partners until another admin approves it (POST /admin/v1/agreements/{id}/approve; POST .../reject refuses it). '
       + 'A newer POST replaces a version still pending review (it becomes superseded without taking effect)',
     auth: 'admin', body: agreementSchema(policyVersions),
     responses: { 201: '{id, partnerId, version, status: "active" | "pending_review", createdBy, review?: {additions: {countries, subProcessors}}, ...terms}', 400: 'validation_failed: every offending field (a malformed id in the path too)', 404: 'not_found', 409: 'conflict: the agreement is terminated', ...AUTH_ERRORS },
@@ -62,12 +62,19 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
       409: 'conflict: nothing pending review, another version is, or the agreement is terminated', 401: 'invalid_token',
     },
   });
-  r.post('/admin/v1/agreements/:id/approve', admin, async (req, res) => {
-    const partnerId = partnerOfAgreement(pathId(req, 'id', 'agreement'));
-    const { version } = parseBody(approveSchema, req.body);
-    if (!partnerId || !(await partners.exists(partnerId))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such agreement' });
-    res.json(await agreements.approve(actorOf(res), partnerId, version));
+  doc.add('POST', '/admin/v1/agreements/:id/reject', {
+    summary: 'RULES 19: refuse the version pending review, named by its number (any admin, its author included); it becomes rejected and the version in force stays',
+    auth: 'admin', body: approveSchema,
+    responses: { 200: 'the rejected version', 400: 'validation_failed: version, or a malformed id in the path', 404: 'not_found', 409: 'conflict: nothing pending review, or another version is', ...AUTH_ERRORS },
   });
+  for (const action of ['approve', 'reject'] as const) {
+    r.post(`/admin/v1/agreements/:id/${action}`, admin, async (req, res) => {
+      const partnerId = partnerOfAgreement(pathId(req, 'id', 'agreement'));
+      const { version } = parseBody(approveSchema, req.body);
+      if (!partnerId || !(await partners.exists(partnerId))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such agreement' });
+      res.json(await agreements[action](actorOf(res), partnerId, version));
+    });
+  }
 
   for (const action of ['suspend', 'resume', 'terminate'] as Transition[]) {
     doc.add('POST', `/admin/v1/agreements/:id/${action}`, {
