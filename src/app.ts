@@ -16,6 +16,8 @@ import { adminAgreementsRouter } from './http/admin-agreements.ts';
 import { adminKeysRouter } from './http/admin-keys.ts';
 import { adminJurisdictionRouter } from './http/admin-jurisdiction.ts';
 import { adminTransfersRouter } from './http/admin-transfers.ts';
+import { adminReidentificationRouter } from './http/admin-reidentification.ts';
+import { Reidentifications } from './reidentification/requests.ts';
 import { adminReceiptsRouter } from './http/admin-receipts.ts';
 import { adminAccessDenialsRouter } from './http/admin-access-denials.ts';
 import { adminIncidentsRouter } from './http/admin-incidents.ts';
@@ -180,6 +182,12 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     const user = svc.pseudonyms.decode(subject, partnerId, [keyVersion]);
     return user ? tlog.subjectRef(user.userId) : null;
   };
+  // RULES 27: the only reverse lookup for a human, under two admins; partner pulls decode internally.
+  const reidentifications = new Reidentifications(deps.redis, deps.config.reidentification.requestTtlSeconds, {
+    userIdOf: (subject, partnerId) => svc.pseudonyms.decode(subject, partnerId, svc.keyVersions(partnerId).accepted)?.userId ?? null,
+    subjectRef: (userId) => tlog.subjectRef(userId),
+  });
+  app.use(adminReidentificationRouter({ reidentifications, partnerExists: (id) => admin.partners.exists(id) }, auth, doc));
   app.use(adminReceiptsRouter({
     verifyReceipt: (jws, subjects) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects), log: deps.log,
   }, auth, doc));

@@ -140,6 +140,24 @@ test('a body with several faults names every offending field at once', async () 
     'purposes.advertising.categories.correspondence', 'notifyUrl', 'extra']) assert.ok(fields.has(f), `missing ${f}`);
 });
 
+test('RULES 4: a purpose whose categories are all drop is refused, naming it', async () => {
+  const fields = await rejects(agreementBody({ purposes: {
+    advertising: { categories: { gender: 'drop', email: 'drop' } },
+    service_delivery: { categories: { phone: 'clear', email: 'drop' } },
+  } }), 'purposes.advertising.categories', /every category is drop.*RULES 4/);
+  assert.ok(!fields.has('purposes.service_delivery.categories'), 'a purpose with one released category is fine');
+});
+
+test('RULES 15, 19: subProcessors are validated like countries and must stay within the agreement', async () => {
+  await rejects(agreementBody({ subProcessors: [{ name: 'Hoster', country: 'EU', purpose: 'advertising' }] }), 'subProcessors.0.country', /ISO 3166-1 alpha-2/);
+  await rejects(agreementBody({ subProcessors: [{ name: ' ', country: 'DE', purpose: 'advertising' }] }), 'subProcessors.0.name', /required/);
+  await rejects(agreementBody({ subProcessors: [{ name: 'Hoster', country: 'DE', purpose: 'hosting' }] }), 'subProcessors.0.purpose', /purpose of the privacy policy/);
+  await rejects(agreementBody({ subProcessors: [{ name: 'Hoster', country: 'DE', purpose: 'advertising', extra: 1 }] }), 'subProcessors.0.extra', /unknown field/);
+  await rejects(agreementBody({ subProcessors: [{ name: 'Hoster', country: 'US', purpose: 'advertising' }] }), 'subProcessors.0.country', /processingCountries/);
+  await rejects(agreementBody({ subProcessors: [{ name: 'Hoster', country: 'DE', purpose: 'contests' }] }), 'subProcessors.0.purpose', /agreement's purposes/);
+  await rejects(agreementBody({ subProcessors: 'Hoster' }), 'subProcessors', /list/);
+});
+
 test('nothing was stored by the rejected requests: only the control version exists', async () => {
   const r = await api('GET', `/admin/v1/partners/${partner}/agreements`);
   assert.equal(r.status, 200);

@@ -1,7 +1,7 @@
 // RULES 16-17 end to end: the governed adequacy list decides cross-border releases, an entry past its
 // review date counts as absent (users then need their own cross-border consent), every change is
-// versioned, kept in the history and the audit trail; and a change of an agreement's processing
-// countries is a new agreement version.
+// versioned, kept in the history and the audit trail; and adding a processing country is a new
+// agreement version that waits for a second admin (RULES 19).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -123,27 +123,44 @@ test('every change bumps the version and is kept in the history and the admin au
   assert.equal(stack.gateway.deps.jurisdiction.cache.version, v0 + 2, 'this instance already holds the new version');
 });
 
-test('RULES 15: a change of processing countries is a new agreement version, and the new countries are enforced', async () => {
+test('RULES 15, 19: adding a processing country waits for a second admin; then it is enforced, and earlier cross-border consents do not cover it', async () => {
   const p = await setupPartner(stack, { ...TERMS, processingCountries: ['KZ'] });
   const token = await p.token('service_delivery');
   const domestic = await pullAll(p, token);
   const noConsent = [...domestic.released].find((id) => !crossBorderConsent(syntheticUser(Number(id.slice(2)))))!;
   assert.ok(noConsent, 'a domestic release of a user without cross-border consent');
   assert.equal(domestic.entries.get(noConsent)!.crossBorderBasis, 'domestic');
+  // Every synthetic consent was given before this test ran, so before the version below takes effect.
+  const consented = [...domestic.released].find((id) => crossBorderConsent(syntheticUser(Number(id.slice(2)))))!;
+  assert.ok(consented, 'a domestic release of a user with an explicit cross-border consent');
+  const subject = (id: string) => createPseudonymizer(stack.gateway.deps.keys.pseudonymMaster).encode(id, p.id, 1);
+  const lastEntry = async (id: string) => (await stack.gateway.deps.transferLog.query.page({ partnerId: p.id, subject: id }, { limit: 1 })).items[0]!;
 
   const v2 = await api('POST', `/admin/v1/partners/${p.id}/agreements`, { body: agreementBody({ ...TERMS, processingCountries: ['KZ', 'US'] }) });
   assert.equal(v2.status, 201, v2.text);
-  assert.equal(v2.body.version, 2);
-  const versions = (await api('GET', `/admin/v1/partners/${p.id}/agreements`)).body.items;
-  assert.deepEqual(versions.map((v: { version: number; status: string; processingCountries: string[] }) => [v.version, v.status, v.processingCountries]),
-    [[1, 'superseded', ['KZ']], [2, 'active', ['KZ', 'US']]]);
+  assert.deepEqual([v2.body.version, v2.body.status, v2.body.review.additions.countries], [2, 'pending_review', ['US']]);
+  const listed = (await api('GET', `/admin/v1/partners/${p.id}/agreements`)).body;
+  assert.deepEqual(listed.items.map((v: { version: number; status: string; processingCountries: string[] }) => [v.version, v.status, v.processingCountries]),
+    [[1, 'active', ['KZ']], [2, 'pending_review', ['KZ', 'US']]]);
+
+  // RULES 19: until a second admin approves, version 1 answers and nothing goes to the US.
+  const before = await partnerGet(stack, token, `/v1/subjects/${subject(noConsent)}?purpose=service_delivery`);
+  assert.equal(before.status, 200, before.text);
+  assert.deepEqual([before.body.agreement.version, (await lastEntry(noConsent)).destinationCountries], [1, ['KZ']]);
+  const self = await api('POST', `/admin/v1/agreements/agr_${p.id}/approve`, { body: { version: 2 } });
+  assert.deepEqual([self.status, self.body.code], [403, 'second_admin_required']);
+
+  const reviewer = adminApi(stack, (await api('POST', '/admin/v1/tokens', { body: { role: 'admin', label: 'dpo' } })).body.token);
+  const approved = await reviewer('POST', `/admin/v1/agreements/agr_${p.id}/approve`, { body: { version: 2 } });
+  assert.equal(approved.status, 200, approved.text);
+  assert.deepEqual(approved.body.countriesSince, { US: approved.body.review.approvedAt });
   await waitFor(() => stack.gateway.deps.agreements.active(p.id)?.version === 2, 1000);
 
-  const subject = createPseudonymizer(stack.gateway.deps.keys.pseudonymMaster).encode(noConsent, p.id, 1);
-  const r = await partnerGet(stack, token, `/v1/subjects/${subject}?purpose=service_delivery`);
-  assert.equal(r.status, 403, r.text);
-  assert.equal(r.body.code, 'cross_border_not_permitted');
-  const [last] = (await stack.gateway.deps.transferLog.query.page({ partnerId: p.id, subject: noConsent }, { limit: 1 })).items;
-  assert.equal(last!.agreementVersion, 2);
-  assert.deepEqual(last!.destinationCountries, ['KZ', 'US']);
+  for (const id of [noConsent, consented]) {
+    const r = await partnerGet(stack, token, `/v1/subjects/${subject(id)}?purpose=service_delivery`);
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.body.code, 'cross_border_not_permitted', `${id}: a consent that predates the US addition does not cover the US`);
+    const last = await lastEntry(id);
+    assert.deepEqual([last.agreementVersion, last.destinationCountries], [2, ['KZ', 'US']]);
+  }
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CATEGORIES, PURPOSE_IDS, treatmentsFor, type Category, type Purpose, type Treatment } from '../policy/taxonomy.ts';
 import { isCountryCode } from '../config/countries.ts';
 import { httpsUrlProblem } from '../notices/url-guard.ts';
+import { subProcessorsSchema } from './onward-transfer.ts';
 
 export const RATE_LIMIT_MAX = 100_000;
 
@@ -70,6 +71,7 @@ export function agreementSchema(policyVersions: readonly string[]) {
       .array(z.string().refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code'))
       .min(1, 'must name at least one country (RULES 15)')
       .max(250),
+    subProcessors: subProcessorsSchema.optional(),
     purposes,
     requiresPolicyVersion: z.enum(policyVersions as [string, ...string[]], {
       error: orRequired(`must be one of the configured policy versions: ${policyVersions.join(', ')}`),

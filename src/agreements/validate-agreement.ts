@@ -5,6 +5,7 @@ import { validationFailed, type FieldError } from '../http/problem.ts';
 import { dedupe, fieldErrors } from '../http/field-errors.ts';
 import { checkWebhookUrl } from '../notices/url-guard.ts';
 import { agreementSchema, type AgreementInput } from './agreement-schema.ts';
+import { subProcessorErrors } from './onward-transfer.ts';
 
 export interface AgreementRules {
   policyVersions: readonly string[];
@@ -46,7 +47,15 @@ function crossFieldErrors(raw: Record<string, unknown>, schemaFields: Set<string
   if (!schemaFields.has('validFrom') && !schemaFields.has('validUntil') && until <= from) {
     out.push({ field: 'validUntil', reason: 'must be after validFrom' });
   }
-  return out;
+  // RULES 4: a purpose whose every category is `drop` would release nothing but the fact of the
+  // user; it is refused as an agreement term rather than served as empty data.
+  for (const [p, t] of Object.entries(isObj(raw.purposes) ? raw.purposes : {})) {
+    const cats = isObj(t) && isObj(t.categories) ? Object.values(t.categories) : [];
+    if (cats.length > 0 && cats.every((v) => v === 'drop') && !schemaFields.has(`purposes.${p}.categories`)) {
+      out.push({ field: `purposes.${p}.categories`, reason: 'every category is drop: the purpose would release no data (RULES 4); leave the purpose out instead' });
+    }
+  }
+  return [...out, ...subProcessorErrors(raw, schemaFields)];
 }
 
 /** Parse and check an agreement body; throws 400 validation_failed naming every bad field. */

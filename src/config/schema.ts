@@ -92,6 +92,8 @@ export const configSchema = z.strictObject({
     rotationGraceSeconds: z.number().int().min(0).max(366 * 86_400),
     rotateEveryDays: z.number().int().min(1).max(3660).nullable(),
   }),
+  // RULES 27: a re-identification request not approved within this long expires (a minute to 7 days).
+  reidentification: z.strictObject({ requestTtlSeconds: z.number().int().min(60).max(7 * 86_400) }),
   // RULES 9: seeded canary strings the egress guard refuses to let out. At least 8 characters, so
   // a canary cannot match innocent output by chance; bounded, as every payload is searched for each.
   egressGuard: z.strictObject({

@@ -6,6 +6,20 @@ export interface ConsentState {
   granted: boolean;
   at: string | null;
   withdrawnAt: string | null;
+  /**
+   * Optional (RULES 14): how the consent was given. A cross-border consent counts only when it is
+   * 'click' or 'signature'; a store that leaves it out keeps today's reading (the consent counts).
+   */
+  method?: 'click' | 'signature' | 'deemed' | null;
+}
+
+/** consents.crossBorder: one consent for every country, optionally refined per country. */
+export interface CrossBorderConsent extends ConsentState {
+  /**
+   * Optional (RULES 16(b)): ISO 3166-1 alpha-2 -> that country's consent. Present, it alone
+   * decides: a foreign, non-adequate country it does not name is not consented.
+   */
+  countries?: Record<string, ConsentState>;
 }
 
 export interface UserRecord {
@@ -27,7 +41,7 @@ export interface UserRecord {
   consents: {
     /** Keyed by purpose id; a purpose the user never answered is absent. */
     purposes: Record<string, ConsentState>;
-    crossBorder: ConsentState;
+    crossBorder: CrossBorderConsent;
   };
   /**
    * The last policy version the user accepted by click. method null means no click was recorded:

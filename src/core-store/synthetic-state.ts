@@ -66,7 +66,10 @@ export function syntheticState(r: Rng, now: number): State {
     const state = PURPOSES[purpose] === 'consent' ? consent(r, lastActive, 0.45, 0.2) : consent(r, lastActive, 0.3, 0);
     if (state) purposes[purpose] = state;
   }
-  const crossBorder = consent(r, lastActive, 0.35, 0.15) ?? { granted: false, at: null, withdrawnAt: null };
+  const given = consent(r, lastActive, 0.35, 0.15);
+  // RULES 14: the reference store records how a cross-border consent was given, always by an
+  // explicit act (derived without the PRNG, so every other field of every user stays as it was).
+  const crossBorder = given ? { ...given, method: Math.floor(lastActive / 1000) % 4 === 0 ? 'signature' as const : 'click' as const } : { granted: false, at: null, withdrawnAt: null };
   return {
     userAgreement: agreement,
     lastActiveAt: iso(lastActive),

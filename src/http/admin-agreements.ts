@@ -1,6 +1,9 @@
 // Agreements (CONTRACT 5): each POST is a new immutable version that supersedes the last; the
-// agreement id (agr_<partnerId>) acts on the partner's current version.
+// agreement id (agr_<partnerId>) acts on the partner's current version. RULES 19 (CONTRACT 11,
+// [2/6]): a version adding a processing country or a sub-processor waits in pending_review until
+// another admin approves it; the version in force keeps answering partners meanwhile.
 import { Router } from 'express';
+import { z } from 'zod';
 import type { AdminAuth } from '../auth/admin-auth.ts';
 import { actorOf } from '../auth/admin-auth.ts';
 import type { AdminServices } from '../agreements/admin-services.ts';
@@ -11,6 +14,11 @@ import type { Transition } from '../agreements/agreement-store.ts';
 import { Problem } from './problem.ts';
 import type { ApiDoc } from './openapi.ts';
 import { pathId } from './path-ids.ts';
+import { parseBody } from './field-errors.ts';
+
+const approveSchema = z.strictObject({
+  version: z.number({ error: 'required: the number of the version pending review' }).int().min(1),
+});
 
 const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
 
@@ -19,19 +27,54 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
   const admin = auth.requireRole('admin');
 
   doc.add('POST', '/admin/v1/partners/:id/agreements', {
-    summary: 'add an agreement version; it becomes active and supersedes the current one', auth: 'admin', body: agreementSchema(policyVersions),
-    responses: { 201: '{id, partnerId, version, status: "active", ...terms}', 400: 'validation_failed: every offending field (a malformed id in the path too)', 404: 'not_found', 409: 'conflict: the agreement is terminated', ...AUTH_ERRORS },
+    summary: 'add an agreement version; it becomes active and supersedes the current one. RULES 19: a version that adds a processing country '
+      + 'or a sub-processor over the version in force (not the first version) is stored as pending_review instead, with review.additions; '
+      + 'the version in force keeps answering partners until another admin approves it (POST /admin/v1/agreements/{id}/approve; POST .../reject refuses it). '
+      + 'A newer POST replaces a version still pending review (it becomes superseded without taking effect)',
+    auth: 'admin', body: agreementSchema(policyVersions),
+    responses: { 201: '{id, partnerId, version, status: "active" | "pending_review", createdBy, review?: {additions: {countries, subProcessors}}, ...terms}', 400: 'validation_failed: every offending field (a malformed id in the path too)', 404: 'not_found', 409: 'conflict: the agreement is terminated', ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/agreements', admin, async (req, res) => {
     res.status(201).json(await agreements.create(actorOf(res), pathId(req, 'id', 'partner'), req.body));
   });
 
-  doc.add('GET', '/admin/v1/partners/:id/agreements', { summary: 'every version, oldest first, with its status', auth: 'admin', responses: { 200: '{items}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS } });
+  doc.add('GET', '/admin/v1/partners/:id/agreements', {
+    summary: 'every version, oldest first, with its status; inForce is the current version partners are served under (active; or suspended, terminated), '
+      + 'pendingReview the version awaiting a second admin (RULES 19), each null when there is none. countriesSince: when a country added under review took effect '
+      + '(a general cross-border consent given before then does not cover it)',
+    auth: 'admin', responses: { 200: '{items, inForce, pendingReview}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
+  });
   r.get('/admin/v1/partners/:id/agreements', admin, async (req, res) => {
     const id = pathId(req, 'id', 'partner');
     if (!(await partners.exists(id))) throw notFoundPartner(id);
-    res.json({ items: await agreements.list(id) });
+    const items = await agreements.list(id);
+    const inForce = items.findLast((a) => a.status === 'active' || a.status === 'suspended' || a.status === 'terminated') ?? null;
+    res.json({ items, inForce, pendingReview: items.find((a) => a.status === 'pending_review') ?? null });
   });
+
+  doc.add('POST', '/admin/v1/agreements/:id/approve', {
+    summary: 'RULES 19: approve the version pending review, named by its number; it becomes active and supersedes the version in force. '
+      + 'Only an admin other than the one who created that version (another admin token identity) may; the attempt is in the admin audit either way',
+    auth: 'admin', body: approveSchema,
+    responses: {
+      200: 'the approved version, with review.approvedBy and review.approvedAt', 400: 'validation_failed: version, or a malformed id in the path',
+      403: 'second_admin_required: the caller created this version; or forbidden', 404: 'not_found',
+      409: 'conflict: nothing pending review, another version is, or the agreement is terminated', 401: 'invalid_token',
+    },
+  });
+  doc.add('POST', '/admin/v1/agreements/:id/reject', {
+    summary: 'RULES 19: refuse the version pending review, named by its number (any admin, its author included); it becomes rejected and the version in force stays',
+    auth: 'admin', body: approveSchema,
+    responses: { 200: 'the rejected version', 400: 'validation_failed: version, or a malformed id in the path', 404: 'not_found', 409: 'conflict: nothing pending review, or another version is', ...AUTH_ERRORS },
+  });
+  for (const action of ['approve', 'reject'] as const) {
+    r.post(`/admin/v1/agreements/:id/${action}`, admin, async (req, res) => {
+      const partnerId = partnerOfAgreement(pathId(req, 'id', 'agreement'));
+      const { version } = parseBody(approveSchema, req.body);
+      if (!partnerId || !(await partners.exists(partnerId))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such agreement' });
+      res.json(await agreements[action](actorOf(res), partnerId, version));
+    });
+  }
 
   for (const action of ['suspend', 'resume', 'terminate'] as Transition[]) {
     doc.add('POST', `/admin/v1/agreements/:id/${action}`, {

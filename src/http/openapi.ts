@@ -1,6 +1,7 @@
 // The OpenAPI document is built from the same zod schemas that validate requests, as routes are
 // declared (RULES 46: what is mounted is what is described).
 import { z } from 'zod';
+import { CORE_STORE_CROSS_BORDER_CONSENT } from './store-consent-doc.ts';
 
 export interface RouteDoc {
   summary: string;
@@ -56,7 +57,7 @@ export class ApiDoc {
       'x-listener': this.listener,
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-        schemas: { Problem: PROBLEM_SCHEMA },
+        schemas: { Problem: PROBLEM_SCHEMA, CoreStoreCrossBorderConsent: CORE_STORE_CROSS_BORDER_CONSENT },
       },
       paths: this.paths,
     };

@@ -108,7 +108,9 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
   r.get('/v1/agreement', d.requirePartner, (_req, res) => {
     const a = agreementFor(svc, partnerTokenOf(res).partnerId);
     if (!a || a.status !== 'active') throw new Problem({ status: 403, code: 'agreement_inactive', detail: 'No agreement is in force for this partner' });
-    res.json(withVolumeDefaults(a));
+    // RULES 19: who wrote and who approved a version are control-plane facts, not the partner's.
+    const { createdBy: _by, review: _review, ...shown } = a;
+    res.json(withVolumeDefaults(shown));
   });
   return r;
 }

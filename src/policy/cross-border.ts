@@ -4,8 +4,8 @@
 import type { UserRecord } from '../core-store/record.ts';
 import { deny, type Denial } from './denial.ts';
 import { parseInstant } from './instant.ts';
-import { consentActive } from './checks-user.ts';
-import type { AdequacyEntry, Jurisdiction } from './decision-context.ts';
+import { consentCovers } from './cross-border-consent.ts';
+import type { AdequacyEntry, Instant, Jurisdiction } from './decision-context.ts';
 
 export type CrossBorderBasis = 'domestic' | 'adequacy' | 'consent';
 
@@ -48,23 +48,28 @@ export function checkCountryBlocked(processing: readonly string[], jurisdiction:
 }
 
 /**
- * RULES 16: adequacy for every foreign country, else the user's explicit cross-border consent.
- * RULES 14: only consents.crossBorder counts; deemed policy acceptance is never consulted here.
+ * RULES 16: adequacy for every foreign country, else the user's explicit cross-border consent for
+ * each foreign country that is not adequate (cross-border-consent.ts: RULES 14 method, per-country
+ * consent, RULES 19 re-consent after a reviewed addition). Deemed policy acceptance never counts.
  */
 export function crossBorderBasis(
   record: UserRecord, processing: readonly string[], jurisdiction: Jurisdiction, now: Date,
+  countriesSince?: Readonly<Record<string, Instant>>,
 ): CrossBorderBasis | null {
   const foreign = foreignCountries(processing, jurisdiction?.home);
   if (foreign.length === 0) return 'domestic';
   const adequate = adequateCountries(jurisdiction?.adequate ?? [], now);
-  if (foreign.every((c) => isCountry(c) && adequate.has(c))) return 'adequacy';
+  const uncovered = foreign.filter((c) => !(isCountry(c) && adequate.has(c)));
+  if (uncovered.length === 0) return 'adequacy';
   const consents: unknown = record.consents;
   const cross = typeof consents === 'object' && consents !== null ? (consents as Record<string, unknown>).crossBorder : undefined;
-  return consentActive(cross) ? 'consent' : null;
+  const since = (c: unknown) => (typeof c === 'string' && countriesSince && Object.hasOwn(countriesSince, c) ? countriesSince[c] : undefined);
+  return uncovered.every((c) => consentCovers(cross, c, since(c))) ? 'consent' : null;
 }
 
 export function checkCrossBorder(
   record: UserRecord, processing: readonly string[], jurisdiction: Jurisdiction, now: Date,
+  countriesSince?: Readonly<Record<string, Instant>>,
 ): Denial | null {
-  return crossBorderBasis(record, processing, jurisdiction, now) === null ? deny('cross_border_not_permitted') : null;
+  return crossBorderBasis(record, processing, jurisdiction, now, countriesSince) === null ? deny('cross_border_not_permitted') : null;
 }

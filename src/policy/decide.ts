@@ -47,7 +47,7 @@ export function decide(ctx: DecisionContext): Decision {
     checkCountryBlocked(agreement.processingCountries, jurisdiction);
   if (user) return refuse(user);
   // Step 10: the ground for any cross-border transfer.
-  const basis = crossBorderBasis(record, agreement.processingCountries, jurisdiction, now);
+  const basis = crossBorderBasis(record, agreement.processingCountries, jurisdiction, now, agreement.countriesSince);
   if (basis === null) return refuse(deny('cross_border_not_permitted'));
   return { allow: true, legalBasis: PURPOSES[purpose], crossBorderBasis: basis };
 }

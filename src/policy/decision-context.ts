@@ -34,6 +34,11 @@ export interface AgreementView {
   /** purpose -> category -> treatment (CONTRACT 5). */
   purposes: Readonly<Record<string, { categories: Readonly<Record<string, string>> } | undefined>>;
   processingCountries: readonly string[];
+  /**
+   * RULES 19: for a country a reviewed version added, when that version took effect; a general
+   * cross-border consent given before then does not cover it. Absent: no country was added later.
+   */
+  countriesSince?: Readonly<Record<string, Instant>>;
   requiresPolicyVersion: string;
 }
 
