@@ -10,7 +10,7 @@ import { FIELD_KEY, FIELD_MAP } from './projection-fixtures.ts';
 const HIT = { reason: 'egress_guard', status: 403 };
 const guard = createEgressGuard({ fieldMap: FIELD_MAP, canaries: ['CANARY-7f3a9'] });
 const projectClear = (record: unknown) =>
-  compileProjection({ fieldMap: FIELD_MAP, categories: { username: 'clear', search_history: 'clear', cookies: 'clear', browser: 'clear', consents: 'clear' }, fieldKey: FIELD_KEY })(record).data;
+  compileProjection({ fieldMap: FIELD_MAP, categories: { username: 'clear', search_history: 'clear', cookies: 'clear', browser: { treatment: 'clear', justification: 'tests the guard on raw strings' }, consents: 'clear' }, fieldKey: FIELD_KEY })(record).data;
 
 test('a clean payload passes', () => {
   const record = baseRecord();
