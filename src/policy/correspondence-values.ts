@@ -19,7 +19,11 @@ const MIN_ID_DIGITS = 5;
 const SEP = '\u0000';
 
 /** One spelling for comparison: NFKC, lower case, runs of whitespace as one space. */
-export const normalise = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+export function normalise(s: string): string {
+  // Printable ASCII needs no NFKC; most values are, and the guard runs on every record.
+  const n = /^[\x20-\x7e]*$/.test(s) ? (s.includes('  ') ? s.replace(/ {2,}/g, ' ') : s).trim() : s.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  return n.toLowerCase();
+}
 
 const ADDRESS = /[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]]+/g;
 const BRACKETED = /<([^<>\s]{4,})>/g;
@@ -52,8 +56,8 @@ export function addLetterValue(v: string | number, into: LetterValues): void {
   }
   const n = normalise(v);
   if (n.length >= MIN_NEEDLE_LENGTH) into.strings.add(n);
-  for (const m of n.matchAll(ADDRESS)) into.strings.add(m[0].replace(/\.+$/, ''));
-  for (const m of n.matchAll(BRACKETED)) into.strings.add(m[1]!);
+  if (n.includes('@')) for (const m of n.matchAll(ADDRESS)) into.strings.add(m[0].replace(/\.+$/, ''));
+  if (n.includes('<')) for (const m of n.matchAll(BRACKETED)) into.strings.add(m[1]!);
   const t = DATE_TIME.test(v) ? parseInstant(v) : null;
   if (t !== null) into.seconds.add(Math.floor(t / 1000));
   if (/^\d+$/.test(v) && v.length >= MIN_ID_DIGITS) into.ids.add(v.replace(/^0+(?=\d)/, ''));
@@ -62,7 +66,7 @@ export function addLetterValue(v: string | number, into: LetterValues): void {
 /** Does any output string or number carry one of the letters' values? */
 export function carriesLetterValue(strings: readonly string[], numbers: readonly number[], letters: LetterValues): boolean {
   if (letters.strings.size) {
-    const haystack = strings.map(normalise).join(SEP);
+    const haystack = normalise(strings.join(SEP)); // SEP keeps a needle from spanning two strings
     for (const n of letters.strings) if (n.length >= MIN_NEEDLE_LENGTH && haystack.includes(n)) return true;
   }
   const atSecond = (t: number) => letters.seconds.has(t);
@@ -73,7 +77,7 @@ export function carriesLetterValue(strings: readonly string[], numbers: readonly
     if (letters.ids.has(String(Math.abs(x)))) return true;
   }
   for (const s of strings) {
-    const m = DATE_TIME.exec(s);
+    const m = letters.seconds.size ? DATE_TIME.exec(s) : null;
     // A date-time without a zone still names the moment; read it as UTC (the stores' own zone).
     const t = m ? (parseInstant(s) ?? (/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? null : parseInstant(`${s}Z`))) : null;
     if (t !== null) {
@@ -81,10 +85,11 @@ export function carriesLetterValue(strings: readonly string[], numbers: readonly
       const here = Math.floor(t / 1000 / unit);
       for (const l of letters.seconds) if (Math.floor(l / unit) === here) return true;
     }
-    for (const run of s.match(/\d+/g) ?? []) {
-      const digits = run.replace(/^0+(?=\d)/, '');
-      if (letters.ids.has(digits)) return true;
-      if (run.length === 10 || run.length === 13) {
+    if (letters.ids.size) {
+      for (const run of s.match(/\d{5,}/g) ?? []) if (letters.ids.has(run.replace(/^0+(?=\d)/, ''))) return true;
+    }
+    if (letters.seconds.size) {
+      for (const run of s.match(/(?<!\d)(?:\d{13}|\d{10})(?!\d)/g) ?? []) {
         const e = epochSeconds(Number(run));
         if (e !== null && atSecond(e)) return true;
       }
