@@ -47,6 +47,8 @@ export function decideFor(svc: PullServices, call: PartnerCall, agreement: Agree
 
 export function evaluate(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined, keyVersion: number): Outcome {
   const decision = decideFor(svc, call, agreement, record);
+  // RULES 21: not only a denial: the store still holds a record it should have destroyed.
+  if (!decision.allow && decision.reason === 'retention_expired' && record) svc.metrics.retentionHygiene.observe(record.id, svc.now());
   if (!decision.allow) return { allow: false, reason: decision.reason, status: decision.status, decision };
   const terms = (agreement!.purposes as Record<string, { categories: Record<string, CategoryTerm | string> } | undefined>)[call.purpose]!;
   const project = svc.projections.get(
