@@ -21,7 +21,7 @@ const SEP = '\u0000';
 /** One spelling for comparison: NFKC, lower case, runs of whitespace as one space. */
 export function normalise(s: string): string {
   // Printable ASCII needs no NFKC; most values are, and the guard runs on every record.
-  const n = /^[\x20-\x7e]*$/.test(s) ? (s.includes('  ') ? s.replace(/ {2,}/g, ' ') : s).trim() : s.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  const n = /^[\x00\x20-\x7e]*$/.test(s) ? (s.includes('  ') ? s.replace(/ {2,}/g, ' ') : s).trim() : s.normalize('NFKC').replace(/\s+/g, ' ').trim();
   return n.toLowerCase();
 }
 
@@ -37,6 +37,15 @@ export interface LetterValues {
   /** Letter instants, in whole seconds since the epoch. */
   seconds: Set<number>;
   ids: Set<string>;
+}
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The dates (+-1 day for zones) an output date-time of a letter's instant can carry; other date-times are not parsed. */
+function daysOf(seconds: ReadonlySet<number>): Set<string> {
+  const out = new Set<string>();
+  for (const t of seconds) for (const d of [-1, 0, 1]) out.add(utcDay(t * 1000 + d * 86_400_000));
+  return out;
 }
 
 const epochSeconds = (n: number): number | null => {
@@ -76,8 +85,9 @@ export function carriesLetterValue(strings: readonly string[], numbers: readonly
     if (t !== null && atSecond(t)) return true;
     if (letters.ids.has(String(Math.abs(x)))) return true;
   }
+  const days = daysOf(letters.seconds);
   for (const s of strings) {
-    const m = letters.seconds.size ? DATE_TIME.exec(s) : null;
+    const m = days.has(s.slice(0, 10)) ? DATE_TIME.exec(s) : null;
     // A date-time without a zone still names the moment; read it as UTC (the stores' own zone).
     const t = m ? (parseInstant(s) ?? (/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? null : parseInstant(`${s}Z`))) : null;
     if (t !== null) {
