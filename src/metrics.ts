@@ -1,11 +1,30 @@
 // Prometheus metrics (CONTRACT 8). Labels carry route templates, codes and partner ids only.
-import { Registry, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import { createBackendMetrics } from './metrics-backends.ts';
+import { RetentionHygiene } from './retention-hygiene.ts';
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // RULES 21: data hygiene, not a denial count (gateway_decisions_total has those): each user past
+  // retention that this process met in the core store, once per UTC day. No labels: a user id,
+  // even hashed, never becomes a label. Alert on increase(gateway_store_retention_expired_total[1d]) > 0.
+  const storeRetentionExpired = new Counter({
+    name: 'gateway_store_retention_expired_total',
+    help: 'users met in the core store past retention (user agreement end + retention.afterTerminationDays), each once per UTC day; the record should already have been destroyed (RULES 21)',
+    registers: [registry],
+  });
+  let hygiene: RetentionHygiene | undefined;
+  const today = new Gauge({
+    name: 'gateway_store_retention_expired_users_today',
+    help: 'distinct users past retention met in the core store since 00:00 UTC today (RULES 21)',
+    registers: [registry],
+    collect() { hygiene?.refresh(new Date()); },
+  });
+  hygiene = new RetentionHygiene(storeRetentionExpired, today);
   return {
+    /** RULES 21: call observe(userId, now) for every retention_expired decision on a stored user. */
+    retentionHygiene: hygiene,
     registry,
     httpRequests: new Counter({
       name: 'gateway_http_requests_total', help: 'HTTP requests by route template and status',

@@ -121,7 +121,12 @@ test('/openapi.json describes the admin routes with their roles and the validati
   assert.equal(body.additionalProperties, false);
   const cats = body.properties.purposes.properties.advertising.properties.categories.properties;
   assert.deepEqual(cats.email.enum, ['clear', 'pseudonymise', 'drop']); // generalise is not defined for email
-  assert.ok(cats.date_of_birth.enum.includes('generalise'));
+  // RULES 30: a quasi-identifier is a treatment name or {treatment, justification}, documented as such.
+  const [named, justified] = cats.date_of_birth.anyOf;
+  assert.ok(named.enum.includes('generalise'));
+  assert.deepEqual(Object.keys(justified.properties).sort(), ['justification', 'treatment']);
+  assert.match(cats.ip_address.description, /justification/);
+  assert.ok(cats.browser.anyOf[0].enum.includes('generalise'));
   assert.equal(cats.correspondence, undefined);
   assert.deepEqual(body.properties.requiresPolicyVersion.enum, stack.config.policy.versions.map((v) => v.version));
 });

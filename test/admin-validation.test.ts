@@ -74,6 +74,23 @@ test('generalise only where CONTRACT 2 defines it (not for email)', async () => 
   await rejects(agreementBody({ purposes: { advertising: { categories: { email: 'generalise' } } } }), 'purposes.advertising.categories.email', /generalise is not defined for email/);
 });
 
+test('RULES 30: clear on a quasi-identifier needs a written justification, named per category', async () => {
+  for (const c of ['date_of_birth', 'geolocation', 'ip_address', 'visit_times', 'browser', 'operating_system']) {
+    await rejects(agreementBody({ purposes: { advertising: { categories: { [c]: 'clear' } } } }), `purposes.advertising.categories.${c}`, /justification/);
+  }
+  await rejects(agreementBody({ purposes: { advertising: { categories: { ip_address: { treatment: 'clear' } } } } }), 'purposes.advertising.categories.ip_address.justification', /required/);
+  await rejects(agreementBody({ purposes: { advertising: { categories: { ip_address: { treatment: 'clear', justification: '  ' } } } } }), 'purposes.advertising.categories.ip_address.justification', /blank/);
+  await rejects(agreementBody({ purposes: { advertising: { categories: { ip_address: { treatment: 'clear', justification: 'x', why: 'y' } } } } }), 'purposes.advertising.categories.ip_address.why', /unknown field/);
+  await rejects(agreementBody({ purposes: { advertising: { categories: { email: { treatment: 'clear', justification: 'x' } } } } }), 'purposes.advertising.categories.email', /must be one of/);
+  const why = 'chargeback disputes need the exact address (agreement annex 2)';
+  const other = await newPartner(api); // the rejections above stored nothing for `partner` (checked below)
+  const ok = await api('POST', `/admin/v1/partners/${other}/agreements`, { body: agreementBody({ purposes: { service_delivery: { categories: {
+    ip_address: { treatment: 'clear', justification: why }, browser: 'generalise', operating_system: { treatment: 'generalise' }, phone: 'clear',
+  } } } }) });
+  assert.equal(ok.status, 201, ok.text);
+  assert.deepEqual(ok.body.purposes.service_delivery.categories.ip_address, { treatment: 'clear', justification: why });
+});
+
 test('an unknown treatment is rejected', async () => {
   await rejects(agreementBody({ purposes: { advertising: { categories: { gender: 'blur' } } } }), 'purposes.advertising.categories.gender', /must be one of/);
 });

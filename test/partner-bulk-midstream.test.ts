@@ -12,7 +12,9 @@ import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts
 import { agreementBody, type Api } from './harness/admin.ts';
 
 // Heavy rows so that the store is far more than socket buffers hold.
-const heavy = { processingCountries: ['KZ', 'DE'], purposes: { service_delivery: { categories: { search_history: 'clear', visit_times: 'clear', cookies: 'clear', browser: 'clear', username: 'clear', phone: 'clear' } } } };
+// RULES 30: the stored visit times and browser keep the payload heavy; clear needs a justification.
+const JUSTIFIED = 'the test needs heavy records';
+const heavy = { processingCountries: ['KZ', 'DE'], purposes: { service_delivery: { categories: { search_history: 'clear', visit_times: { treatment: 'clear', justification: JUSTIFIED }, cookies: 'clear', browser: { treatment: 'clear', justification: JUSTIFIED }, username: 'clear', phone: 'clear' } } } };
 const USERS = 40_000; // ~18 MB of NDJSON: more than loopback TCP buffers can grow to (about 10 MB)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

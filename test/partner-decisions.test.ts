@@ -7,6 +7,8 @@ import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts
 import { agreementBody } from './harness/admin.ts';
 import { findUser, consented, crossBorder, active, acceptedCurrent, terminatedDaysAgo } from './harness/users.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
+import { syntheticUser as syntheticUserAt } from '../src/core-store/synthetic.ts';
+import { fetch } from 'undici';
 import type { UserRecord } from '../src/core-store/record.ts';
 
 const USERS = 2000;
@@ -116,4 +118,36 @@ test('confidentiality_agreement_invalid: the NDA has expired', async () => {
   assert.equal(r.status, 403);
   assert.equal(r.body.code, 'confidentiality_agreement_invalid');
   assert.equal((await lastEntry(p)).reason, 'confidentiality_agreement_invalid');
+});
+
+/** One sample of a metric from the control plane's /metrics (RULES 43), read with the admin token. */
+async function metric(name: string): Promise<number> {
+  const res = await fetch(`${stack.adminUrl}/metrics`, { dispatcher: stack.client, headers: { authorization: `Bearer ${stack.adminToken}` } });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `${name} is exposed`);
+  return Number(line.split(' ')[1]);
+}
+
+test('RULES 21: a user past retention raises the data-hygiene metric once per UTC day, besides the denial; no id in /metrics', async () => {
+  const expired = Array.from({ length: USERS }, (_, i) => syntheticUserAt(i)).filter((u) => (terminatedDaysAgo(u) ?? 0) > 1100).slice(-2); // the last two: no other test here pulls them
+  assert.equal(expired.length, 2, 'the store holds two users past retention');
+  const total = await metric('gateway_store_retention_expired_total');
+  const today = await metric('gateway_store_retention_expired_users_today');
+  await expectDenied(domestic, expired[0]!, 'legal_obligation', 'retention_expired', 404);
+  assert.equal(await metric('gateway_store_retention_expired_total'), total + 1);
+  // The same user again, by another partner and purpose: the same day, the same stored record.
+  await expectDenied(domestic, expired[0]!, 'legal_obligation', 'retention_expired', 404);
+  await expectDenied(abroad, expired[0]!, 'advertising', 'retention_expired', 404);
+  assert.equal(await metric('gateway_store_retention_expired_total'), total + 1, 'once per user per day');
+  await expectDenied(domestic, expired[1]!, 'legal_obligation', 'retention_expired', 404);
+  assert.equal(await metric('gateway_store_retention_expired_total'), total + 2);
+  assert.equal(await metric('gateway_store_retention_expired_users_today'), today + 2);
+  // A user who is merely terminated (inside retention) is no hygiene fault.
+  await expectDenied(domestic, findUser(USERS, (u) => { const d = terminatedDaysAgo(u); return d !== null && d < 1000; }), 'advertising', 'user_agreement_terminated', 403);
+  assert.equal(await metric('gateway_store_retention_expired_total'), total + 2);
+  const res = await fetch(`${stack.adminUrl}/metrics`, { dispatcher: stack.client, headers: { authorization: `Bearer ${stack.adminToken}` } });
+  const text = await res.text();
+  for (const u of expired) assert.ok(!text.includes(u.id) && !text.includes(pseudonym(u, domestic)), 'no user id or pseudonym in /metrics');
 });

@@ -58,6 +58,31 @@ test('a bulk page releases allowed subjects under pseudonyms, omits the rest, an
   assert.ok(next.body.items.every((i: { subject: string }) => !ids.has(i.subject)), 'the cursor moves on');
 });
 
+test('RULES 30: browser and OS go out as family and major version; a justified clear IP goes out as stored', async () => {
+  const why = 'fraud screening needs the full address (annex 2)';
+  const c = await setupPartner(stack, { processingCountries: ['KZ'], purposes: { service_delivery: { categories: {
+    browser: 'generalise', operating_system: 'generalise', ip_address: { treatment: 'clear', justification: why },
+  } } } });
+  const token = await c.token('service_delivery');
+  const page = await partnerGet(stack, token, `/v1/subjects?purpose=service_delivery&limit=${USERS}`);
+  assert.equal(page.status, 200, page.text);
+  const items = page.body.items as { data: Record<string, string> }[];
+  assert.ok(items.length > 50);
+  const raw = new Set(Array.from({ length: USERS }, (_, i) => syntheticUser(i)).flatMap((u) => [u.browser, u.os]));
+  const rawIps = new Set(Array.from({ length: USERS }, (_, i) => syntheticUser(i).ipAddress));
+  const general = new Set(['Yandex 24.10', 'iOS 18.1', 'Ubuntu 24.04'].filter((v) => raw.has(v)));
+  assert.ok(general.size > 0, 'the store holds values finer than family and major version');
+  for (const { data } of items) {
+    assert.match(data.browser!, /^[A-Za-z ]+ \d+$/);
+    assert.match(data.operating_system!, /^[A-Za-z ]+ \d+$/);
+    assert.ok(!general.has(data.browser!) && !general.has(data.operating_system!), `${data.browser} / ${data.operating_system}`);
+    assert.ok(!data.ip_address!.includes('/') && rawIps.has(data.ip_address!), 'justified clear: the address as stored, not a prefix');
+  }
+  assert.ok(items.some((i) => i.data.browser === 'Yandex 24' || i.data.operating_system === 'iOS 18' || i.data.operating_system === 'Ubuntu 24'));
+  const agreement = await partnerGet(stack, token, '/v1/agreement');
+  assert.deepEqual(agreement.body.purposes.service_delivery.categories.ip_address, { treatment: 'clear', justification: why });
+});
+
 test('pseudonyms differ across partners; B using A\'s pseudonym, or a flipped character, is subject_not_found', async () => {
   const ta = await a.token('service_delivery');
   const tb = await b.token('service_delivery');

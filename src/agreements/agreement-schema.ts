@@ -1,7 +1,8 @@
 // The agreement body of CONTRACT 5, built from the taxonomy (CONTRACT 2) so the validator, the
 // decision engine and /openapi.json agree. Strict objects: an unknown key is an error, not ignored.
 import { z } from 'zod';
-import { CATEGORIES, PURPOSE_IDS, treatmentsFor, type Category, type Purpose, type Treatment } from '../policy/taxonomy.ts';
+import { CATEGORIES, PURPOSE_IDS, QUASI_IDENTIFIERS, treatmentsFor, type Category, type Purpose, type Treatment } from '../policy/taxonomy.ts';
+import type { CategoryTerm } from '../policy/category-term.ts';
 import { isCountryCode } from '../config/countries.ts';
 import { httpsUrlProblem } from '../notices/url-guard.ts';
 import { subProcessorsSchema } from './onward-transfer.ts';
@@ -23,7 +24,36 @@ function treatment(c: Category) {
   });
 }
 
-export type CategoryTreatments = Partial<Record<Category, Treatment>>;
+export const JUSTIFICATION_MAX = 2000;
+
+/**
+ * RULES 30: a quasi-identifier's term is a treatment name except `clear`, or
+ * {treatment, justification}; `clear` needs the written justification (else the error names the
+ * category, or its `.justification`). Other categories keep the plain treatment name.
+ */
+function quasiIdentifierTerm(c: Category) {
+  const allowed = treatmentsFor(c);
+  const named = treatment(c);
+  const justified = z.strictObject({
+    treatment: named,
+    justification: z.string({ error: 'must be a string' }).trim().min(1, 'must not be blank').max(JUSTIFICATION_MAX, `must be at most ${JUSTIFICATION_MAX} characters`).optional()
+      .describe('RULES 30: why this partner needs the value as stored; required when treatment is clear'),
+  });
+  return z.union([named, justified], {
+    error: (i) => (typeof i.input === 'string'
+      ? `must be one of ${allowed.join(', ')}, or {treatment, justification}`
+      : `must be one of ${allowed.join(', ')}, or {"treatment": one of them, "justification": text} with no other keys`),
+  }).superRefine((v, ctx) => {
+    if (v === 'clear') ctx.addIssue({ code: 'custom', message: `clear needs a written justification for ${c}: {"treatment": "clear", "justification": "…"} (RULES 30); otherwise generalise it` });
+    else if (typeof v === 'object' && v.treatment === 'clear' && v.justification === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['justification'], message: `required: clear needs a written justification for ${c} (RULES 30)` });
+    }
+  }).describe(`RULES 30: quasi-identifier. A treatment name other than clear, or {treatment, justification}; clear needs the justification`);
+}
+
+const categoryTerm = (c: Category) => (QUASI_IDENTIFIERS.has(c) ? quasiIdentifierTerm(c) : treatment(c));
+
+export type CategoryTreatments = Partial<Record<Category, CategoryTerm>>;
 /**
  * RULES 6, 44: need-to-know volume, per purpose. `bulk` (default true) allows GET /v1/subjects at
  * all; `dailySubjectQuota` (absent or null: none) caps the distinct subjects a partner receives per
@@ -37,7 +67,7 @@ export type PurposeTerms = Partial<Record<Purpose, { categories: CategoryTreatme
 export const DAILY_SUBJECT_QUOTA_MAX = 100_000_000;
 
 const categories = z
-  .strictObject(Object.fromEntries(CATEGORIES.map((c) => [c, treatment(c).optional()])))
+  .strictObject(Object.fromEntries(CATEGORIES.map((c) => [c, categoryTerm(c).optional()])))
   .refine((o) => Object.keys(o).length > 0, 'must name at least one category') as unknown as z.ZodType<CategoryTreatments>;
 
 const purposes = z

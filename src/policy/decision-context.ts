@@ -32,7 +32,7 @@ export interface AgreementView {
   validUntil: Instant;
   confidentiality?: ConfidentialityView | null;
   /** purpose -> category -> treatment (CONTRACT 5). */
-  purposes: Readonly<Record<string, { categories: Readonly<Record<string, string>> } | undefined>>;
+  purposes: Readonly<Record<string, { categories: Readonly<Record<string, unknown>> } | undefined>>;
   processingCountries: readonly string[];
   /**
    * RULES 19: for a country a reviewed version added, when that version took effect; a general

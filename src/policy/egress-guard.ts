@@ -1,9 +1,13 @@
 // RULES 9 (DESIGN 3): the last check before release. Every string in the projected data, keys
 // included, is searched for the record's own correspondence strings and for configured canaries;
-// keys named like correspondence metadata are refused too (RULES 8). A hit aborts that record.
+// keys named like correspondence metadata are refused too, and the letters' metadata is looked
+// for by value in any spelling (RULES 8, correspondence-values.ts). A hit aborts that record.
 import { deny, type Denial } from './denial.ts';
 import { readPointer, type Pointer } from './json-pointer.ts';
 import { correspondencePointers, type FieldMapConfig } from './field-map.ts';
+import { MIN_NEEDLE_LENGTH, addLetterValue, carriesLetterValue, type LetterValues } from './correspondence-values.ts';
+
+export { MIN_NEEDLE_LENGTH };
 
 export interface EgressGuardOptions {
   fieldMap: FieldMapConfig;
@@ -14,8 +18,6 @@ export interface EgressGuardOptions {
 /** Checks projected `data` (not the response envelope, whose `subject` key is expected). */
 export type EgressGuard = (data: unknown, record: unknown) => Denial | null;
 
-// Shorter correspondence strings ("ok", "Hi") would match innocent output by chance.
-export const MIN_NEEDLE_LENGTH = 4;
 const MAX_DEPTH = 64;
 const SEP = '\u0000';
 
@@ -26,11 +28,15 @@ export const isCorrespondenceKey = (key: string) => META_KEY.test(key.toLowerCas
 interface Strings {
   values: string[];
   keys: string[];
+  numbers: number[];
 }
 
-/** Collects every string value and object key under `value`; false past the depth limit. */
+const empty = (): Strings => ({ values: [], keys: [], numbers: [] });
+
+/** Collects every string and number value and object key under `value`; false past the depth limit. */
 function collect(value: unknown, into: Strings, depth = 0): boolean {
   if (typeof value === 'string') into.values.push(value);
+  else if (typeof value === 'number') into.numbers.push(value);
   else if (typeof value === 'object' && value !== null) {
     if (depth >= MAX_DEPTH) return false;
     if (Array.isArray(value)) {
@@ -50,15 +56,19 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const canaries = (options.canaries ?? []).filter((c) => typeof c === 'string' && c !== '');
 
   return (data, record) => {
-    const out: Strings = { values: [], keys: [] };
+    const out = empty();
     // Output too deep (or cyclic) to read cannot be shown clean: fail closed.
     if (!collect(data, out)) return deny('egress_guard');
     if (out.keys.some(isCorrespondenceKey)) return deny('egress_guard');
     // One haystack, one includes() per needle; SEP keeps a needle from spanning two strings.
     const haystack = [...out.values, ...out.keys].join(SEP);
-    const letters: Strings = { values: [], keys: [] };
+    const letters = empty();
     for (const p of pointers) if (!collect(readPointer(record, p), letters)) return deny('egress_guard');
     for (const n of letters.values) if (n.length >= MIN_NEEDLE_LENGTH && haystack.includes(n)) return deny('egress_guard');
+    // RULES 8: the same letters' metadata by value, whatever its spelling in the output.
+    const meta: LetterValues = { strings: new Set(), seconds: new Set(), ids: new Set() };
+    for (const v of [...letters.values, ...letters.numbers]) addLetterValue(v, meta); // keys ("with", "at") are schema, not metadata
+    if (carriesLetterValue([...out.values, ...out.keys], out.numbers, meta)) return deny('egress_guard');
     for (const c of canaries) if (haystack.includes(c)) return deny('egress_guard');
     return null;
   };

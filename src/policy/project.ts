@@ -6,6 +6,7 @@ import { readPointer } from './json-pointer.ts';
 import { copyJson, type Json } from './json-value.ts';
 import { compileFieldMap, type CategorySource, type FieldMapConfig } from './field-map.ts';
 import { treatmentFor, type Treat } from './treatments.ts';
+import { effectiveTreatment } from './category-term.ts';
 
 export { ProjectionCache, type ProjectionKey } from './projection-cache.ts';
 export type { FieldMapConfig } from './field-map.ts';
@@ -13,8 +14,8 @@ export type { Json } from './json-value.ts';
 
 export interface ProjectionSpec {
   fieldMap: FieldMapConfig;
-  /** The agreement's category -> treatment table for this purpose (CONTRACT 5). */
-  categories: Readonly<Record<string, string>>;
+  /** The agreement's category -> term table for this purpose (CONTRACT 5; a CategoryTerm each, RULES 30). Anything malformed sends nothing. */
+  categories: Readonly<Record<string, unknown>>;
   /** Per-partner key for `pseudonymise` (Pseudonymizer.fieldKey). */
   fieldKey: Buffer;
 }
@@ -53,7 +54,7 @@ export function compileProjection(spec: ProjectionSpec): Projection {
     // A malformed table sends nothing; correspondence is no category, and is skipped by name anyway.
     if (typeof table !== 'object' || table === null || (category as string) === CORRESPONDENCE) continue;
     if (!Object.hasOwn(table, category)) continue;
-    const treat = treatmentFor(category, (table as Record<string, unknown>)[category], spec.fieldKey);
+    const treat = treatmentFor(category, effectiveTreatment(category, (table as Record<string, unknown>)[category]), spec.fieldKey);
     const sources = map.sources.get(category);
     if (treat && sources) steps.push({ category, sources, treat });
   }

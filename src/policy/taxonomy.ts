@@ -32,9 +32,16 @@ export const CORRESPONDENCE = 'correspondence';
 export const TREATMENTS = ['clear', 'generalise', 'pseudonymise', 'drop'] as const;
 export type Treatment = (typeof TREATMENTS)[number];
 
-// CONTRACT 2: `generalise` is defined only for these categories.
+// CONTRACT 2 (amended by [2/6], RULES 30): `generalise` is defined only for these categories;
+// browser and operating_system generalise to family and major version.
 export const GENERALISABLE: ReadonlySet<Category> = new Set<Category>([
-  'date_of_birth', 'geolocation', 'ip_address', 'visit_times',
+  'date_of_birth', 'geolocation', 'ip_address', 'visit_times', 'browser', 'operating_system',
+]);
+
+// RULES 30: quasi-identifiers. `clear` needs a written justification in the agreement; without
+// one they are generalised, never sent as stored.
+export const QUASI_IDENTIFIERS: ReadonlySet<Category> = new Set<Category>([
+  'date_of_birth', 'geolocation', 'ip_address', 'visit_times', 'browser', 'operating_system',
 ]);
 
 export function treatmentsFor(category: Category): Treatment[] {

@@ -5,6 +5,7 @@ import { GENERALISABLE, type Category, type Treatment } from './taxonomy.ts';
 import { canonicalJson, type Json } from './json-value.ts';
 import { isoYear, parseInstant } from './instant.ts';
 import { ipPrefix } from './ip-prefix.ts';
+import { browserFamily, osFamily } from './user-agent.ts';
 
 /** `onDrop` counts malformed parts a treatment leaves out of an otherwise good value (visit_times). */
 export type Treat = (value: Json, onDrop: () => void) => Json | undefined;
@@ -42,6 +43,8 @@ const GENERALISE: Record<string, Treat> = {
   geolocation: generaliseGeolocation,
   ip_address: (v) => ipPrefix(v) ?? undefined, // RULES 30: IPv4 /24, IPv6 /48
   visit_times: generaliseVisits,
+  browser: (v) => browserFamily(v) ?? undefined, // RULES 30: family and major version only
+  operating_system: (v) => osFamily(v) ?? undefined,
 };
 
 /**
@@ -59,7 +62,7 @@ export function treatmentFor(category: Category, treatment: unknown, fieldKey: B
     case 'clear':
       return (v) => v; // the projection hands over a deep copy already
     case 'generalise':
-      // CONTRACT 2: generalise is defined for four categories only; elsewhere it is not a treatment.
+      // CONTRACT 2 / RULES 30: generalise is defined for six categories only; elsewhere it is not a treatment.
       return GENERALISABLE.has(category) ? (GENERALISE[category] ?? null) : null;
     case 'pseudonymise':
       return pseudonymiser(fieldKey);

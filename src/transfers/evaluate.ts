@@ -4,6 +4,7 @@ import { decide, type Decision } from '../policy/decide.ts';
 import type { Reason } from '../policy/denial.ts';
 import { compileProjection, type Json, type FieldMapConfig } from '../policy/project.ts';
 import { isPurpose } from '../policy/taxonomy.ts';
+import type { CategoryTerm } from '../policy/category-term.ts';
 import type { AgreementVersion } from '../agreements/agreement-store.ts';
 import type { UserRecord } from '../core-store/record.ts';
 import type { AppendInput } from '../transfer-log/index.ts';
@@ -53,8 +54,10 @@ export function decideFor(svc: PullServices, call: PartnerCall, agreement: Agree
 export function evaluate(svc: PullServices, call: PartnerCall, agreement: AgreementVersion | undefined, record: UserRecord | undefined, keyVersion: number): Outcome {
   const jurisdiction = svc.jurisdiction(); // one read: the entry names the list version this decision used
   const decision = decideFor(svc, call, agreement, record, jurisdiction);
+  // RULES 21: not only a denial: the store still holds a record it should have destroyed.
+  if (!decision.allow && decision.reason === 'retention_expired' && record) svc.metrics.retentionHygiene.observe(record.id, svc.now());
   if (!decision.allow) return { allow: false, reason: decision.reason, status: decision.status, decision };
-  const terms = (agreement!.purposes as Record<string, { categories: Record<string, string> } | undefined>)[call.purpose]!;
+  const terms = (agreement!.purposes as Record<string, { categories: Record<string, CategoryTerm | string> } | undefined>)[call.purpose]!;
   const project = svc.projections.get(
     { agreementId: agreement!.id, version: agreement!.version, purpose: call.purpose, keyVersion },
     () => compileProjection({ fieldMap: svc.config.fieldMap as FieldMapConfig, categories: terms.categories, fieldKey: svc.pseudonyms.fieldKey(call.partnerId, keyVersion) }),

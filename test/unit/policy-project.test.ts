@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { compileProjection, ProjectionCache, type Projection } from '../../src/policy/project.ts';
 import { ipPrefix } from '../../src/policy/ip-prefix.ts';
+import { browserFamily, osFamily } from '../../src/policy/user-agent.ts';
 import { baseRecord } from './decision-fixtures.ts';
 import { FIELD_KEY, FIELD_MAP, OTHER_KEY } from './projection-fixtures.ts';
 
 const hmac = (key: Buffer, s: string) => createHmac('sha256', key).update(s).digest('base64url');
-const project = (categories: Record<string, string>, record: unknown = baseRecord(), fieldMap = FIELD_MAP) =>
+const project = (categories: Record<string, string | { treatment: string; justification?: string }>, record: unknown = baseRecord(), fieldMap = FIELD_MAP) =>
   compileProjection({ fieldMap, categories, fieldKey: FIELD_KEY })(record);
 
 test('each treatment: clear as stored, generalise per category, pseudonymise keyed, drop and unnamed absent', () => {
@@ -46,6 +47,51 @@ test('IPv4 /24 and IPv6 /48 in canonical form, compressed or not', () => {
   for (const bad of ['999.1.1.1', '1.2.3', '95.56.12.07', '2a03::32c0::1', '2a03:32c0', 'localhost', '', 42]) {
     assert.equal(ipPrefix(bad), null, String(bad));
   }
+});
+
+test('RULES 30: browser and operating system generalise to family and major version', () => {
+  const browsers: [string, string][] = [
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.129 Safari/537.36', 'Chrome 120'],
+    ['Chrome 120.0.6099', 'Chrome 120'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91', 'Edge 120'],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15', 'Safari 17'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0', 'Firefox 121'],
+    ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1', 'Chrome 120'],
+    ['Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36', 'Samsung Internet 23'],
+    ['Firefox 131', 'Firefox 131'], ['Yandex 24.10', 'Yandex 24'], ['opera/114.0', 'Opera 114'],
+  ];
+  for (const [ua, family] of browsers) assert.equal(browserFamily(ua), family, ua);
+  const systems: [string, string][] = [
+    ['Windows NT 10.0', 'Windows 10'], ['Windows 10', 'Windows 10'], ['Windows NT 6.1', 'Windows 7'], ['Windows 8.1', 'Windows 8'],
+    ['Mac OS X 10_15_7', 'macOS 10'], ['macOS 15', 'macOS 15'], ['Android 14', 'Android 14'], ['iOS 18.1', 'iOS 18'],
+    ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15', 'iOS 17'],
+    ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36', 'Android 14'], ['Ubuntu 24.04', 'Ubuntu 24'], ['X11; Linux x86_64', 'Linux'],
+  ];
+  for (const [ua, family] of systems) assert.equal(osFamily(ua), family, ua);
+  for (const bad of ['Netscape Navigator 4', 'curl/8.4.0', 'BeOS R5', 'Windows NT 4.0', '', 'x'.repeat(600), 42, null, { family: 'Chrome' }]) {
+    assert.equal(browserFamily(bad) ?? osFamily(bad), null, JSON.stringify(bad).slice(0, 40));
+  }
+  const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.129 Safari/537.36';
+  const out = project({ browser: 'generalise', operating_system: 'generalise' }, { ...baseRecord(), browser: ua, os: ua });
+  assert.deepEqual(out.data, { browser: 'Chrome 120', operating_system: 'Windows 10' });
+  const unknown = project({ browser: 'generalise', operating_system: 'generalise' }, { ...baseRecord(), browser: 'MyCorpBrowser build 7731', os: 'BeOS R5' });
+  assert.deepEqual(unknown, { data: {}, categories: [], dropped: 2 }, 'unknown shapes are dropped and counted, never passed on');
+});
+
+test('RULES 30: clear on a quasi-identifier without a written justification is generalised; with one it is sent as stored', () => {
+  const ua = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15';
+  const record = { ...baseRecord(), browser: ua, os: 'Mac OS X 10_15_7' };
+  const all = { date_of_birth: 'clear', geolocation: 'clear', ip_address: 'clear', visit_times: 'clear', browser: 'clear', operating_system: 'clear', phone: 'clear' };
+  assert.deepEqual(project(all, record).data, {
+    phone: '+77011234567', ip_address: '95.56.12.0/24', geolocation: { lat: 43.2, lon: 76.9, country: 'KZ' },
+    visit_times: ['2026-11-19', '2026-11-02'], browser: 'Safari 17', operating_system: 'macOS 10', date_of_birth: 1994,
+  });
+  const blank = project({ ip_address: { treatment: 'clear', justification: '  ' }, browser: { treatment: 'clear' } }, record).data;
+  assert.deepEqual(blank, { ip_address: '95.56.12.0/24', browser: 'Safari 17' }, 'a blank or missing justification is none');
+  const why = 'fraud screening needs the full address';
+  const justified = project({ ip_address: { treatment: 'clear', justification: why }, browser: { treatment: 'clear', justification: why } }, record).data;
+  assert.deepEqual(justified, { ip_address: '95.56.12.7', browser: ua });
+  assert.deepEqual(project({ date_of_birth: { treatment: 'drop' }, gender: 'clear' }, record).data, { gender: 'female' });
 });
 
 test('malformed store values are dropped and counted, never passed on', () => {
@@ -109,7 +155,7 @@ test('pointers follow RFC 6901 and own properties only', () => {
 
 test('clear hands out a copy: changing the output does not touch the record', () => {
   const record = baseRecord();
-  const out = project({ geolocation: 'clear' }, record);
+  const out = project({ geolocation: { treatment: 'clear', justification: 'fraud checks need the exact place' } } as never, record);
   (out.data.geolocation as { city: string }).city = 'changed';
   assert.equal(record.geolocation.city, 'Almaty');
 });
