@@ -36,7 +36,8 @@ export class ApiDoc {
     const op: Op = {
       summary: doc.summary,
       'x-auth': doc.auth,
-      ...(doc.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }] }),
+      // Issue 16: console pages authenticate with the session cookie, not a bearer token.
+      ...(doc.auth === 'public' ? { security: [] } : doc.auth.startsWith('console session') ? { security: [{ consoleSession: [] }] } : { security: [{ bearer: [] }] }),
       parameters: [...params, ...query],
       responses: Object.fromEntries(
         Object.entries(doc.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }]),
@@ -55,7 +56,10 @@ export class ApiDoc {
       },
       'x-listener': this.listener,
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          ...(this.listener === 'admin' ? { consoleSession: { type: 'apiKey', in: 'cookie', name: '__Host-pg-console', description: 'console session (issue 16): set by POST /console/sign-in' } } : {}),
+        },
         schemas: { Problem: PROBLEM_SCHEMA },
       },
       paths: this.paths,

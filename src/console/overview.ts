@@ -1,0 +1,85 @@
+// Overview page (issue 16 page 1): released vs denied, top denial reasons, partners by volume and
+// the cross-border share over the last hour, day or week, and transfers per minute over the last
+// hour as a uPlot chart. Figures come from the transfer log's query API, newest first, read at
+// most every few seconds per instance however many staff have the page open.
+import type { Router } from 'express';
+import type { ApiDoc } from '../http/openapi.ts';
+import type { TransferQuery } from '../transfer-log/query.ts';
+import { html, jsonAttr, type Html } from './html.ts';
+import { page } from './layout.ts';
+import { sessionOf } from './console-auth.ts';
+import type { ConsolePageContext } from './context.ts';
+import { OverviewAccumulator, WINDOWS, type OverviewStats, type WindowName, type WindowStats } from './overview-stats.ts';
+
+const CACHE_MS = 5_000;
+/** Entries read at most for one refresh; beyond it the figures say they cover the newest part. */
+const MAX_SCAN = 200_000;
+
+export function overviewSource(query: Pick<TransferQuery, 'page'>, now: () => number = Date.now): () => Promise<OverviewStats> {
+  let cached: { at: number; stats: Promise<OverviewStats> } | null = null;
+  const load = async (): Promise<OverviewStats> => {
+    const t = now();
+    const acc = new OverviewAccumulator(t);
+    const filter = { from: new Date(t - WINDOWS.week).toISOString() };
+    let cursor: string | null = null;
+    do {
+      const p = await query.page(filter, { limit: 1000, cursor });
+      for (const e of p.items) acc.add(e);
+      cursor = p.nextCursor;
+    } while (cursor && acc.scanned < MAX_SCAN);
+    return acc.result(cursor !== null);
+  };
+  return () => {
+    if (!cached || now() - cached.at > CACHE_MS) {
+      const stats = load();
+      cached = { at: now(), stats };
+      stats.catch(() => { cached = null; }); // a failed read is not served again
+    }
+    return cached.stats;
+  };
+}
+
+const pct = (n: number, of: number) => (of ? `${((100 * n) / of).toFixed(1)} %` : '—');
+
+function table(caption: string, head: string, rows: Array<[string, number]>): Html {
+  if (!rows.length) return html`<p class="muted">${caption}: none.</p>`;
+  return html`<table><caption>${caption}</caption><thead><tr><th scope="col">${head}</th><th scope="col">Transfers</th></tr></thead>
+<tbody>${rows.map(([k, n]) => html`<tr><td>${k}</td><td>${n}</td></tr>`)}</tbody></table>`;
+}
+
+function windowBody(w: WindowStats, label: string): Html {
+  const total = w.released + w.denied;
+  return html`<section aria-labelledby="figures"><h2 id="figures">Last ${label}</h2>
+<div class="cards">
+<article><header>Released</header><p class="figure released">${w.released}</p></article>
+<article><header>Denied</header><p class="figure denied">${w.denied}</p><small>${pct(w.denied, total)} of decisions</small></article>
+<article><header>Cross-border share</header><p class="figure">${pct(w.crossBorder, w.released)}</p><small>${w.crossBorder} of ${w.released} releases went abroad</small></article>
+</div>
+<div class="grid">
+${table('Top denial reasons', 'Reason', w.reasons)}
+${table('Partners by volume (released)', 'Partner', w.partners)}
+</div></section>`;
+}
+
+export function mountOverview(r: Router, ctx: ConsolePageContext, doc: ApiDoc, stats: () => Promise<OverviewStats>): void {
+  doc.add('GET', '/console/overview', {
+    summary: 'console page: released vs denied, top denial reasons, partners by volume, cross-border share (window=hour|day|week), transfers per minute over the last hour', auth: 'console session (admin or auditor)',
+    responses: { 200: 'text/html', 303: 'no session: to /console/sign-in' },
+  });
+  r.get('/overview', ctx.auth.requireStaff('admin', 'auditor'), async (req, res) => {
+    const s = sessionOf(res);
+    const w: WindowName = req.query.window === 'day' || req.query.window === 'week' ? req.query.window : 'hour';
+    await ctx.audit.logRead(s.staff, res.locals.requestId, 'console.overview', {}, { window: w });
+    const st = await stats();
+    const tabs = (Object.keys(WINDOWS) as WindowName[]).map((n) => html`<li><a href="/console/overview?window=${n}"${n === w ? html` aria-current="page"` : ''}>Last ${n}</a></li>`);
+    const pm = st.perMinute;
+    const lastHour = pm.released.reduce((a, b) => a + b, 0) + pm.denied.reduce((a, b) => a + b, 0);
+    const body = html`<nav aria-label="Time window"><ul>${tabs}</ul></nav>
+${windowBody(st.windows[w], w)}
+<section aria-labelledby="per-minute"><h2 id="per-minute">Transfers per minute, last hour</h2>
+<div class="chart" data-chart="${jsonAttr(pm)}" role="img" aria-label="Line chart of released and denied transfers per minute over the last hour: ${lastHour} decisions in all"></div>
+</section>
+<p class="muted"><small>As of ${st.at}${st.truncated ? html`; only the newest ${st.scanned} entries were read` : ''}. Figures refresh every few seconds.</small></p>`;
+    res.set('Cache-Control', 'no-store').type('html').send(page(ctx.assets, { title: 'Overview', current: '/console/overview', session: s, body, charts: true }).text);
+  });
+}
