@@ -97,6 +97,8 @@ test('console pages carry a strict CSP (self only, no inline script or style) an
   for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]) assert.ok(csp.includes(d), `${d} in ${csp}`);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https:|\*/);
   assert.equal(page.headers.get('cache-control'), 'no-store');
+  // With helmet's no-referrer a browser sends `Origin: null` on a form POST and the Origin check refuses every sign-in.
+  assert.equal(page.headers.get('referrer-policy'), 'same-origin');
   assert.match(page.headers.get('strict-transport-security') ?? '', /max-age=63072000/);
   const srcs = [...page.text.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
   assert.ok(srcs.some((s) => /htmx-2\.\d+\.\d+\.min\.js$/.test(s)) && srcs.some((s) => /pico\.classless-/.test(s)) && srcs.some((s) => /console-[0-9a-f]{16}\.js$/.test(s)), srcs.join());

@@ -30,6 +30,7 @@ export function page(assets: AssetTable, p: PageInit): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content="${HTMX_CONFIG}">
 <title>${p.title} · partner-gateway console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${u.pico}">
 ${p.charts ? html`<link rel="stylesheet" href="${u.uplotCss}">` : ''}
 <link rel="stylesheet" href="${u.consoleCss}">

@@ -51,6 +51,10 @@ const CSP = helmet.contentSecurityPolicy({
   },
 });
 
+// Helmet's no-referrer makes a browser send `Origin: null` on a form POST; same-origin keeps our
+// own Origin on our own requests (the CSRF check needs it) and still sends nothing to other sites.
+const REFERRER = helmet.referrerPolicy({ policy: 'same-origin' });
+
 export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   const r = Router();
   const assets = loadAssets();
@@ -63,6 +67,7 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   const ctx: ConsolePageContext = { assets, auth, audit, transferLog: deps.transferLog, cursors: deps.cursors, log: deps.log };
 
   r.use(CSP);
+  r.use(REFERRER);
   r.use(auth.checkOrigin);
 
   doc.add('GET', '/console/assets/:name', {
