@@ -232,24 +232,63 @@ test('sessions end after the idle timeout and after the absolute timeout however
   assert.equal(await sessions.get(busy.id), null, 'past the absolute end however busy');
 });
 
-test('token sign-in is refused when console.tokenLogin is off (the default)', async () => {
+/** The console alone, over its own HTTPS listener on the stack's Redis and log (options the stack does not expose). */
+async function standaloneConsole(over: { tokenLogin?: boolean; live?: { sessionCheckMs: number; pollMs: number } }) {
   const { consoleRouter } = await import('../src/console/router.ts');
   const { ApiDoc } = await import('../src/http/openapi.ts');
   const { createAdminServices } = await import('../src/agreements/admin-services.ts');
+  const { createAdminHttpsServer, listen } = await import('../src/tls/server.ts');
   const express = (await import('express')).default;
   const deps = stack.gateway.deps;
   const admin = createAdminServices(deps);
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   app.use('/console', consoleRouter({
-    redis: deps.redis, log: deps.log, config: { console: { ...deps.config.console, tokenLogin: false } }, pseudonymMaster: deps.keys.pseudonymMaster,
+    redis: deps.redis, log: deps.log, config: { console: { ...deps.config.console, tokenLogin: over.tokenLogin ?? true } }, pseudonymMaster: deps.keys.pseudonymMaster,
     transferLog: deps.transferLog, tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials,
-    cursors: { seal: () => '', open: () => ({ ok: false, reason: 'unused' }) },
+    cursors: { seal: () => '', open: () => ({ ok: false, reason: 'unused' }) }, ...(over.live ? { live: over.live } : {}),
   }, new ApiDoc('admin')));
-  const { default: request } = await import('supertest');
-  const page = await request(app).get('/console/sign-in').set('host', 'console.test');
-  assert.match(page.text, /Token sign-in is turned off/);
-  const r = await request(app).post('/console/sign-in').set('host', 'console.test').set('origin', 'https://console.test').type('form').send({ token: stack.adminToken });
-  assert.equal(r.status, 403);
-  assert.equal(r.headers['set-cookie'], undefined);
+  const server = createAdminHttpsServer({ ...stack.config.admin.tls, cert: stack.config.server.tls.cert, key: stack.config.server.tls.key }, app);
+  const port = await listen(server, 0, '127.0.0.1');
+  return { url: `https://localhost:${port}`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+test('token sign-in is refused when console.tokenLogin is off (the default)', async () => {
+  const c = await standaloneConsole({ tokenLogin: false });
+  try {
+    const page = await fetch(`${c.url}/console/sign-in`, { dispatcher: stack.client });
+    assert.match(await page.text(), /Token sign-in is turned off/);
+    const r = await fetch(`${c.url}/console/sign-in`, {
+      method: 'POST', dispatcher: stack.client, redirect: 'manual',
+      headers: { origin: c.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: stack.adminToken }).toString(),
+    });
+    assert.equal(r.status, 403);
+    assert.equal(r.headers.get('set-cookie'), null);
+    await r.text();
+  } finally {
+    await c.close();
+  }
+});
+
+test('a live stream stops sending once its session ends (here: the token is revoked) with a signed-out event', { timeout: 15_000 }, async () => {
+  const c = await standaloneConsole({ live: { sessionCheckMs: 100, pollMs: 100 } });
+  try {
+    const aud = await mint('auditor');
+    const signedIn = await fetch(`${c.url}/console/sign-in`, {
+      method: 'POST', dispatcher: stack.client, redirect: 'manual',
+      headers: { origin: c.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: aud.token }).toString(),
+    });
+    assert.equal(signedIn.status, 303);
+    await signedIn.text();
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const stream = await fetch(`${c.url}/console/live/stream`, { dispatcher: stack.client, headers: { cookie } });
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal((await api('DELETE', `/admin/v1/tokens/${aud.id}`)).status, 204);
+    // The body ends by itself (the test would hang on a stream that did not) with the event that closes EventSource.
+    const body = await stream.text();
+    assert.match(body, /event: signed-out\n/);
+  } finally {
+    await c.close();
+  }
 });
