@@ -98,7 +98,8 @@ async function follow(req: Request, res: Response, ctx: ConsolePageContext, p: P
   try {
     await writeChunk(res, 'retry: 2000\n\n');
     for await (const { streamId, entry } of ctx.transferLog.query.follow(logFilterOf(p.filter), after, { signal, pollMs: opts.pollMs ?? 250 })) {
-      if (countryMatches(p.filter, entry)) await writeChunk(res, `id: ${streamId}\nevent: transfer\ndata: ${entryRow(entry).text}\n\n`);
+      // One data line per event: a row never holds a line break, and is made sure not to.
+      if (countryMatches(p.filter, entry)) await writeChunk(res, `id: ${streamId}\nevent: transfer\ndata: ${entryRow(entry).text.replace(/[\r\n]+/g, ' ')}\n\n`);
     }
     if (ended.signal.aborted && !res.destroyed) res.end('event: signed-out\ndata: the session ended\n\n');
     else res.end();
