@@ -1,7 +1,6 @@
 // Overview page (issue 16 page 1): released vs denied, top denial reasons, partners by volume and
 // the cross-border share over the last hour, day or week, and transfers per minute over the last
-// hour as a uPlot chart. Figures come from the transfer log's query API, newest first, read at
-// most every few seconds per instance however many staff have the page open.
+// hour as a uPlot chart. Figures come from the transfer log's query API (overviewSource below).
 import type { Router } from 'express';
 import type { ApiDoc } from '../http/openapi.ts';
 import type { TransferQuery } from '../transfer-log/query.ts';
@@ -9,29 +8,44 @@ import { html, jsonAttr, type Html } from './html.ts';
 import { page } from './layout.ts';
 import { sessionOf } from './console-auth.ts';
 import type { ConsolePageContext } from './context.ts';
-import { OverviewAccumulator, WINDOWS, type OverviewStats, type WindowName, type WindowStats } from './overview-stats.ts';
+import { OverviewBuckets, WINDOWS, type OverviewStats, type WindowName, type WindowStats } from './overview-stats.ts';
 
 const CACHE_MS = 5_000;
-/** Entries read at most for one refresh; beyond it the figures say they cover the newest part. */
-const MAX_SCAN = 200_000;
+/** Entries folded in by one refresh at most; a first read of a big week goes on at the next one. */
+const MAX_PER_REFRESH = 200_000;
 
-export function overviewSource(query: Pick<TransferQuery, 'page'>, now: () => number = Date.now): () => Promise<OverviewStats> {
+/**
+ * The figures, refreshed at most every CACHE_MS per instance however many staff have the page
+ * open: the first refresh reads the last week of the log (oldest first, with the query API's
+ * `since`), each later one only what was appended after the last stream id it read.
+ */
+export function overviewSource(query: Pick<TransferQuery, 'since'>, now: () => number = Date.now): () => Promise<OverviewStats> {
+  const buckets = new OverviewBuckets();
+  let cursor: string | null = null;
+  let started = false;
   let cached: { at: number; stats: Promise<OverviewStats> } | null = null;
   const load = async (): Promise<OverviewStats> => {
     const t = now();
-    const acc = new OverviewAccumulator(t);
-    const filter = { from: new Date(t - WINDOWS.week).toISOString() };
-    let cursor: string | null = null;
-    do {
-      const p = await query.page(filter, { limit: 1000, cursor });
-      for (const e of p.items) acc.add(e);
-      cursor = p.nextCursor;
-    } while (cursor && acc.scanned < MAX_SCAN);
-    return acc.result(cursor !== null);
+    // Until the week has been read once, only entries of the week; afterwards everything new.
+    const filter = started ? {} : { from: new Date(t - WINDOWS.week).toISOString() };
+    let read = 0;
+    for (;;) {
+      const r = await query.since(filter, cursor, 1000);
+      for (const { entry } of r.items) buckets.add(entry);
+      read += r.items.length;
+      const moved = r.cursor !== null && r.cursor !== cursor;
+      if (r.cursor) cursor = r.cursor;
+      if (!moved) break;
+      if (read >= MAX_PER_REFRESH) return buckets.stats(t, true);
+    }
+    started = true;
+    return buckets.stats(t, false);
   };
   return () => {
     if (!cached || now() - cached.at > CACHE_MS) {
-      const stats = load();
+      // One refresh at a time: the next waits for this one, so the cursor is never read twice.
+      const prev = cached?.stats.catch(() => undefined);
+      const stats = (prev ?? Promise.resolve()).then(load);
       cached = { at: now(), stats };
       stats.catch(() => { cached = null; }); // a failed read is not served again
     }
@@ -79,7 +93,7 @@ ${windowBody(st.windows[w], w)}
 <section aria-labelledby="per-minute"><h2 id="per-minute">Transfers per minute, last hour</h2>
 <div class="chart" data-chart="${jsonAttr(pm)}" role="img" aria-label="Line chart of released and denied transfers per minute over the last hour: ${lastHour} decisions in all"></div>
 </section>
-<p class="muted"><small>As of ${st.at}${st.truncated ? html`; only the newest ${st.scanned} entries were read` : ''}. Figures refresh every few seconds.</small></p>`;
+<p class="muted"><small>As of ${st.at}${st.truncated ? html`; still reading the week (${st.scanned} entries so far), the figures are not complete yet` : ''}. Figures refresh every few seconds.</small></p>`;
     res.set('Cache-Control', 'no-store').type('html').send(page(ctx.assets, { title: 'Overview', current: '/console/overview', session: s, body, charts: true }).text);
   });
 }

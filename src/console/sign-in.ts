@@ -17,6 +17,7 @@ export interface SignInDeps {
   sessions: Pick<ConsoleSessions, 'create' | 'delete'>;
   /** console.tokenLogin */
   tokenLogin: boolean;
+  onSignIn?: () => void;
 }
 
 function form(tokenLogin: boolean, error?: string) {
@@ -55,6 +56,7 @@ export function mountSignIn(r: Router, ctx: ConsolePageContext, doc: ApiDoc, dep
     const { id } = await deps.sessions.create(staff, sha256(token).toString('hex'));
     await ctx.audit.record(staff, 'console.sign_in', staff.id);
     setSessionCookie(res, id);
+    deps.onSignIn?.();
     res.redirect(303, '/console/overview');
   });
 

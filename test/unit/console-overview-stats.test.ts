@@ -1,8 +1,8 @@
-// Issue 16 page 1: the overview's figures from log entries (pure): windows, reasons, partners,
+// Issue 16 page 1: the overview's figures from one-minute buckets of log entries (pure): windows, reasons, partners,
 // cross-border share, and the per-minute series of the last hour.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OverviewAccumulator } from '../../src/console/overview-stats.ts';
+import { OverviewBuckets } from '../../src/console/overview-stats.ts';
 import type { TransferEntry } from '../../src/transfer-log/entry.ts';
 
 const NOW = Date.parse('2026-11-27T10:30:30Z');
@@ -19,7 +19,7 @@ function entry(agoMs: number, over: Partial<TransferEntry>): TransferEntry {
 }
 
 test('each window counts only its own entries; reasons and partners are ranked; the cross-border share counts releases abroad', () => {
-  const acc = new OverviewAccumulator(NOW);
+  const acc = new OverviewBuckets();
   acc.add(entry(1 * MIN, {}));
   acc.add(entry(2 * MIN, { crossBorderBasis: 'adequacy', destinationCountries: ['KZ', 'DE'] }));
   acc.add(entry(3 * MIN, { decision: 'denied', reason: 'consent_required' }));
@@ -29,7 +29,7 @@ test('each window counts only its own entries; reasons and partners are ranked; 
   acc.add(entry(2 * 3_600_000, { decision: 'denied', reason: 'cross_border_not_permitted' }));
   acc.add(entry(3 * 86_400_000, { partnerId: 'p3' }));
   acc.add(entry(8 * 86_400_000, { partnerId: 'p4' })); // older than a week: nowhere
-  const r = acc.result(false);
+  const r = acc.stats(NOW, false);
   assert.deepEqual([r.windows.hour.released, r.windows.hour.denied, r.windows.hour.crossBorder], [2, 2, 1]);
   assert.deepEqual(r.windows.hour.reasons, [['consent_required', 2]]);
   assert.deepEqual(r.windows.hour.partners, [['p1', 2]]);
@@ -41,13 +41,13 @@ test('each window counts only its own entries; reasons and partners are ranked; 
 });
 
 test('the per-minute series has 60 buckets ending with the current minute, in unix seconds', () => {
-  const acc = new OverviewAccumulator(NOW);
+  const acc = new OverviewBuckets();
   acc.add(entry(0, {})); // 10:30:30, current minute
   acc.add(entry(20_000, { decision: 'denied', reason: 'x' })); // 10:30:10, current minute
   acc.add(entry(45_000, {})); // 10:29:45, the minute before
   acc.add(entry(59 * MIN + 30_000, {})); // 09:31:00, the first bucket
   acc.add(entry(60 * MIN + 30_000, {})); // 09:30:00: outside the hour's buckets
-  const { x, released, denied } = acc.result(false).perMinute;
+  const { x, released, denied } = acc.stats(NOW, false).perMinute;
   assert.equal(x.length, 60);
   assert.equal(x[59], Date.parse('2026-11-27T10:30:00Z') / 1000);
   assert.equal(x[0], Date.parse('2026-11-27T09:31:00Z') / 1000);
