@@ -106,7 +106,8 @@ nav form { margin: 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 0 1.5rem; }
 [aria-current="page"] { font-weight: 700; text-decoration: underline; text-underline-offset: 0.3em; }
 td form { display: inline; margin: 0; }
-td button { padding: 0.2rem 0.6rem; margin: 0.2rem 0; width: auto; font-size: 0.875rem; }
+td button[type="submit"] { padding: 0.2rem 0.6rem; margin: 0.2rem 0; width: auto; font-size: 0.875rem; }
+nav button[type="submit"] { width: auto; }
 td ul { margin: 0; padding-left: 1rem; }
 #drawer { font-size: 0.875rem; }
 nav button { padding: 0.25rem 0.75rem; margin: 0; }

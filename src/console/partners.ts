@@ -46,7 +46,7 @@ export function mountPartners(r: Router, ctx: ConsolePageContext, doc: ApiDoc, d
 <td>${p.clientIds.length ? html`<ul>${p.clientIds.map((c) => html`<li><code>${c}</code>${isAdmin ? html` <form method="post" action="/console/partners/${p.id}/credentials/${c}/revoke" data-confirm="Revoke ${c}? Its access tokens stop working at once.">${csrfField(s)}<button type="submit" class="secondary outline">Revoke</button></form>` : ''}</li>`)}</ul>` : html`<span class="muted">none</span>`}
 ${isAdmin ? html`<form method="post" action="/console/partners/${p.id}/credentials">${csrfField(s)}<button type="submit">Issue credential</button></form>` : ''}</td></tr>`);
     return html`${extra.notice ?? ''}
-<table><caption>${list.length} partners</caption><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Contact</th><th scope="col">Registered</th><th scope="col">Credentials</th></tr></thead>
+<table><caption>Registered partners: ${list.length}</caption><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Contact</th><th scope="col">Registered</th><th scope="col">Credentials</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${isAdmin ? createForm(s, extra.values, extra.errors) : html`<p class="muted">You are signed in as an auditor: partners are read-only for you.</p>`}`;
   };
