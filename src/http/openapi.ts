@@ -18,9 +18,9 @@ export type Listener = 'partner' | 'admin';
 
 const LISTENERS: Record<Listener, string> = {
   partner: 'Partner listener (server.host:server.port, default 8443): /oauth/token, /v1/*, /.well-known/*, /healthz, /readyz. '
-    + 'The control plane (/admin/*, /metrics) is not served here; it has its own HTTPS listener and document.',
+    + 'The control plane (/admin/*, /metrics, the /console staff console) is not served here; it has its own HTTPS listener and document.',
   admin: 'Control-plane listener (admin.host:admin.port, default 9443; staff mTLS with admin.tls.requireClientCert): '
-    + '/admin/*, /metrics, /healthz, /readyz, role tokens only (partner tokens get 403). '
+    + '/admin/*, /metrics, /healthz, /readyz, role tokens only (partner tokens get 403); /console, the staff console (session cookie from POST /console/sign-in). '
     + 'The partner API (/oauth/token, /v1/*, /.well-known/*) is on the partner listener (default 8443) and its document.',
 };
 
