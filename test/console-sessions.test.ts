@@ -233,7 +233,7 @@ test('sessions end after the idle timeout and after the absolute timeout however
 });
 
 /** The console alone, over its own HTTPS listener on the stack's Redis and log (options the stack does not expose). */
-async function standaloneConsole(over: { tokenLogin?: boolean; live?: { sessionCheckMs: number; pollMs: number } }) {
+async function standaloneConsole(over: { tokenLogin?: boolean; origin?: string; live?: { sessionCheckMs: number; pollMs: number } }) {
   const { consoleRouter } = await import('../src/console/router.ts');
   const { ApiDoc } = await import('../src/http/openapi.ts');
   const { createAdminServices } = await import('../src/agreements/admin-services.ts');
@@ -244,7 +244,7 @@ async function standaloneConsole(over: { tokenLogin?: boolean; live?: { sessionC
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   app.use('/console', consoleRouter({
-    redis: deps.redis, log: deps.log, config: { console: { ...deps.config.console, tokenLogin: over.tokenLogin ?? true } }, pseudonymMaster: deps.keys.pseudonymMaster,
+    redis: deps.redis, log: deps.log, config: { console: { ...deps.config.console, tokenLogin: over.tokenLogin ?? true, origin: over.origin ?? null } }, pseudonymMaster: deps.keys.pseudonymMaster,
     transferLog: deps.transferLog, tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials,
     cursors: { seal: () => '', open: () => ({ ok: false, reason: 'unused' }) }, ...(over.live ? { live: over.live } : {}),
   }, new ApiDoc('admin')));
@@ -288,6 +288,24 @@ test('a live stream stops sending once its session ends (here: the token is revo
     // The body ends by itself (the test would hang on a stream that did not) with the event that closes EventSource.
     const body = await stream.text();
     assert.match(body, /event: signed-out\n/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('with console.origin set, a POST must come from that origin, not from whatever Host was reached', async () => {
+  const c = await standaloneConsole({ origin: 'https://console.example.kz' });
+  try {
+    const post = async (origin: string) => {
+      const r = await fetch(`${c.url}/console/sign-in`, {
+        method: 'POST', dispatcher: stack.client, redirect: 'manual',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: stack.adminToken }).toString(),
+      });
+      await r.text();
+      return r.status;
+    };
+    assert.equal(await post(c.url), 403, 'the Host-derived origin no longer counts');
+    assert.equal(await post('https://console.example.kz'), 303);
   } finally {
     await c.close();
   }

@@ -8,6 +8,7 @@ import type { TransferEntry } from '../transfer-log/entry.ts';
 export const WINDOWS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as const;
 export type WindowName = keyof typeof WINDOWS;
 const MINUTE = 60_000;
+const EGRESS_GUARD = 'egress_guard';
 
 export interface WindowStats {
   released: number;
@@ -18,6 +19,8 @@ export interface WindowStats {
   partners: Array<[string, number]>;
   /** Released transfers with a cross-border basis (adequacy or consent). */
   crossBorder: number;
+  /** Transfers the egress guard stopped (RULES 9: a correspondence key or canary in the payload). */
+  egressGuard: number;
 }
 
 export interface OverviewStats {
@@ -34,6 +37,7 @@ class Tally {
   released = 0;
   denied = 0;
   crossBorder = 0;
+  egressGuard = 0;
   readonly reasons = new Map<string, number>();
   readonly partners = new Map<string, number>();
 
@@ -45,6 +49,7 @@ class Tally {
     } else {
       this.denied++;
       const r = e.reason ?? 'unknown';
+      if (r === EGRESS_GUARD) this.egressGuard++;
       this.reasons.set(r, (this.reasons.get(r) ?? 0) + 1);
     }
   }
@@ -53,13 +58,14 @@ class Tally {
     this.released += o.released;
     this.denied += o.denied;
     this.crossBorder += o.crossBorder;
+    this.egressGuard += o.egressGuard;
     for (const [k, n] of o.reasons) this.reasons.set(k, (this.reasons.get(k) ?? 0) + n);
     for (const [k, n] of o.partners) this.partners.set(k, (this.partners.get(k) ?? 0) + n);
   }
 
   result(): WindowStats {
     const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
-    return { released: this.released, denied: this.denied, crossBorder: this.crossBorder, reasons: top(this.reasons), partners: top(this.partners) };
+    return { released: this.released, denied: this.denied, crossBorder: this.crossBorder, egressGuard: this.egressGuard, reasons: top(this.reasons), partners: top(this.partners) };
   }
 }
 

@@ -67,6 +67,7 @@ function windowBody(w: WindowStats, label: string): Html {
 <div class="cards">
 <article><header>Released</header><p class="figure released">${w.released}</p></article>
 <article><header>Denied</header><p class="figure denied">${w.denied}</p><small>${pct(w.denied, total)} of decisions</small></article>
+<article><header>Egress-guard hits</header><p class="figure${w.egressGuard ? ' denied' : ''}">${w.egressGuard}</p><small>${w.egressGuard ? 'payloads stopped: investigate (RULES 9)' : 'no payload stopped'}</small></article>
 <article><header>Cross-border share</header><p class="figure">${pct(w.crossBorder, w.released)}</p><small>${w.crossBorder} of ${w.released} releases went abroad</small></article>
 </div>
 <div class="grid">
@@ -77,7 +78,7 @@ ${table('Partners by volume (released)', 'Partner', w.partners)}
 
 export function mountOverview(r: Router, ctx: ConsolePageContext, doc: ApiDoc, stats: () => Promise<OverviewStats>): void {
   doc.add('GET', '/console/overview', {
-    summary: 'console page: released vs denied, top denial reasons, partners by volume, cross-border share (window=hour|day|week), transfers per minute over the last hour', auth: 'console session (admin or auditor)',
+    summary: 'console page: released vs denied, egress-guard hits, top denial reasons, partners by volume, cross-border share (window=hour|day|week), transfers per minute over the last hour', auth: 'console session (admin or auditor)',
     responses: { 200: 'text/html', 303: 'no session: to /console/sign-in' },
   });
   r.get('/overview', ctx.auth.requireStaff('admin', 'auditor'), async (req, res) => {

@@ -18,7 +18,7 @@ function entry(agoMs: number, over: Partial<TransferEntry>): TransferEntry {
   };
 }
 
-test('each window counts only its own entries; reasons and partners are ranked; the cross-border share counts releases abroad', () => {
+test('each window counts only its own entries; reasons and partners are ranked; cross-border releases and egress-guard hits are counted', () => {
   const acc = new OverviewBuckets();
   acc.add(entry(1 * MIN, {}));
   acc.add(entry(2 * MIN, { crossBorderBasis: 'adequacy', destinationCountries: ['KZ', 'DE'] }));
@@ -28,6 +28,7 @@ test('each window counts only its own entries; reasons and partners are ranked; 
   acc.add(entry(2 * 3_600_000, { partnerId: 'p2', crossBorderBasis: 'consent' }));
   acc.add(entry(2 * 3_600_000, { decision: 'denied', reason: 'cross_border_not_permitted' }));
   acc.add(entry(3 * 86_400_000, { partnerId: 'p3' }));
+  acc.add(entry(3 * 86_400_000, { decision: 'denied', reason: 'egress_guard' }));
   acc.add(entry(8 * 86_400_000, { partnerId: 'p4' })); // older than a week: nowhere
   const r = acc.stats(NOW, false);
   assert.deepEqual([r.windows.hour.released, r.windows.hour.denied, r.windows.hour.crossBorder], [2, 2, 1]);
@@ -37,7 +38,8 @@ test('each window counts only its own entries; reasons and partners are ranked; 
   assert.deepEqual(r.windows.day.partners, [['p1', 2], ['p2', 2]]);
   assert.deepEqual(r.windows.day.reasons, [['consent_required', 2], ['cross_border_not_permitted', 1]]);
   assert.deepEqual(r.windows.week.partners, [['p1', 2], ['p2', 2], ['p3', 1]]);
-  assert.equal(r.scanned, 9);
+  assert.deepEqual([r.windows.day.egressGuard, r.windows.week.egressGuard], [0, 1]);
+  assert.equal(r.scanned, 10);
 });
 
 test('the per-minute series has 60 buckets ending with the current minute, in unix seconds', () => {
