@@ -78,7 +78,8 @@ after(async () => {
 
 test('console-browser: signs in with a token and sees the overview with its chart', async () => {
   const { page } = admin;
-  await shot(page, '00-sign-in').catch(() => undefined);
+  await page.goto(`${stack.adminUrl}/console/sign-in`);
+  await shot(page, '00-sign-in');
   await signIn(page, stack.adminToken);
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   await page.locator('.uplot canvas').first().waitFor(); // console.js and uPlot ran under the CSP
@@ -109,7 +110,7 @@ test('console-browser: the live view shows a partner\'s pull within 2 s, and hol
   await shot(page, '02-live');
 });
 
-test('console-browser: finds the pull in search, opens its drawer and exports the filter as NDJSON', async () => {
+test('console-browser: finds the pull in search, opens its drawer, filters by destination country and exports the filter as NDJSON', async () => {
   const { page } = admin;
   await page.getByRole('link', { name: 'Transfer log' }).click();
   await page.getByLabel('Partner id').fill(partner.id);
@@ -125,6 +126,14 @@ test('console-browser: finds the pull in search, opens its drawer and exports th
   assert.ok(text.includes(transferId) && text.includes(`agr_${partner.id}`) && text.includes('contract') && text.includes('domestic'), text);
   await shot(page, '03-search-drawer');
   await page.keyboard.press('Escape');
+  assert.equal(await drawer.locator('h2').count(), 0, 'Escape closes the drawer');
+  // The destination country filter (matched by the console, the log query has none).
+  await page.getByLabel('Destination country').fill('DE');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('table').getByText('No entries match').waitFor();
+  await page.getByLabel('Destination country').fill('kz');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await row.waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export this filter as NDJSON' }).click()]);
   const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(lines.some((e) => e.id === transferId), 'the export holds the pull');
