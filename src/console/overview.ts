@@ -94,7 +94,7 @@ ${windowBody(st.windows[w], w)}
 <section aria-labelledby="per-minute"><h2 id="per-minute">Transfers per minute, last hour</h2>
 <div class="chart" data-chart="${jsonAttr(pm)}" role="img" aria-label="Line chart of released and denied transfers per minute over the last hour: ${lastHour} decisions in all"></div>
 </section>
-<p class="muted"><small>As of ${st.at}${st.truncated ? html`; still reading the week (${st.scanned} entries so far), the figures are not complete yet` : ''}. Figures refresh every few seconds.</small></p>`;
+<p class="muted"><small>As of ${st.at}${st.truncated ? html`; still reading the week (${st.scanned} entries so far), the figures are not complete yet` : ''}. Reload for newer figures (recomputed at most every 5 s).</small></p>`;
     res.set('Cache-Control', 'no-store').type('html').send(page(ctx.assets, { title: 'Overview', current: '/console/overview', session: s, body, charts: true }).text);
   });
 }
