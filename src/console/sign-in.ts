@@ -32,12 +32,12 @@ ${error ? html`<small class="field-error" id="token-error" role="alert">${error}
 }
 
 export function mountSignIn(r: Router, ctx: ConsolePageContext, doc: ApiDoc, deps: SignInDeps): void {
-  const show = (status: number, error?: string) => page(ctx.assets, { title: 'Sign in', body: form(deps.tokenLogin, error) }).text;
+  const show = (error?: string) => page(ctx.assets, { title: 'Sign in', body: form(deps.tokenLogin, error) }).text;
 
   doc.add('GET', '/console/sign-in', { summary: 'console: the sign-in page', auth: 'public', responses: { 200: 'text/html', 303: 'already signed in: to /console/overview' } });
   r.get('/sign-in', async (req, res) => {
     if (await ctx.auth.current(req, res)) return res.redirect(303, '/console/overview');
-    res.set('Cache-Control', 'no-store').type('html').send(show(200));
+    res.set('Cache-Control', 'no-store').type('html').send(show());
   });
 
   doc.add('POST', '/console/sign-in', {
@@ -45,11 +45,11 @@ export function mountSignIn(r: Router, ctx: ConsolePageContext, doc: ApiDoc, dep
     auth: 'public', responses: { 303: 'signed in: to /console/overview', 401: 'text/html: unknown, expired or revoked token, or a role that cannot use the console', 403: 'token sign-in is off, or a foreign Origin' },
   });
   r.post('/sign-in', async (req, res) => {
-    if (!deps.tokenLogin) return res.status(403).type('html').send(show(403));
+    if (!deps.tokenLogin) return res.status(403).type('html').send(show());
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const actor = token ? await deps.tokens.verify(token) : null;
     if (!actor || !isConsoleRole(actor.role)) {
-      return res.status(401).set('Cache-Control', 'no-store').type('html').send(show(401, 'That token is unknown, expired or revoked, or its role cannot use the console.'));
+      return res.status(401).set('Cache-Control', 'no-store').type('html').send(show('That token is unknown, expired or revoked, or its role cannot use the console.'));
     }
     await deps.sessions.delete(sessionIdOf(req)); // a new id at every sign-in: no session fixation
     const staff = { id: actor.tokenId, name: actor.tokenId, role: actor.role, via: 'token' as const };
