@@ -90,6 +90,16 @@ test('without a session a page redirects to sign-in; a wrong token or a core_sto
   assert.doesNotMatch(refused.text, new RegExp(core.token), 'the token is not echoed');
 });
 
+test('RULES 43: the console is served on the control-plane listener only; the partner listener answers 404', async () => {
+  for (const path of ['/console/sign-in', '/console/overview', '/console/assets/x.js']) {
+    const r = await fetch(`${stack.url}${path}`, { dispatcher: stack.client, redirect: 'manual' });
+    assert.equal(r.status, 404, path);
+    assert.match(r.headers.get('content-type') ?? '', /problem\+json/);
+    await r.text();
+  }
+  assert.equal((await req('GET', '/console/sign-in')).status, 200);
+});
+
 test('console pages carry a strict CSP (self only, no inline script or style) and no-store; assets are immutable', async () => {
   const page = await req('GET', '/console/sign-in');
   assert.equal(page.status, 200);
