@@ -320,3 +320,28 @@ test('with console.origin set, a POST must come from that origin, not from whate
     await c.close();
   }
 });
+
+test('search pages through the log with the encrypted cursor, which is refused under another filter or when altered', async () => {
+  const partnerId = `pages-${process.pid}`;
+  await stack.gateway.deps.transferLog.appendMany(Array.from({ length: 60 }, (_, i) => ({
+    requestId: `req-${i}`, partnerId, agreementId: `agr_${partnerId}`, agreementVersion: 1, purpose: 'advertising' as const, userId: `u_${i}`,
+    decision: 'denied' as const, reason: 'consent_required', categories: [], destinationCountries: ['KZ'], legalBasis: 'consent' as const,
+    crossBorderBasis: null, policyVersion: null, keyVersion: 1, tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null }, deleteBy: null,
+  })));
+  const s = await signIn(stack.adminToken);
+  const rows = (t: string) => [...t.matchAll(/<tr data-entry-id="([^"]+)"/g)].map((m) => m[1]);
+  const first = await req('GET', `/console/transfers?partnerId=${partnerId}`, { cookie: s.cookie });
+  assert.equal(rows(first.text).length, 50);
+  const next = /<a href="(\/console\/transfers\?[^"]*cursor=[^"]+)">Older entries<\/a>/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+  assert.ok(next, 'a link to the older entries');
+  const cursor = new URL(next, stack.adminUrl).searchParams.get('cursor')!;
+  assert.doesNotMatch(cursor, /^\d+-\d+$/, 'the cursor is sealed, not a stream id');
+  const second = await req('GET', next, { cookie: s.cookie });
+  assert.equal(rows(second.text).length, 10);
+  assert.deepEqual(rows(second.text).filter((id) => rows(first.text).includes(id)), [], 'no entry twice');
+  const otherFilter = await req('GET', `/console/transfers?partnerId=${partnerId}&decision=denied&cursor=${cursor}`, { cookie: s.cookie });
+  assert.equal(otherFilter.status, 400);
+  assert.match(otherFilter.text, /expired or belongs to another filter/);
+  const altered = await req('GET', `/console/transfers?partnerId=${partnerId}&cursor=${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`, { cookie: s.cookie });
+  assert.equal(altered.status, 400);
+});
