@@ -39,6 +39,7 @@ import { receiptSigner } from './transfer-log/receipt.ts';
 import { boundBodyDepth } from './http/body-depth.ts';
 import { logBindingDenial } from './transfers/binding-denial.ts';
 import { tlsEvidence } from './tls/evidence.ts';
+import { consoleRouter } from './console/router.ts';
 
 /** What both planes share, built once per process (partners are read by both; events pseudonymise). */
 export interface Planes {
@@ -200,6 +201,11 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     notices: deps.notices, transferLog: deps.transferLog, agreements: deps.agreements, pseudonymFor,
     home: () => deps.config.jurisdiction.home, log: deps.log,
   }, auth, doc));
+  // Issue 16: the staff console, on this listener only.
+  app.use('/console', consoleRouter({
+    redis: deps.redis, log: deps.log, config: deps.config, pseudonymMaster: deps.keys.pseudonymMaster, transferLog: deps.transferLog,
+    tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials, cursors,
+  }, doc));
   return finish(app, deps);
 }
 

@@ -78,15 +78,28 @@ export class AdminTokens {
     return n === 1;
   }
 
+  private isBootstrap(hash: Buffer): boolean {
+    return this.bootstrapHash !== undefined && hash.length === this.bootstrapHash.length && timingSafeEqual(hash, this.bootstrapHash);
+  }
+
   /** The actor for a presented token, or null. Redis errors propagate: the caller fails closed. */
   async verify(token: string): Promise<Actor | null> {
     if (token.length > 200) return null;
     const hash = sha256(token);
-    if (this.bootstrapHash && timingSafeEqual(hash, this.bootstrapHash)) {
+    // e.g. a partner access token: never an admin token (the bootstrap token may have any shape).
+    if (!this.isBootstrap(hash) && !TOKEN_SHAPE.test(token)) return null;
+    return this.verifyHash(hash);
+  }
+
+  /**
+   * The actor for a token known only by its SHA-256 (a console session keeps that, never the
+   * token), or null once the token is revoked or expired: a revocation ends its sessions too.
+   */
+  async verifyHash(hash: Buffer): Promise<Actor | null> {
+    if (this.isBootstrap(hash)) {
       const revoked = await this.redis.exists(revokedBootstrapKey(hash.toString('hex')));
       return revoked ? null : { tokenId: BOOTSTRAP_TOKEN_ID, role: 'admin' };
     }
-    if (!TOKEN_SHAPE.test(token)) return null; // e.g. a partner access token: never an admin token
     const rec = await this.redis.hGetAll(tokenKey(hash.toString('hex')));
     const stored = Buffer.from(rec.hash ?? '', 'hex');
     // Found by its hash already; the constant-time comparison keeps the check honest if the lookup changes.

@@ -16,6 +16,7 @@ import { createLogger } from '../log.ts';
 import { untilSignal } from './signals.ts';
 import { runDemoStory } from './demo-story.ts';
 import { checkCoreStoreCertificate } from './core-store.ts';
+import { sayConsole } from './demo-console.ts';
 
 const say = (s: string) => console.log(`demo: ${s}`);
 
@@ -51,7 +52,8 @@ export async function demo(env: NodeJS.ProcessEnv): Promise<number> {
     say(`local Redis (TLS only, AOF fsync always) at ${redisUrl}`);
   }
 
-  const config = loadConfig({ env, overrides: { redis: { url: redisUrl } } });
+  // Issue 16: the demo turns on token sign-in to the staff console (off by default elsewhere).
+  const config = loadConfig({ env, overrides: { redis: { url: redisUrl }, console: { tokenLogin: true } } });
   const cs = config.coreStore;
   checkCoreStoreCertificate(cs.tls.cert);
   const source = await openSource(cs);
@@ -73,6 +75,7 @@ export async function demo(env: NodeJS.ProcessEnv): Promise<number> {
   } catch (e) {
     console.error(`demo: the story failed: ${(e as Error).message}`);
   }
+  await sayConsole(gw, adminUrl, env.BOOTSTRAP_ADMIN_TOKEN ? 'the BOOTSTRAP_ADMIN_TOKEN you set' : adminToken, certPaths(devCerts).ca, say);
   say(`check it yourself: curl --cacert ${certPaths(devCerts).ca} ${url}/readyz`);
   say('serving until Ctrl-C');
   await untilSignal();

@@ -127,6 +127,17 @@ export const configSchema = z.strictObject({
     // RULES 23: how long a partner has to confirm a deletion notice before it is overdue (at most 30 days).
     confirmWithinSeconds: z.number().int().min(1).max(30 * 86_400),
   }).refine((n) => n.retryMaxMs >= n.retryBaseMs, { message: 'must be at least notices.retryBaseMs', path: ['retryMaxMs'] }),
+  // Issue 16 ([4/6]): the staff console on the control-plane listener (RULES 43).
+  console: z.strictObject({
+    // Sign-in with an admin or auditor token; off unless asked for (`demo` turns it on).
+    tokenLogin: z.boolean(),
+    // The control plane's own origin for the Origin check on every POST; null: https://<Host of the request>.
+    origin: z.string().regex(/^https:\/\/[^/?#@\s]+$/, 'must be an https:// origin without a path, e.g. https://console.example.kz:9443').nullable(),
+    session: z.strictObject({
+      idleMinutes: z.number().int().min(1).max(24 * 60),
+      absoluteHours: z.number().int().min(1).max(7 * 24),
+    }),
+  }),
   limits: z.strictObject({
     maxPageSize: z.number().int().min(1).max(10_000),
     defaultPageSize: z.number().int().min(1),

@@ -19,9 +19,9 @@ export type Listener = 'partner' | 'admin';
 
 const LISTENERS: Record<Listener, string> = {
   partner: 'Partner listener (server.host:server.port, default 8443): /oauth/token, /v1/*, /.well-known/*, /healthz, /readyz. '
-    + 'The control plane (/admin/*, /metrics) is not served here; it has its own HTTPS listener and document.',
+    + 'The control plane (/admin/*, /metrics, the /console staff console) is not served here; it has its own HTTPS listener and document.',
   admin: 'Control-plane listener (admin.host:admin.port, default 9443; staff mTLS with admin.tls.requireClientCert): '
-    + '/admin/*, /metrics, /healthz, /readyz, role tokens only (partner tokens get 403). '
+    + '/admin/*, /metrics, /healthz, /readyz, role tokens only (partner tokens get 403); /console, the staff console (session cookie from POST /console/sign-in). '
     + 'The partner API (/oauth/token, /v1/*, /.well-known/*) is on the partner listener (default 8443) and its document.',
 };
 
@@ -37,7 +37,8 @@ export class ApiDoc {
     const op: Op = {
       summary: doc.summary,
       'x-auth': doc.auth,
-      ...(doc.auth === 'public' ? { security: [] } : { security: [{ bearer: [] }] }),
+      // Issue 16: console pages authenticate with the session cookie, not a bearer token.
+      ...(doc.auth === 'public' ? { security: [] } : doc.auth.startsWith('console session') ? { security: [{ consoleSession: [] }] } : { security: [{ bearer: [] }] }),
       parameters: [...params, ...query],
       responses: Object.fromEntries(
         Object.entries(doc.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }]),
@@ -56,7 +57,10 @@ export class ApiDoc {
       },
       'x-listener': this.listener,
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          ...(this.listener === 'admin' ? { consoleSession: { type: 'apiKey', in: 'cookie', name: '__Host-pg-console', description: 'console session (issue 16): set by POST /console/sign-in' } } : {}),
+        },
         schemas: { Problem: PROBLEM_SCHEMA, CoreStoreCrossBorderConsent: CORE_STORE_CROSS_BORDER_CONSENT },
       },
       paths: this.paths,

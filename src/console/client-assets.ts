@@ -1,0 +1,116 @@
+// The console's own script and stylesheet, served as files under /console/assets/ (the CSP allows
+// no inline script or style). The script does only what htmx cannot: draw the uPlot charts, hold
+// live rows back while paused, and move keyboard focus into the detail drawer. Kept as strings so
+// the compiled dist/ carries them without a bundler step.
+export const CONSOLE_JS = String.raw`'use strict';
+(function () {
+  // Charts: [data-chart] holds {x: [unix seconds], released: [...], denied: [...]}.
+  function drawCharts() {
+    document.querySelectorAll('[data-chart]').forEach(function (el) {
+      if (el.dataset.drawn || typeof uPlot === 'undefined') return;
+      el.dataset.drawn = '1';
+      var d = JSON.parse(el.dataset.chart);
+      new uPlot({
+        width: Math.max(320, el.clientWidth), height: 220,
+        series: [{}, { label: 'released', stroke: '#1b6e2d', width: 2 }, { label: 'denied', stroke: '#a4161a', width: 2 }],
+        axes: [{}, { label: 'transfers / minute' }],
+      }, [d.x, d.released, d.denied], el);
+    });
+  }
+
+  // Live view: while paused, arriving rows wait in a queue and are shown on resume, in order.
+  var paused = false;
+  var queue = [];
+  var MAX_ROWS = 200;
+  function liveStatus(text) {
+    var s = document.getElementById('live-status');
+    if (s) s.textContent = text;
+  }
+  function trimRows() {
+    var body = document.getElementById('live-rows');
+    while (body && body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
+  }
+  document.addEventListener('htmx:sseBeforeMessage', function (e) {
+    if (!paused) return;
+    e.preventDefault();
+    queue.push(e.detail.data);
+    liveStatus('Paused: ' + queue.length + ' new');
+  });
+  document.addEventListener('htmx:sseMessage', trimRows);
+  document.addEventListener('htmx:sseOpen', function () { if (!paused) liveStatus('Live'); });
+  document.addEventListener('htmx:sseError', function () { liveStatus('Reconnecting'); });
+  document.addEventListener('click', function (e) {
+    var t = e.target;
+    if (t && t.id === 'live-pause') {
+      paused = !paused;
+      t.setAttribute('aria-pressed', String(paused));
+      t.textContent = paused ? 'Resume' : 'Pause';
+      if (!paused) {
+        var body = document.getElementById('live-rows');
+        queue.forEach(function (row) { htmx.swap(body, row, { swapStyle: 'afterbegin' }); });
+        queue = [];
+        trimRows();
+      }
+      liveStatus(paused ? 'Paused' : 'Live');
+    }
+    if (t && t.hasAttribute && t.hasAttribute('data-close-drawer')) {
+      var drawer = document.getElementById('drawer');
+      if (drawer) drawer.replaceChildren();
+    }
+  });
+
+  // Destructive forms ask first (hx-confirm would need htmx to send the form).
+  document.addEventListener('submit', function (e) {
+    var f = e.target;
+    if (f && f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
+  });
+
+  // The drawer: focus its heading when it opens, so keyboard and screen reader users land in it.
+  document.addEventListener('htmx:afterSwap', function (e) {
+    if (e.detail.target && e.detail.target.id === 'drawer') {
+      var h = e.detail.target.querySelector('h2');
+      if (h) { h.setAttribute('tabindex', '-1'); h.focus(); }
+    }
+  });
+  document.addEventListener('keydown', function (e) {
+    var drawer = document.getElementById('drawer');
+    if (e.key === 'Escape' && drawer && drawer.firstChild) drawer.replaceChildren();
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', drawCharts);
+  else drawCharts();
+})();
+`;
+
+export const CONSOLE_CSS = `
+.skip { position: absolute; left: -10000px; }
+.skip:focus { position: static; }
+:focus-visible { outline: 3px solid #0b5cad; outline-offset: 2px; }
+body > header, body > main, body > footer { max-width: 1280px; margin: 0 auto; padding-left: 1rem; padding-right: 1rem; }
+table { font-size: 0.875rem; }
+td, th { padding: 0.35rem 0.5rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 1rem; }
+.cards article { margin: 0; }
+.figure { font-size: 1.75rem; font-weight: 700; }
+.released { color: #1b6e2d; }
+.denied { color: #a4161a; }
+.filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0 1rem; align-items: end; }
+.field-error { color: #a4161a; font-size: 0.875rem; }
+.chart { min-height: 240px; }
+#drawer:empty { display: none; }
+#drawer { position: fixed; top: 0; right: 0; bottom: 0; width: min(36rem, 100%); overflow-y: auto;
+  background: var(--pico-background-color, #fff); border-left: 1px solid #888; padding: 1rem 1.5rem; box-shadow: -4px 0 16px rgba(0,0,0,.2); }
+#drawer dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
+#drawer dd { margin: 0; word-break: break-all; }
+nav form { margin: 0; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 0 1.5rem; }
+[aria-current="page"] { font-weight: 700; text-decoration: underline; text-underline-offset: 0.3em; }
+td form { display: inline; margin: 0; }
+td button[type="submit"] { padding: 0.2rem 0.6rem; margin: 0.2rem 0; width: auto; font-size: 0.875rem; }
+nav button[type="submit"] { width: auto; }
+td ul { margin: 0; padding-left: 1rem; }
+#drawer { font-size: 0.875rem; }
+nav button { padding: 0.25rem 0.75rem; margin: 0; }
+.muted { color: #555; }
+.secret { font-family: monospace; word-break: break-all; }
+`;
