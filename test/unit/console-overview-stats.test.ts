@@ -14,6 +14,7 @@ function entry(agoMs: number, over: Partial<TransferEntry>): TransferEntry {
     purpose: 'advertising', subjectRef: 's', decision: 'released', reason: null, categories: [], destinationCountries: ['KZ'],
     legalBasis: 'consent', crossBorderBasis: 'domestic', policyVersion: '2024-03', keyVersion: 1,
     tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null }, deleteBy: null,
+    legalEntity: null, consent: null, crossBorderConsent: null, adequacyListVersion: null,
     chain: 'c', seq: 1, prevHash: '0', hash: 'h', ...over,
   };
 }
