@@ -1,6 +1,7 @@
 // RULES 9, issue [1/6] item 7b: egressGuard.canaries reach the egress guard. A canary planted in a
 // field an agreement releases `clear` is caught through the real stack: the single pull answers 403
-// egress_guard, the bulk page omits the subject, the denial is logged and the metric counts it.
+// egress_guard, the denial is logged and the metric counts it. "Any hit aborts the whole transfer
+// (no partial send)": a bulk page holding the planted record releases nothing of that page.
 // Without the setting the same record is released, so the test fails if the wiring is lost.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,19 +71,43 @@ test('with the canary configured: single pull 403 egress_guard, bulk omits the s
     assert.ok(!one.text.includes(CANARY));
     assert.equal(await hits(stack, p.id), 1);
 
-    const page = await partnerGet(stack, token, `/v1/subjects?purpose=service_delivery&limit=${USERS}`);
-    assert.equal(page.status, 200, page.text);
-    assert.ok(!page.text.includes(CANARY), 'the canary never leaves');
-    assert.ok(!page.body.items.some((i: { subject: string }) => i.subject === subject), 'the planted subject is omitted');
-    assert.ok(page.body.items.length > 0, 'the others are released');
-    assert.ok(page.body.omitted >= 1);
-    assert.equal(await hits(stack, p.id), 2);
-
     const logged = await stack.gateway.deps.transferLog.query.page({ partnerId: p.id, decision: 'denied' }, { limit: 100 });
     const guard = logged.items.filter((e) => e.reason === 'egress_guard');
-    assert.equal(guard.length, 2, 'both denials are in the transfer log');
-    assert.ok(guard.every((e) => e.subjectRef === stack.gateway.deps.transferLog.subjectRef(planted.id)));
+    assert.equal(guard.length, 1, 'the denial is in the transfer log');
+    assert.equal(guard[0]!.subjectRef, stack.gateway.deps.transferLog.subjectRef(planted.id));
     assert.ok(!stack.logs.text().includes(CANARY), 'nor is it in the service log');
+  });
+});
+
+test('RULES 9: a canary in one record of a bulk page aborts the whole page: nothing of it is released, all logged, the stream ends', async () => {
+  await withStack([CANARY], async (stack, p) => {
+    const token = await p.token('service_delivery');
+    const released = async () => (await stack.gateway.deps.transferLog.query.page({ partnerId: p.id, decision: 'released' }, { limit: 100 })).items.length;
+    // A JSON page: refused as a whole (403 egress_guard), every subject of the page logged denied.
+    const page = await partnerGet(stack, token, `/v1/subjects?purpose=service_delivery&limit=${USERS}`);
+    assert.equal(page.status, 403, page.text);
+    assert.equal(page.body.code, 'egress_guard');
+    assert.ok(!page.text.includes(CANARY));
+    assert.equal(await released(), 0, 'nothing of the page is logged released');
+    const denied = await stack.gateway.deps.transferLog.query.page({ partnerId: p.id, decision: 'denied' }, { limit: 100 });
+    assert.ok(denied.items.filter((e) => e.reason === 'egress_guard').length >= USERS / 2, 'the page is logged denied egress_guard');
+    assert.equal(await hits(stack, p.id), 1, 'one record hit the guard');
+
+    // NDJSON: no subject line at all, then the error line.
+    const res = await fetch(`${stack.url}/v1/subjects?purpose=service_delivery`, {
+      dispatcher: stack.client, headers: { authorization: `Bearer ${token}`, accept: 'application/x-ndjson' },
+    });
+    const text = await res.text();
+    assert.ok(!text.includes(CANARY));
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    if (res.status === 200) {
+      assert.equal(lines.filter((l) => l.subject).length, 0, 'no subject of the page was written');
+      assert.equal(lines.at(-1).error, 'egress_guard');
+    } else {
+      assert.equal(res.status, 403);
+      assert.equal(lines[0].code, 'egress_guard');
+    }
+    assert.equal(await released(), 0);
   });
 });
 

@@ -97,6 +97,10 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
       // (the reader may have paused for minutes on the previous page).
       await assertTermsHold(svc, call, terms);
       const outcomes = page.items.map((record) => evaluate(svc, call, terms.agreement, record, keyVersion));
+      // RULES 9: "any hit aborts the whole transfer (no partial send)": one record that fails the
+      // egress guard refuses the whole page, logged as such, and ends the pull after the append.
+      const guardHit = outcomes.find((o) => !o.allow && o.reason === 'egress_guard');
+      if (guardHit) outcomes.forEach((o, i) => { if (o.allow) outcomes[i] = { allow: false, reason: 'egress_guard', status: REASONS.egress_guard.status }; });
       // RULES 6: reserved before the log append, so each entry records the decision actually made.
       quotaReached = await applyQuota(svc, call, terms.agreement, page.items.map((r) => r.id), outcomes);
       const inputs = page.items.map((record, i) => logEntry(svc, call, terms.agreement, record.id, record, outcomes[i]!, keyVersion));
@@ -114,6 +118,7 @@ export async function pullBulk(svc: PullServices, call: PartnerCall, q: BulkQuer
         counts.set(reason, (counts.get(reason) ?? 0) + 1);
       }
       for (const [reason, n] of counts) svc.metrics.decisions.inc({ partner: call.partnerId, decision: reason ? 'denied' : 'released', reason }, n);
+      if (guardHit && !guardHit.allow) throw denial(guardHit, svc.now(), 'a record of this page failed the egress guard; nothing of the page was sent');
       // Again right before the page's first byte: a change that came while the page was logged stops
       // it here. What was logged released and then not sent is over-reported, never under-reported.
       await assertTermsHold(svc, call, terms);
