@@ -9,12 +9,12 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startStack, type Stack } from './harness/stack.ts';
-import { adminApi } from './harness/admin.ts';
-import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts';
-import { testCerts } from './harness/certs.ts';
+import { startStack, type Stack } from '../harness/stack.ts';
+import { adminApi } from '../harness/admin.ts';
+import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
+import { testCerts } from '../harness/certs.ts';
 
-const SHOTS = join(import.meta.dirname, '..', 'test-output', 'console');
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
 const LIVE_WITHIN_MS = 2000; // issue 16: "a release shows up within 2 s"
 
 let stack: Stack;
