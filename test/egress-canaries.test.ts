@@ -62,7 +62,7 @@ test('without egressGuard.canaries the planted record is released (control)', as
   });
 });
 
-test('with the canary configured: single pull 403 egress_guard, bulk omits the subject, denials logged, metric counts', async () => {
+test('with the canary configured: single pull 403 egress_guard, the denial logged, metric counts', async () => {
   await withStack(['another-canary-value', CANARY], async (stack, p, subject) => {
     const token = await p.token('service_delivery');
     const one = await partnerGet(stack, token, `/v1/subjects/${subject}?purpose=service_delivery`);
