@@ -1,5 +1,6 @@
 // The one place that opens Redis, the upstream client and key material (DESIGN: only deps.ts
 // constructs clients). Everything else receives them.
+import { deadline } from './transfer-log/deadline.ts';
 import { createClient } from 'redis';
 import { clientTlsOptions, type TlsFiles } from './tls/options.ts';
 import { Upstream } from './upstream/client.ts';
@@ -130,7 +131,9 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   warnExpiring(log, certificates, new Date());
   const agreements = new ActiveAgreements(redis, redisSub, new Agreements(redis, agreementRules(config)), log);
   // RULES 50: the gauge reads the open count from Redis at each scrape.
-  const incidentMetrics = registerIncidentMetrics(metrics.registry, () => incidents.openCount());
+  // Bounded like every Redis read: a hung Redis must not hang the whole /metrics scrape (found by
+  // monitoring.test.ts's hung-Redis case once incidents were merged).
+  const incidentMetrics = registerIncidentMetrics(metrics.registry, () => deadline(incidents.openCount(), config.redis.commandTimeoutMs));
   const incidents: Incidents = createIncidents(redis, log, {
     notifyWithinHours: config.incidents.notifyWithinHours,
     onOpened: (kind) => incidentMetrics.opened.inc({ kind }),
