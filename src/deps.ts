@@ -153,7 +153,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   // RULES 48: kept as long as the transfer log (retention.transferLogDays; null keeps it like the log does).
   const accessDenials = createAccessDenials(redis, log, {
     examplesPerKey: config.accessDenials.examplesPerKey, retentionDays: config.retention.transferLogDays,
-    onWriteFailed: () => metrics.accessDenialsUnrecorded.inc(),
+    onWriteFailed: (n) => metrics.accessDenialsUnrecorded.inc(n),
     onRecorded: (reason) => metrics.accessDenials.inc({ reason }),
   });
   const notices = createNotices({ redis, config, log, keys, agreements, deliveries: deliveryObserver(metrics), registry: metrics.registry });

@@ -12,6 +12,7 @@ import { handshake, legacyClient } from './harness/tls-probe.ts';
 import { testCerts } from './harness/certs.ts';
 import { redisDump } from './harness/redis-dump.ts';
 import { AccessDenialRecorder, countsKey, dayOf, examplesKey } from '../src/access-denials/record.ts';
+import { createAccessDenials } from '../src/access-denials/index.ts';
 
 const EXAMPLES = 3;
 let stack: Stack;
@@ -96,11 +97,26 @@ test('a flood is bounded: exact counts, at most accessDenials.examplesPerKey exa
   assert.ok((await stack.gateway.deps.redis.ttl(countsKey(today()))) > 1200 * 86_400);
 });
 
+test('a flood is coalesced: 5000 refusals in a burst cost a few Redis writes, every one counted, examples capped', async () => {
+  const redis = stack.gateway.deps.redis;
+  let writes = 0;
+  // The real Redis, with its writes counted.
+  const counting = { eval: (script: string, o: { keys: string[]; arguments: string[] }) => { writes++; return redis.eval(script, o); }, hGetAll: (k: string) => redis.hGetAll(k), lRange: (k: string, a: number, b: number) => redis.lRange(k, a, b) };
+  const day = new Date('2031-01-02T03:04:05Z');
+  const denials = createAccessDenials(counting as never, stack.gateway.deps.log, { examplesPerKey: EXAMPLES, retentionDays: 1200, now: () => day });
+  for (let i = 0; i < 5000; i++) denials.refused({ reason: 'tls_floor', client: null, remoteAddress: `10.0.${i % 250}.1` });
+  await denials.settled();
+  assert.ok(writes <= 2, `${writes} writes for 5000 refusals`);
+  assert.equal(Number((await redis.hGetAll(countsKey(dayOf(day))))['unknown|tls_floor']), 5000);
+  assert.equal(await redis.lLen(examplesKey(dayOf(day), 'unknown|tls_floor')), EXAMPLES);
+});
+
 test('GET /admin/v1/access-denials: auditor only, filtered, paged by day with a sealed cursor, and the read is logged', async () => {
   // An older day, written through the recorder as a refusal two days ago would have been.
   const old = new Date(Date.now() - 2 * 86_400_000);
-  await new AccessDenialRecorder(stack.gateway.deps.redis, { examplesPerKey: EXAMPLES, retentionDays: 1200, now: () => old })
-    .record({ reason: 'bad_token', client: null, remoteAddress: '::ffff:10.1.2.3', requestId: 'r-old' });
+  const recorder = new AccessDenialRecorder(stack.gateway.deps.redis, { examplesPerKey: EXAMPLES, retentionDays: 1200, now: () => old });
+  recorder.add({ reason: 'bad_token', client: null, remoteAddress: '::ffff:10.1.2.3', requestId: 'r-old' });
+  await recorder.flush();
   assert.equal((await admin('GET', '/admin/v1/access-denials')).status, 403);
   assert.equal((await adminApi(stack, '')('GET', '/admin/v1/access-denials', { token: null })).status, 401);
 

@@ -1,6 +1,7 @@
 // The access-denial record as the app uses it (RULES 48): hooks call `refused(...)`, which never
-// delays nor fails the refusal it records (a flood must not queue behind Redis); a write that
-// fails is counted in a metric and logged without its inputs. Auditors read it through `page`.
+// delays nor fails the refusal it records (a flood must not queue behind Redis): refusals are
+// coalesced in memory and written every FLUSH_MS, one write at a time; refusals whose write fails
+// are counted in a metric and logged without their inputs. Auditors read it through `page`.
 import type { Logger } from '../log.ts';
 import { AccessDenialRecorder, type DenialEvent, type DenialRedis, type RecorderOptions } from './record.ts';
 import { denialPage, type DenialFilter, type DenialReadRedis, type DenialRow } from './query.ts';
@@ -13,27 +14,38 @@ export interface AccessDenials {
   page(f: DenialFilter, opts: { limit: number; startDay?: string | null }): Promise<{ items: DenialRow[]; nextDay: string | null }>;
 }
 
-export function createAccessDenials(redis: DenialRedis & DenialReadRedis, log: Logger, opts: RecorderOptions & { onWriteFailed?: () => void; onRecorded?: (reason: string) => void }): AccessDenials {
+const FLUSH_MS = 200;
+
+export function createAccessDenials(redis: DenialRedis & DenialReadRedis, log: Logger, opts: RecorderOptions & { onWriteFailed?: (refusals: number) => void; onRecorded?: (reason: string) => void; flushMs?: number }): AccessDenials {
   const recorder = new AccessDenialRecorder(redis, opts);
-  const pending = new Set<Promise<void>>();
+  let writing: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
   // A flood during a Redis outage would log once per refusal: say it when it starts and when it ends.
   let failing = false;
+  // One write at a time, after the previous one: memory holds one buffer, Redis sees one batch.
+  const flush = () => {
+    timer = null;
+    writing = writing.then(() => recorder.flush()).then(({ lost, error }) => {
+      if (!lost) {
+        if (failing) log.info('access denials recorded again');
+        failing = false;
+        return;
+      }
+      opts.onWriteFailed?.(lost);
+      if (!failing) log.warn({ err: { name: (error as Error)?.name } }, 'access denials not recorded (gateway_access_denials_unrecorded_total counts them)');
+      failing = true;
+    });
+    return writing;
+  };
   return {
     refused(ev) {
       opts.onRecorded?.(ev.reason);
-      const p = recorder.record(ev).then(() => {
-        if (failing) log.info('access denials recorded again');
-        failing = false;
-      }, (e: unknown) => {
-        opts.onWriteFailed?.();
-        if (!failing) log.warn({ reason: ev.reason, err: { name: (e as Error)?.name } }, 'access denials not recorded (gateway_access_denials_unrecorded_total counts them)');
-        failing = true;
-      });
-      pending.add(p);
-      void p.finally(() => pending.delete(p));
+      recorder.add(ev);
+      timer ??= setTimeout(flush, opts.flushMs ?? FLUSH_MS).unref();
     },
     async settled() {
-      await Promise.all([...pending]);
+      if (timer) clearTimeout(timer);
+      await flush();
     },
     page: (f, o) => denialPage(redis, f, o),
   };

@@ -25,17 +25,25 @@ export const dayOf = (t: Date) => t.toISOString().slice(0, 10);
 export const countsKey = (day: string) => `pg:denials:{${day}}:counts`;
 export const examplesKey = (day: string, field: string) => `pg:denials:{${day}}:ex:${field}`;
 
-// KEYS: counts hash, examples list. ARGV: field, example JSON, cap, ttl seconds (0: none), r in [0,1).
-// Reservoir sampling (Vitter's R): the c-th event replaces slot floor(r*c) when that is below the cap,
-// so every event of the day is equally likely to be kept, whatever the flood's size.
+// KEYS: counts hash, examples list. ARGV: field, n (refusals in this batch), cap, ttl seconds (0:
+// none), then pairs of (example JSON, r in [0,1)). Reservoir sampling (Vitter's R): the batch's
+// events are numbered c-n+1..c; the k-th example stands for one of them and replaces slot
+// floor(r*number) when that is below the cap, so every event of the day is about equally likely
+// to be kept, whatever the flood's size.
 const RECORD = `
-local c = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local n = tonumber(ARGV[2])
+local c = redis.call('HINCRBY', KEYS[1], ARGV[1], n)
 local cap = tonumber(ARGV[3])
-if c <= cap then
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-else
-  local j = math.floor(tonumber(ARGV[5]) * c)
-  if j < cap then redis.call('LSET', KEYS[2], j, ARGV[2]) end
+local first = c - n
+for i = 5, #ARGV, 2 do
+  local num = first + (i - 3) / 2
+  local len = redis.call('LLEN', KEYS[2])
+  if len < cap then
+    redis.call('RPUSH', KEYS[2], ARGV[i])
+  else
+    local j = math.floor(tonumber(ARGV[i + 1]) * num)
+    if j < cap then redis.call('LSET', KEYS[2], j, ARGV[i]) end
+  end
 end
 local ttl = tonumber(ARGV[4])
 if ttl > 0 then
@@ -53,10 +61,24 @@ export interface RecorderOptions {
   random?: () => number;
 }
 
+/** Refusals of one (day, client, reason) not yet written: their count and a sample of examples. */
+interface Batch { day: string; field: string; n: number; examples: DenialExample[] }
+
+/**
+ * Refusals are coalesced in memory and written at most every `flushMs` as one script per
+ * (day, client, reason): a flood of refusals (a TLS 1.1 hello costs the sender almost nothing)
+ * becomes a bounded number of Redis writes and bounded memory, never one write per refusal.
+ */
 export class AccessDenialRecorder {
+  private batches = new Map<string, Batch>();
+
   constructor(private readonly redis: DenialRedis, private readonly o: RecorderOptions) {}
 
-  async record(ev: DenialEvent): Promise<void> {
+  get buffered(): number {
+    return this.batches.size;
+  }
+
+  add(ev: DenialEvent): void {
     const at = (this.o.now ?? (() => new Date()))();
     const day = dayOf(at);
     const field = `${ev.client ?? 'unknown'}|${ev.reason}`;
@@ -64,11 +86,36 @@ export class AccessDenialRecorder {
     const example: DenialExample = {
       at: at.toISOString(), reason: ev.reason, remotePrefix: addressPrefix(ev.remoteAddress), requestId: ev.requestId ?? null,
     };
+    const key = `${day} ${field}`;
+    const b = this.batches.get(key) ?? { day, field, n: 0, examples: [] };
+    this.batches.set(key, b);
+    b.n++;
+    // A reservoir within the batch too, so its examples are a fair sample of its refusals.
+    if (b.examples.length < this.o.examplesPerKey) b.examples.push(example);
+    else {
+      const j = Math.floor((this.o.random ?? Math.random)() * b.n);
+      if (j < b.examples.length) b.examples[j] = example;
+    }
+  }
+
+  /** Writes everything buffered so far; resolves to the number of refusals whose write failed (dropped). */
+  async flush(): Promise<{ lost: number; error?: unknown }> {
+    const batches = [...this.batches.values()];
+    this.batches = new Map();
     // Kept one day past the log's horizon, so a day's record outlives every entry of that day.
     const ttl = this.o.retentionDays === null ? 0 : (this.o.retentionDays + 1) * 86_400;
-    await this.redis.eval(RECORD, {
-      keys: [countsKey(day), examplesKey(day, field)],
-      arguments: [field, JSON.stringify(example), String(this.o.examplesPerKey), String(ttl), String((this.o.random ?? Math.random)())],
+    const random = this.o.random ?? Math.random;
+    const results = await Promise.allSettled(batches.map((b) => this.redis.eval(RECORD, {
+      keys: [countsKey(b.day), examplesKey(b.day, b.field)],
+      arguments: [b.field, String(b.n), String(this.o.examplesPerKey), String(ttl), ...b.examples.flatMap((e) => [JSON.stringify(e), String(random())])],
+    })));
+    let lost = 0;
+    let error: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      lost += batches[i]!.n;
+      error ??= r.reason;
     });
+    return lost ? { lost, error } : { lost };
   }
 }
