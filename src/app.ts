@@ -168,7 +168,10 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use(adminTokensRouter(admin, auth, doc, cursors));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));
-  app.use(adminKeysRouter({ partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds }, auth, doc));
+  app.use(adminKeysRouter({
+    partnerKeys: deps.partnerKeys, partnerExists: (id) => admin.partners.exists(id), graceSeconds: deps.config.pseudonym.rotationGraceSeconds,
+    keyCompromised: async (partnerId) => (await deps.incidents.open({ kind: 'key_compromise', found: 'pseudonym_key_compromised', partnerId })).id,
+  }, auth, doc));
   app.use(adminJurisdictionRouter(deps.jurisdiction, auth, doc, cursors));
   app.use(adminTransfersRouter({ transferLog: deps.transferLog, log: deps.log, cursors, partnerExists: (id) => admin.partners.exists(id) }, auth, doc));
   app.use(adminAccessDenialsRouter({

@@ -177,3 +177,29 @@ test('an anchor mismatch, then a tampered entry, each open an incident naming wh
   assert.equal((await auditor('GET', `/admin/v1/incidents?limit=1&cursor=${open.body.nextCursor}`)).status, 400, 'a cursor is bound to its filter');
   assert.equal((await readyz()).body.openIncidents, 2);
 });
+
+// RULES 50 and 29: "a pseudonymisation-secret compromise opens an incident" and "a key compromise
+// triggers rule 29": reporting a partner's key compromised rotates it at once (no grace: the old
+// pseudonyms stop resolving) and starts the breach clock.
+test('a key reported compromised is rotated with no grace and opens a key_compromise incident', async () => {
+  const p = await setupPartner(stack, TERMS);
+  const token = await p.token('service_delivery');
+  const oldSubject = createPseudonymizer(stack.gateway.deps.keys.pseudonymMaster).encode(findUser(USERS, (u) => u.id !== planted.id && active(u)).id, p.id, 1);
+  assert.equal((await partnerGet(stack, token, `/v1/subjects/${oldSubject}?purpose=service_delivery`)).status, 200);
+
+  const bad = await admin('POST', `/admin/v1/partners/${p.id}/keys/rotate`, { body: { compromised: true, graceSeconds: 60 } });
+  assert.equal(bad.status, 400, bad.text);
+  assert.ok(bad.body.errors.some((e: { field: string }) => e.field === 'graceSeconds'));
+
+  const r = await admin('POST', `/admin/v1/partners/${p.id}/keys/rotate`, { body: { compromised: true } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.current, 2);
+  assert.equal(r.body.retired[0].acceptedUntil, r.body.retired[0].retiredAt, 'no grace');
+  assert.match(r.body.incidentId, /^inc_[0-9a-f]{16}$/);
+  const inc = await auditor('GET', `/admin/v1/incidents/${r.body.incidentId}`);
+  assert.equal(inc.status, 200, inc.text);
+  assert.equal(inc.body.kind, 'key_compromise');
+  assert.equal(inc.body.partnerId, p.id);
+  assert.equal(inc.body.status, 'open');
+  await waitFor(async () => (await partnerGet(stack, token, `/v1/subjects/${oldSubject}?purpose=service_delivery`)).status !== 200, 5000);
+});

@@ -17,6 +17,8 @@ export interface KeyRoutesDeps {
   partnerKeys: PartnerKeyVersions;
   partnerExists(id: string): Promise<boolean>;
   graceSeconds: number;
+  /** RULES 50: a reported key compromise starts the breach clock; resolves to the incident's id. */
+  keyCompromised(partnerId: string): Promise<string>;
 }
 
 /** What an admin sees: each version and until when it resolves. */
@@ -35,17 +37,24 @@ export function adminKeysRouter(d: KeyRoutesDeps, auth: AdminAuth, doc: ApiDoc):
   const r = Router();
   const admin = auth.requireRole('admin');
   // A rotation may only shorten the configured grace (0: at once, e.g. a compromised partner).
-  const rotateSchema = z.strictObject({ graceSeconds: z.number().int().min(0).max(d.graceSeconds).optional() });
+  // RULES 29, 50: `compromised: true` rotates with no grace at all and opens a key_compromise incident.
+  const rotateSchema = z.strictObject({
+    graceSeconds: z.number().int().min(0).max(d.graceSeconds).optional(),
+    compromised: z.boolean().optional(),
+  }).refine((b) => !(b.compromised && b.graceSeconds), { path: ['graceSeconds'], message: 'must be absent or 0 when compromised is true: a compromised key resolves no longer' });
 
   doc.add('POST', '/admin/v1/partners/:id/keys/rotate', {
-    summary: 'start the partner\'s next pseudonym key version; the previous version resolves for pseudonym.rotationGraceSeconds (or a shorter graceSeconds)',
+    summary: 'start the partner\'s next pseudonym key version; the previous version resolves for pseudonym.rotationGraceSeconds (or a shorter graceSeconds). compromised: true (RULES 29, 50) rotates with no grace and opens a key_compromise incident (its id in incidentId)',
     auth: 'admin', body: rotateSchema,
-    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}]}', 400: 'validation_failed (a malformed id in the path too)', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}], incidentId?}', 400: 'validation_failed (a malformed id in the path too)', 404: 'not_found', ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/keys/rotate', admin, async (req, res) => {
+    const id = pathId(req, 'id', 'partner');
     const body = parseBody(rotateSchema, req.body ?? {});
-    const rec = await d.partnerKeys.rotate(actorOf(res), pathId(req, 'id', 'partner'), body);
-    res.json(view(rec, d.graceSeconds));
+    const rec = await d.partnerKeys.rotate(actorOf(res), id, body.compromised ? { graceSeconds: 0 } : { ...(body.graceSeconds === undefined ? {} : { graceSeconds: body.graceSeconds }) });
+    // Rotated first (the damage stops), then the clock starts.
+    const incidentId = body.compromised ? await d.keyCompromised(id) : undefined;
+    res.json({ ...view(rec, d.graceSeconds), ...(incidentId ? { incidentId } : {}) });
   });
 
   doc.add('GET', '/admin/v1/partners/:id/keys', {

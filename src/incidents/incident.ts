@@ -7,6 +7,7 @@ export const INCIDENT_KINDS = [
   'egress_guard', // RULES 9: a payload carried correspondence or a seeded canary and was stopped
   'verify_failed', // the transfer log's chains, checkpoints or recipients index did not verify
   'anchor_mismatch', // Redis and the anchors file kept outside it disagree (DESIGN 10)
+  'key_compromise', // RULES 50, 29: an admin reported a partner's pseudonym key compromised (rotated at once)
 ] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
 
