@@ -7,10 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fetch, type Dispatcher } from 'undici';
-import { startStack, type Stack } from './harness/stack.ts';
-import { setupPartner } from './harness/partner.ts';
-import { adminApi } from './harness/admin.ts';
-import { fuzzRequest, type Route, type Credential } from './harness/fuzz.ts';
+import { startStack, type Stack } from '../harness/stack.ts';
+import { setupPartner } from '../harness/partner.ts';
+import { adminApi } from '../harness/admin.ts';
+import { fuzzRequest, type Route, type Credential } from '../harness/fuzz.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
