@@ -253,3 +253,53 @@ test('a failed verify (the anchors file disagrees) shows the mismatch and links 
     writeFileSync(file, original);
   }
 });
+
+test('a receipt whose entry was rewritten in Redis shows "Tampering" with the chain and seq it names', async () => {
+  const tlog = stack.gateway.deps.transferLog;
+  const { redis } = stack.gateway.deps;
+  const requestId = JSON.parse(Buffer.from(receipt.split('.')[1]!, 'base64url').toString()).requestId as string;
+  const rows = await redis.xRange(tlog.keys.entries, '-', '+');
+  const target = rows.find((m) => JSON.parse(m.message.e!).requestId === requestId)!;
+  assert.ok(target, 'the pull\'s entry');
+  await redis.del(tlog.keys.entries); // rewritten as someone with write access to Redis could
+  for (const m of rows) await redis.xAdd(tlog.keys.entries, m.id, m.id === target.id ? { e: JSON.stringify({ ...JSON.parse(m.message.e!), purpose: 'marketing_research' }) } : m.message);
+  const r = await req('POST', '/console/integrity/receipt', { cookie: auditor.cookie, form: { _csrf: auditor.csrf, receipt } });
+  assert.equal(r.status, 200, r.text);
+  const entry = JSON.parse(target.message.e!);
+  assert.match(text(r.text), new RegExp(`Tampering\\. .* Chain ${entry.chain} Seq ${entry.seq}`));
+});
+
+test('the status fragment: while a run goes on it polls every second and shows chains done of total; once ended it stops polling', async () => {
+  const { verifyStatus } = await import('../src/console/integrity-view.ts');
+  const running = verifyStatus({ running: { startedAt: '2026-01-01T00:00:00.000Z', by: 'Ana', progress: { phase: 'entries', chainsDone: 1, chainsTotal: 3, entries: 2000 } }, last: null }, null).text;
+  assert.match(running, /hx-get="\/console\/integrity\/verify\/status" hx-trigger="every 1s"/);
+  assert.match(text(running), /walking the entries of every chain: 1 of 3 chains done, 2000 entries checked/);
+  assert.match(running, /<progress value="1" max="3"/);
+  const done = verifyStatus({ running: null, last: { startedAt: 'a', finishedAt: 'b', by: 'Ana', result: null } }, null).text;
+  assert.doesNotMatch(done, /hx-trigger/);
+  assert.match(text(done), /The run could not complete/);
+});
+
+test('a second press while verify runs joins the run (one scan); the run is named for who started it', async () => {
+  const { ConsoleVerifyRuns } = await import('../src/console/integrity-verify.ts');
+  const tlog = stack.gateway.deps.transferLog;
+  let calls = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const runs = new ConsoleVerifyRuns(async (o) => {
+    calls++;
+    await gate; // holds the real verify until both presses are in
+    return tlog.verify(o);
+  });
+  const results: unknown[] = [];
+  assert.equal(runs.start('Ana', (r) => results.push(r)), true);
+  assert.equal(runs.start('Bo', (r) => results.push(r)), false, 'joined');
+  assert.equal(runs.state().running?.by, 'Ana');
+  release();
+  await waitFor(() => results.length === 1, 20_000);
+  assert.equal(calls, 1);
+  const last = runs.state().last!;
+  assert.equal(runs.state().running, null);
+  assert.equal(last.by, 'Ana');
+  assert.ok(last.result && last.result.entries > 0);
+});

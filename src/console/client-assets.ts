@@ -99,7 +99,7 @@ td, th { padding: 0.35rem 0.5rem; }
 .hash { word-break: break-all; font-size: 0.8rem; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 .facts dd { margin: 0; }
-.audit-list { list-style: none; padding: 0; }
+.audit-list, .audit-list li { list-style: none; padding: 0; }
 .audit-list details { border-bottom: 1px solid #ccc; padding: 0.25rem 0; margin: 0; }
 .diff td { word-break: break-all; }
 .diff tr.changed th, .diff tr.changed td { background: #fff3bf; color: #1a1a1a; }

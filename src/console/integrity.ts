@@ -61,7 +61,7 @@ ${chainsSection(await deps.status(), runs.state().last?.result)}
 <p>The public keys (current and retired) that verify checkpoints and receipts, as partners get them from <code>/.well-known/jwks.json</code>.</p>
 <p><a href="/console/integrity/jwks.json" download="jwks.json" role="button" class="secondary">Download the JWKS</a></p></section>
 <section aria-labelledby="receipt-title"><h2 id="receipt-title">Check a receipt</h2>
-<form method="post" action="/console/integrity/receipt" novalidate>${csrfField(s)}
+<form method="post" action="/console/integrity/receipt#receipt-title" novalidate>${csrfField(s)}
 <label>Receipt (the <code>Transfer-Receipt</code> header a partner holds)<textarea name="receipt" rows="4" spellcheck="false"${field('receipt')}></textarea>${msg('receipt')}</label>
 <label>Subjects of a page receipt, one per line, in order (optional)<textarea name="subjects" rows="2" spellcheck="false"${field('subjects')}></textarea>${msg('subjects')}</label>
 <button type="submit">Check receipt</button></form>
