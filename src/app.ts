@@ -192,9 +192,8 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     subjectRef: (userId) => tlog.subjectRef(userId),
   });
   app.use(adminReidentificationRouter({ reidentifications, partnerExists: (id) => admin.partners.exists(id) }, auth, doc));
-  app.use(adminReceiptsRouter({
-    verifyReceipt: (jws, subjects) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects), log: deps.log,
-  }, auth, doc));
+  const verifyReceipt = (jws: string, subjects?: readonly string[]) => checkReceipt({ redis: deps.redis, keys: tlog.keys, jwks: tlog.jwks, subjectRefOf }, jws, subjects);
+  app.use(adminReceiptsRouter({ verifyReceipt, log: deps.log }, auth, doc));
   // Notices (CONTRACT 5; RULES 12, 23): core-store events fan out to past recipients, each under
   // the pseudonym the partner received (the key version of its log entries; the current one only
   // for an index from before [3/6]).
@@ -208,6 +207,7 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use('/console', consoleRouter({
     redis: deps.redis, log: deps.log, config: deps.config, pseudonymMaster: deps.keys.pseudonymMaster, transferLog: deps.transferLog,
     tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials, cursors,
+    integrity: { verify: (o) => tlog.verify(o), status: () => tlog.status(), jwks: tlog.jwks, verifyReceipt, incidents: deps.incidents },
   }, doc));
   return finish(app, deps);
 }

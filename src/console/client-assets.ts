@@ -96,6 +96,14 @@ td, th { padding: 0.35rem 0.5rem; }
 .denied { color: #a4161a; }
 .filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0 1rem; align-items: end; }
 .field-error { color: #a4161a; font-size: 0.875rem; }
+.hash { word-break: break-all; font-size: 0.8rem; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
+.facts dd { margin: 0; }
+.audit-list, .audit-list li { list-style: none; padding: 0; }
+.audit-list details { border-bottom: 1px solid #ccc; padding: 0.25rem 0; margin: 0; }
+.diff td { word-break: break-all; }
+.diff tr.changed th, .diff tr.changed td { background: #fff3bf; color: #1a1a1a; }
+.diff tr.changed td:last-child { font-weight: 700; }
 .chart { min-height: 240px; }
 #drawer:empty { display: none; }
 #drawer { position: fixed; top: 0; right: 0; bottom: 0; width: min(36rem, 100%); overflow-y: auto;

@@ -25,6 +25,9 @@ import { ConsoleSessions, sessionKey } from './sessions.ts';
 import { mountSignIn } from './sign-in.ts';
 import { mountTransfers } from './transfers.ts';
 import { mountPartners, type PartnersPageDeps } from './partners.ts';
+import { mountIntegrity, type IntegrityPageDeps } from './integrity.ts';
+import { mountAudit } from './audit.ts';
+import { readAudit } from '../auth/admin-audit.ts';
 
 export interface ConsoleDeps {
   redis: Redis;
@@ -37,6 +40,8 @@ export interface ConsoleDeps {
   partners: PartnersPageDeps['partners'];
   credentials: PartnersPageDeps['credentials'];
   cursors: Cursors;
+  /** The integrity page's verify, status, JWKS and receipt check (absent: no integrity page, e.g. a console-only test). */
+  integrity?: IntegrityPageDeps;
   /** Tests: a clock for session timeouts, faster live polling. */
   now?: () => number;
   live?: LiveOptions;
@@ -91,6 +96,8 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   mountLive(r, ctx, doc, deps.live);
   mountTransfers(r, ctx, doc);
   mountPartners(r, ctx, doc, { partners: deps.partners, credentials: deps.credentials });
+  if (deps.integrity) mountIntegrity(r, ctx, doc, deps.integrity);
+  mountAudit(r, ctx, doc, { read: (limit, cursor) => readAudit(deps.redis, limit, cursor) });
   r.use(errorPage(ctx));
   return r;
 }

@@ -16,7 +16,8 @@ export interface ReceiptsRouterDeps {
   log: Logger;
 }
 
-const body = z.object({
+/** The request body, also the console's receipt form (issue 16): one validation for both. */
+export const receiptVerifyBody = z.object({
   receipt: z.string().min(1).max(90_000),
   // A page receipt's subjects as the partner received them, in order (a store page holds at most 1000).
   subjects: z.array(z.string().min(1).max(1000)).max(1000).optional(),
@@ -27,7 +28,7 @@ export function adminReceiptsRouter(d: ReceiptsRouterDeps, auth: AdminAuth, doc:
   doc.add('POST', '/admin/v1/transfers/receipts/verify', {
     summary: 'prove a partner\'s receipt (Transfer-Receipt header, or one of a page\'s receipts): its signature is valid under a gateway key, current or retired, '
       + 'AND every entry it names is in the transfer log with the same hash, chained, released to that partner for that purpose. For a page receipt, '
-      + '`subjects` (optional: the pseudonyms the partner received on that page, in order) must match its digest, and each is then checked against its entry', auth: 'auditor', body,
+      + '`subjects` (optional: the pseudonyms the partner received on that page, in order) must match its digest, and each is then checked against its entry', auth: 'auditor', body: receiptVerifyBody,
     responses: {
       200: '{ok: true, tampering: false, trimmed: false, kid, partnerId, purpose, requestId, entries, released, subjectChecked}; '
         + '{ok: false, tampering: true, chain, seq, reason (entry_missing | entry_altered | chain_broken | hash_mismatch | entry_differs | subject_differs), detail}: '
@@ -38,7 +39,7 @@ export function adminReceiptsRouter(d: ReceiptsRouterDeps, auth: AdminAuth, doc:
     },
   });
   r.post('/admin/v1/transfers/receipts/verify', auth.requireRole('auditor'), async (req, res) => {
-    const { receipt, subjects } = parseBody(body, req.body);
+    const { receipt, subjects } = parseBody(receiptVerifyBody, req.body);
     let verdict: ReceiptVerdict;
     try {
       verdict = await d.verifyReceipt(receipt, subjects);

@@ -18,8 +18,9 @@ import { TransferQuery } from './query.ts';
 import { recipientsOf, type Recipient } from './recipients.ts';
 import { runRetention, scheduleRetention } from './retention.ts';
 import { subjectRefFn } from './subject-ref.ts';
+import { logStatus, type LogStatus } from './status.ts';
 import { trimBefore, type TrimResult } from './trim.ts';
-import { verifyLog, type VerifyResult } from './verify.ts';
+import { verifyLog, type VerifyOptions, type VerifyProgress, type VerifyResult } from './verify.ts';
 import { TransferLogWriter } from './writer.ts';
 import type { AppendInput } from './input.ts';
 import type { TransferEntry } from './entry.ts';
@@ -55,9 +56,11 @@ export interface TransferLog {
   append(input: AppendInput): Promise<TransferEntry>;
   appendMany(inputs: AppendInput[]): Promise<TransferEntry[]>;
   query: TransferQuery;
-  /** Checks the chains, checkpoints and registry, and the configured anchors file (issue [3/6]). */
-  verify(): Promise<VerifyResult>;
+  /** Checks the chains, checkpoints and registry, and the configured anchors file (issue [3/6]); `onProgress` for the console (issue 16). */
+  verify(opts?: Pick<VerifyOptions, 'onProgress'>): Promise<VerifyResult>;
   recipients(userId: string): Promise<{ items: Recipient[] }>;
+  /** Heads, newest checkpoints and registry statement, witness backlog (issue 16: the console's integrity page). */
+  status(): Promise<LogStatus>;
   subjectRef(userId: string): string;
   jwks: Jwks;
   runRetention(): Promise<TrimResult>;
@@ -112,12 +115,13 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     append: (input) => timedAppend(deps.observer, () => writer.append(input)),
     appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
-    verify: () => observedVerify(deps.observer, async () => {
-      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file });
+    verify: (o = {}) => observedVerify(deps.observer, async () => {
+      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       deps.onVerified?.(r);
       return r;
     }),
     recipients: (userId) => recipientsOf(redis, keys, subjectRef, userId),
+    status: () => logStatus({ redis, keys, jwks, witness }),
     subjectRef,
     jwks,
     runRetention: () => runRetention(retention),
@@ -136,7 +140,8 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   };
 }
 
-export type { AppendInput, TransferEntry, VerifyResult, Recipient, TrimResult, Jwks };
+export type { LogStatus, ChainStatus } from './status.ts';
+export type { AppendInput, TransferEntry, VerifyResult, VerifyProgress, Recipient, TrimResult, Jwks };
 export type { TransferLogObserver, AppendOutcome, VerifyOutcome } from './observer.ts';
 export { InvalidEntry } from './input.ts';
 export { auditUnavailable } from './writer.ts';

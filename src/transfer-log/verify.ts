@@ -39,7 +39,14 @@ export interface VerifyOptions {
   anchorsFile?: string;
   /** A statement stored this recently may still be on its way to the file (default 10 s). */
   anchorGraceMs?: number;
+  /** Told how far the scan is (issue 16: the console's progress); never changes the result. */
+  onProgress?: (p: VerifyProgress) => void;
 }
+
+/** Chains whose entries the scan has walked up to the head they had when it began, of all of them. */
+export interface VerifyProgress { phase: 'checkpoints' | 'entries' | 'anchors' | 'recipients' | 'done'; chainsDone: number; chainsTotal: number; entries: number }
+
+const PROGRESS_EVERY = 1000;
 
 /** Signed checkpoints, all verified and linked; the first bad or contradicting one breaks the log. */
 export async function loadCheckpoints(redis: Redis, keys: LogKeys, jwks: Jwks): Promise<CheckpointIndex | BrokenAt> {
@@ -117,6 +124,8 @@ export async function verifyLog(redis: Redis, keys: LogKeys, jwks: Jwks, opts: V
 
 async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyOptions): Promise<VerifyResult> {
   const empty = { ok: false, entries: 0, chains: 0, checkpoints: 0, unsigned: 0, registry: 0 };
+  const report = opts.onProgress ?? (() => undefined);
+  report({ phase: 'checkpoints', chainsDone: 0, chainsTotal: 0, entries: 0 });
   const cps = await loadCheckpoints(redis, keys, jwks);
   if (!(cps instanceof CheckpointIndex)) return { ...empty, brokenAt: cps };
   const registry = await loadRegistry(redis, keys, jwks, cps);
@@ -130,14 +139,18 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
     ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(), registry,
     ...(anchors ? { anchors } : {}), ...(brokenAt ? { brokenAt } : {}),
   });
+  const progress = chainProgress(headsBefore, v);
+  report(progress('entries'));
   for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) {
     const broken = v.feed(raw);
     if (broken) return result(broken);
     tally.feed(raw);
+    if (v.entries % PROGRESS_EVERY === 0) report(progress('entries'));
   }
   const headsAfter = await redis.hGetAll(keys.heads);
   const broken = v.finish(headsBefore, headsAfter);
   if (broken) return result(broken);
+  report(progress('anchors'));
   if (opts.anchorsFile !== undefined) {
     // Read after the scans: a line in the file was stored in Redis before it was written.
     const a = await checkAnchors(redis, keys, readAnchors(opts.anchorsFile), cps, jwks, Date.now() - (opts.anchorGraceMs ?? 10_000));
@@ -147,6 +160,17 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   // RULES 12: the index that addresses withdrawal notices must say what the entries say. Only
   // from an intact log: a rebuild must never launder tampered entries into the index.
   const trimmed = cps.chains().some((c) => cps.trimmedBelow(c, Infinity) > 0);
+  report(progress('recipients'));
   const recipients = await checkRecipients(redis, keys, tally, { trimmed, repair: opts.repairRecipients === true });
+  report(progress('done'));
   return { ...result(), ok: recipients.ok, recipients };
+}
+
+/** Progress by chain: a chain is done once the scan has reached the head it had when the scan began. */
+function chainProgress(headsBefore: Record<string, string>, v: ChainVerifier) {
+  const goal = Object.entries(headsBefore).map(([chain, h]) => [chain, Number(h.split(':')[0])] as const);
+  return (phase: VerifyProgress['phase']): VerifyProgress => ({
+    phase, entries: v.entries, chainsTotal: goal.length,
+    chainsDone: phase === 'entries' ? goal.filter(([c, seq]) => (v.heads.get(c)?.seq ?? 0) >= seq).length : goal.length,
+  });
 }
