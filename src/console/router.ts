@@ -25,6 +25,7 @@ import { ConsoleSessions, sessionKey } from './sessions.ts';
 import { mountSignIn } from './sign-in.ts';
 import { mountTransfers } from './transfers.ts';
 import { mountPartners, type PartnersPageDeps } from './partners.ts';
+import { mountAgreements, type AgreementsPageDeps } from './agreements.ts';
 
 export interface ConsoleDeps {
   redis: Redis;
@@ -37,6 +38,8 @@ export interface ConsoleDeps {
   partners: PartnersPageDeps['partners'];
   credentials: PartnersPageDeps['credentials'];
   cursors: Cursors;
+  /** The Agreements page (absent: not mounted, as in the foundation's standalone test console). */
+  agreementsPage?: AgreementsPageDeps;
   /** Tests: a clock for session timeouts, faster live polling. */
   now?: () => number;
   live?: LiveOptions;
@@ -91,6 +94,7 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   mountLive(r, ctx, doc, deps.live);
   mountTransfers(r, ctx, doc);
   mountPartners(r, ctx, doc, { partners: deps.partners, credentials: deps.credentials });
+  if (deps.agreementsPage) mountAgreements(r, ctx, doc, deps.agreementsPage);
   r.use(errorPage(ctx));
   return r;
 }
