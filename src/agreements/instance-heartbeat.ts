@@ -8,8 +8,9 @@
 import { hostname } from 'node:os';
 import type { Redis } from '../deps.ts';
 
-export const INSTANCES_INDEX = 'pg:instances';
-export const instanceKey = (id: string) => `pg:instance:${id}`;
+// One hash tag for the index and the records: the beat's transaction stays in one slot under redis.mode cluster.
+export const INSTANCES_INDEX = 'pg:{instances}';
+export const instanceKey = (id: string) => `pg:{instances}:${id}`;
 
 export interface InstanceRecord {
   id: string;
@@ -44,6 +45,8 @@ export class InstanceHeartbeat {
   private readonly startedAt: Date;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private inFlight = false;
+  private again = false;
 
   constructor(private readonly redis: BeatRedis & Pick<Redis, 'isReady'>, private readonly cache: LoadedAgreements, private readonly intervalMs: number, now = new Date()) {
     this.startedAt = now;
@@ -65,12 +68,23 @@ export class InstanceHeartbeat {
 
   async beat(): Promise<void> {
     if (this.closed || !this.redis.isReady) return;
-    const now = new Date();
-    const ready = this.cache.ready;
+    // One beat at a time (a hung Redis must not collect them); a change meanwhile beats again after.
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
     try {
-      await beat(this.redis, { id: this.id, startedAt: this.startedAt.toISOString(), beatAt: now.toISOString(), ready, agreements: ready ? this.cache.loaded() : {} }, this.ttlMs, now.getTime());
+      do {
+        this.again = false;
+        const now = new Date();
+        const ready = this.cache.ready;
+        await beat(this.redis, { id: this.id, startedAt: this.startedAt.toISOString(), beatAt: now.toISOString(), ready, agreements: ready ? this.cache.loaded() : {} }, this.ttlMs, now.getTime());
+      } while (this.again && !this.closed);
     } catch {
       // Redis is away: the record expires and the console shows the instance as gone, which is true enough.
+    } finally {
+      this.inFlight = false;
     }
   }
 
