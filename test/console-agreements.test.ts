@@ -142,7 +142,7 @@ test('suspend, resume and terminate each show a confirmation first (which change
   const confirm = await req('GET', `/console/agreements/${p}/suspend`, { cookie: s.cookie });
   assert.equal(confirm.status, 200);
   assert.match(confirm.text, /Suspend agreement agr_[^?]+\?<\/h2><p>Every gateway instance refuses this partner&#39;s pulls \(403 agreement_inactive\)/);
-  assert.match(confirm.text, new RegExp(`<form method="post" action="/console/agreements/${p}/suspend"><input type="hidden" name="_csrf"[^>]+><button type="submit" class="contrast">Yes, suspend agr_${p}</button>`));
+  assert.match(confirm.text, new RegExp(`<form method="post" action="/console/agreements/${p}/suspend"><input type="hidden" name="_csrf"[^>]+><button type="submit" class="danger">Yes, suspend agr_${p}</button>`));
   assert.equal((await versions(p)).inForce.status, 'active', 'the confirmation page changed nothing');
   for (const [action, status] of [['suspend', 'suspended'], ['resume', 'active'], ['terminate', 'terminated']] as const) {
     const r = await req('POST', `/console/agreements/${p}/${action}`, { cookie: s.cookie, form: { _csrf: s.csrf } });

@@ -31,7 +31,7 @@ const LABEL: Record<Transition, string> = { suspend: 'Suspend', resume: 'Resume'
 
 export function actionsBlock(partnerId: string, cur: AgreementVersion): Html | string {
   const offered = (Object.keys(OFFERED) as Transition[]).filter((t) => OFFERED[t].includes(cur.status));
-  return offered.length ? html`<p class="actions">${offered.map((t) => html`<a role="button" class="${t === 'resume' ? '' : 'secondary'}" href="/console/agreements/${partnerId}/${t}">${LABEL[t]}…</a> `)}</p>` : '';
+  return offered.length ? html`<p class="actions">${offered.map((t) => html`<a role="button" class="${t === 'terminate' ? 'danger' : t === 'suspend' ? 'secondary' : ''}" href="/console/agreements/${partnerId}/${t}">${LABEL[t]}…</a> `)}</p>` : '';
 }
 
 export function reviewBlock(s: Session, partnerId: string, pending: AgreementVersion): Html {
@@ -62,8 +62,8 @@ export function mountAgreementActions(r: Router, ctx: ConsolePageContext, doc: A
     r.get(`/agreements/:partnerId/${t}`, admin, async (req, res) => {
       const s = sessionOf(res);
       const id = await deps.partnerOf(req);
-      deps.send(res, 200, s, `${LABEL[t]} agr_${id}?`, html`<article aria-labelledby="confirm-title"><h2 id="confirm-title">${LABEL[t]} agreement agr_${id}?</h2><p>${CONSEQUENCE[t]}</p>
-<form method="post" action="/console/agreements/${id}/${t}">${csrfField(s)}<button type="submit"${t === 'resume' ? '' : html` class="contrast"`}>Yes, ${t} agr_${id}</button></form>
+      deps.send(res, 200, s, `Agreement agr_${id}`, html`<article aria-labelledby="confirm-title"><h2 id="confirm-title">${LABEL[t]} agreement agr_${id}?</h2><p>${CONSEQUENCE[t]}</p>
+<form method="post" action="/console/agreements/${id}/${t}">${csrfField(s)}<button type="submit"${t === 'resume' ? '' : html` class="danger"`}>Yes, ${t} agr_${id}</button></form>
 <p><a href="/console/agreements/${id}">Cancel</a></p></article>`);
     });
     doc.add('POST', `/console/agreements/:partnerId/${t}`, { summary: `console: ${t} the partner's current agreement version, as POST /admin/v1/agreements/{id}/${t} does; admin only, CSRF token and Origin required`, auth: 'console session (admin)', responses: { 303: `done: to the agreement page`, 403: 'text/html: an auditor, or a missing CSRF token or foreign Origin', 404: 'text/html: no such partner or agreement', 409: 'text/html: not allowed from the current status' } });
