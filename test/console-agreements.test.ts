@@ -251,3 +251,11 @@ test('which version each running instance enforces: two gateways on one Redis; a
   gwB = undefined;
   await waitFor(async () => !(await req('GET', '/console/agreements', { cookie: s.cookie })).text.includes(b), 8000, 250);
 });
+
+test('RULES 46: the Agreements page\'s routes are in the control plane\'s served OpenAPI document', async () => {
+  const doc = await (await fetch(`${stack.adminUrl}/openapi.json`, { dispatcher: stack.client })).json() as { paths: Record<string, Record<string, unknown>> };
+  const want = [['get', '/console/agreements'], ['get', '/console/agreements/{partnerId}'], ['get', '/console/agreements/{partnerId}/diff'], ['post', '/console/agreements/{partnerId}/versions'],
+    ...['suspend', 'resume', 'terminate'].flatMap((t) => [['get', `/console/agreements/{partnerId}/${t}`], ['post', `/console/agreements/{partnerId}/${t}`]]),
+    ['post', '/console/agreements/{partnerId}/approve'], ['post', '/console/agreements/{partnerId}/reject']];
+  for (const [m, p] of want) assert.ok(doc.paths[p!]?.[m!], `${m} ${p}`);
+});
