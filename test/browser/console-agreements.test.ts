@@ -107,5 +107,9 @@ test('console-agreements: suspending asks for a confirmation first, then suspend
   await page.getByText('In force: version 2, suspended').waitFor();
   await page.getByRole('button', { name: 'Resume…' }).waitFor();
   await shot('14-agreement-suspended');
+  await page.getByRole('link', { name: 'Agreements', exact: true }).click();
+  await page.getByRole('heading', { name: 'Which version each instance enforces' }).waitFor();
+  assert.match(await page.locator('tbody tr', { hasText: partnerId }).innerText(), /v2 suspended/);
+  await shot('15-agreements-index');
   assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violation');
 });
