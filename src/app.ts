@@ -40,6 +40,7 @@ import { boundBodyDepth } from './http/body-depth.ts';
 import { logBindingDenial } from './transfers/binding-denial.ts';
 import { tlsEvidence } from './tls/evidence.ts';
 import { consoleRouter } from './console/router.ts';
+import { listInstances } from './agreements/instance-heartbeat.ts';
 
 /** What both planes share, built once per process (partners are read by both; events pseudonymise). */
 export interface Planes {
@@ -208,6 +209,7 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     redis: deps.redis, log: deps.log, config: deps.config, pseudonymMaster: deps.keys.pseudonymMaster, transferLog: deps.transferLog,
     tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials, cursors,
     integrity: { verify: (o) => tlog.verify(o), status: () => tlog.status(), jwks: tlog.jwks, verifyReceipt, incidents: deps.incidents },
+    agreementsPage: { agreements: admin.agreements, partners: admin.partners, instances: () => listInstances(deps.redis, deps.instance.ttlMs), policyVersions: deps.config.policy.versions.map((v) => v.version) },
   }, doc));
   return finish(app, deps);
 }

@@ -20,6 +20,7 @@ import { PartnerKeyVersions } from './keys/partner-key-versions.ts';
 import { ScheduledRotation } from './keys/scheduled-rotation.ts';
 import { PartnerTokenCache } from './auth/partner-token-cache.ts';
 import { SubscriberHeartbeat } from './cache/subscriber-heartbeat.ts';
+import { InstanceHeartbeat } from './agreements/instance-heartbeat.ts';
 import { checkCertificates, gatewayCertificateSettings, type CertificateValidity } from './tls/certificate-validity.ts';
 import { registerCertificateGauge, warnExpiring } from './tls/certificate-expiry.ts';
 import { deliveryObserver, registerRedisGauge, transferLogObserver } from './metrics-backends.ts';
@@ -57,6 +58,8 @@ export interface Deps {
   partnerTokenCache: PartnerTokenCache;
   /** Watches redisSub end to end; the caches on it are not ready while it is overdue. */
   heartbeat: SubscriberHeartbeat;
+  /** Issue 16: this instance's id and the agreement versions it enforces, published to Redis. */
+  instance: InstanceHeartbeat;
   /** RULES 48: refusals before a partner is known (client auth, bearer, 429, TLS floor), bounded per day. */
   accessDenials: AccessDenials;
   /** RULES 50: the breach clock — incidents with a notification deadline, metric, ops webhook. */
@@ -168,13 +171,15 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   // DESIGN 1: the caches above stop answering while their subscriber is silently gone.
   const heartbeat = new SubscriberHeartbeat(redis, redisSub);
   heartbeat.start();
+  const instance = new InstanceHeartbeat(redis, agreements, config.instances.heartbeatSeconds * 1000);
+  instance.start();
   registerRedisGauge(metrics.registry, {
     commands: () => redisUp(redis, config.redis.commandTimeoutMs),
     subscriber: () => redisSub.isReady && heartbeat.fresh,
   });
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
+    config, log, redis, redisSub, heartbeat, instance, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
@@ -188,6 +193,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
       partnerKeys.close();
       partnerTokenCache.close();
       heartbeat.close();
+      instance.close();
       await transferLog.close();
       await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
     },

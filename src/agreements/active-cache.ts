@@ -30,6 +30,13 @@ export class ActiveAgreements extends LiveCache {
     return this.ready ? this.entries.get(partnerId)?.agreement : undefined;
   }
 
+  /** What this instance holds, per partner: the version and its status (issue 16: the instance heartbeat). */
+  loaded(): Record<string, { version: number; status: string }> {
+    const out: Record<string, { version: number; status: string }> = {};
+    for (const [id, e] of this.entries) if (e.agreement) out[id] = { version: e.agreement.version, status: e.agreement.status };
+    return out;
+  }
+
   /** Called after each change is applied (e.g. to drop a compiled projection). */
   onChange(listener: AgreementListener): void {
     this.listeners.push(listener);

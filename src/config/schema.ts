@@ -146,6 +146,9 @@ export const configSchema = z.strictObject({
     // DESIGN 8: a stalled NDJSON reader is cut after this long without taking a byte.
     streamIdleTimeoutMs: z.number().int().min(100).max(3_600_000),
   }),
+  // Issue 16 page 6: each instance publishes which agreement versions it enforces, this often
+  // (seconds); the record expires after three missed beats, so a stopped instance drops off.
+  instances: z.strictObject({ heartbeatSeconds: z.number().int().min(1).max(300) }),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 });
 

@@ -105,6 +105,20 @@ td, th { padding: 0.35rem 0.5rem; }
 .diff tr.changed th, .diff tr.changed td { background: #fff3bf; color: #1a1a1a; }
 .diff tr.changed td:last-child { font-weight: 700; }
 .chart { min-height: 240px; }
+.category-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: 0 1rem; }
+.category-grid, .agreement-editor td { --pico-form-element-spacing-vertical: 0.3rem; --pico-form-element-spacing-horizontal: 0.6rem; font-size: 0.9rem; }
+.category-grid select, .category-grid input, .agreement-editor td input, .agreement-editor td select { margin-bottom: 0.4rem; }
+.category-grid label { margin-bottom: 0.1rem; }
+details.purpose { border: 1px solid #c8ccd2; border-radius: 0.25rem; padding: 0.4rem 0.8rem; margin-bottom: 0.5rem; }
+.error-summary { border: 2px solid #a4161a; padding: 0.5rem 1rem; margin-bottom: 1rem; }
+.diff-changed td, .diff-changed th { background: #fff3c4; }
+.diff-added td, .diff-added th { background: #dcf5e0; }
+.diff-removed td, .diff-removed th { background: #fbe0e0; }
+.lagging { color: #a4161a; }
+.actions a[role="button"] { margin-right: 0.5rem; }
+.actions a.secondary { background: #525f6f; border-color: #525f6f; }
+a.danger[role="button"], button.danger { background: #a4161a; border-color: #a4161a; color: #fff; }
+.pending { border-left: 4px solid #b35c00; }
 #drawer:empty { display: none; }
 #drawer { position: fixed; top: 0; right: 0; bottom: 0; width: min(36rem, 100%); overflow-y: auto;
   background: var(--pico-background-color, #fff); border-left: 1px solid #888; padding: 1rem 1.5rem; box-shadow: -4px 0 16px rgba(0,0,0,.2); }

@@ -10,6 +10,7 @@ export const PAGES = [
   { path: '/console/live', label: 'Live transfers' },
   { path: '/console/transfers', label: 'Transfer log' },
   { path: '/console/partners', label: 'Partners' },
+  { path: '/console/agreements', label: 'Agreements' },
   { path: '/console/integrity', label: 'Integrity' },
   { path: '/console/audit', label: 'Audit' },
 ] as const;

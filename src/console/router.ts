@@ -28,6 +28,7 @@ import { mountPartners, type PartnersPageDeps } from './partners.ts';
 import { mountIntegrity, type IntegrityPageDeps } from './integrity.ts';
 import { mountAudit } from './audit.ts';
 import { readAudit } from '../auth/admin-audit.ts';
+import { mountAgreements, type AgreementsPageDeps } from './agreements.ts';
 
 export interface ConsoleDeps {
   redis: Redis;
@@ -42,6 +43,8 @@ export interface ConsoleDeps {
   cursors: Cursors;
   /** The integrity page's verify, status, JWKS and receipt check (absent: no integrity page, e.g. a console-only test). */
   integrity?: IntegrityPageDeps;
+  /** The Agreements page (absent: not mounted, as in the foundation's standalone test console). */
+  agreementsPage?: AgreementsPageDeps;
   /** Tests: a clock for session timeouts, faster live polling. */
   now?: () => number;
   live?: LiveOptions;
@@ -98,6 +101,7 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   mountPartners(r, ctx, doc, { partners: deps.partners, credentials: deps.credentials });
   if (deps.integrity) mountIntegrity(r, ctx, doc, deps.integrity);
   mountAudit(r, ctx, doc, { read: (limit, cursor) => readAudit(deps.redis, limit, cursor) });
+  if (deps.agreementsPage) mountAgreements(r, ctx, doc, deps.agreementsPage);
   r.use(errorPage(ctx));
   return r;
 }

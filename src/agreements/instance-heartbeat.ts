@@ -1,0 +1,107 @@
+// Issue 16 page 6, "which version each running instance enforces" (the Ranger admin's "policy
+// version per enforcer"): every gateway process writes a small hash to Redis with its id
+// (hostname:pid:start), its start time, whether its agreement cache is ready, and the agreement
+// version and status it holds per partner. It is rewritten every few seconds and at once on each
+// cache change, and expires after three missed beats, so an instance that stopped drops off the
+// list by itself. An index (a sorted set by last beat) lets the console list instances without
+// scanning keys. Partner ids, versions and statuses only: nothing personal (RULES 24).
+import { hostname } from 'node:os';
+import type { Redis } from '../deps.ts';
+
+// One hash tag for the index and the records: the beat's transaction stays in one slot under redis.mode cluster.
+export const INSTANCES_INDEX = 'pg:{instances}';
+export const instanceKey = (id: string) => `pg:{instances}:${id}`;
+
+export interface InstanceRecord {
+  id: string;
+  startedAt: string;
+  beatAt: string;
+  /** False while the agreement cache is reloading: the instance then enforces nothing (DESIGN 1). */
+  ready: boolean;
+  /** partnerId -> the version and status this instance holds. */
+  agreements: Record<string, { version: number; status: string }>;
+}
+
+/** What the heartbeat reads from the agreement cache (agreements/active-cache.ts). */
+export interface LoadedAgreements {
+  readonly ready: boolean;
+  loaded(): Record<string, { version: number; status: string }>;
+  onChange(listener: () => void): void;
+}
+
+type BeatRedis = Pick<Redis, 'multi'>;
+
+// One transaction: the record, its expiry, the index entry, and the index pruned of the long-gone.
+const beat = (redis: BeatRedis, r: InstanceRecord, ttlMs: number, nowMs: number) =>
+  redis.multi()
+    .hSet(instanceKey(r.id), { id: r.id, startedAt: r.startedAt, beatAt: r.beatAt, ready: r.ready ? '1' : '0', agreements: JSON.stringify(r.agreements) })
+    .pExpire(instanceKey(r.id), ttlMs)
+    .zAdd(INSTANCES_INDEX, { score: nowMs, value: r.id })
+    .zRemRangeByScore(INSTANCES_INDEX, '-inf', nowMs - ttlMs)
+    .exec();
+
+export class InstanceHeartbeat {
+  readonly id: string;
+  private readonly startedAt: Date;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private inFlight = false;
+  private again = false;
+
+  constructor(private readonly redis: BeatRedis & Pick<Redis, 'isReady'>, private readonly cache: LoadedAgreements, private readonly intervalMs: number, now = new Date()) {
+    this.startedAt = now;
+    this.id = `${hostname()}:${process.pid}:${now.getTime()}`;
+    // A change is shown at once, not at the next beat.
+    cache.onChange(() => void this.beat());
+  }
+
+  /** Three missed beats and the record is gone. */
+  get ttlMs(): number {
+    return this.intervalMs * 3;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    this.timer.unref();
+    void this.beat();
+  }
+
+  async beat(): Promise<void> {
+    if (this.closed || !this.redis.isReady) return;
+    // One beat at a time (a hung Redis must not collect them); a change meanwhile beats again after.
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      do {
+        this.again = false;
+        const now = new Date();
+        const ready = this.cache.ready;
+        await beat(this.redis, { id: this.id, startedAt: this.startedAt.toISOString(), beatAt: now.toISOString(), ready, agreements: ready ? this.cache.loaded() : {} }, this.ttlMs, now.getTime());
+      } while (this.again && !this.closed);
+    } catch {
+      // Redis is away: the record expires and the console shows the instance as gone, which is true enough.
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+}
+
+type ListRedis = Pick<Redis, 'zRangeByScore' | 'hGetAll'>;
+
+/** Every instance that beat within its TTL, oldest start first. */
+export async function listInstances(redis: ListRedis, ttlMs: number, nowMs = Date.now()): Promise<InstanceRecord[]> {
+  const ids = await redis.zRangeByScore(INSTANCES_INDEX, nowMs - ttlMs, '+inf');
+  const rows = await Promise.all(ids.map((id) => redis.hGetAll(instanceKey(id))));
+  return rows.filter((h) => h.id).map((h) => ({
+    id: h.id!, startedAt: h.startedAt ?? '', beatAt: h.beatAt ?? '', ready: h.ready === '1',
+    agreements: JSON.parse(h.agreements ?? '{}') as InstanceRecord['agreements'],
+  })).sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+}
