@@ -30,7 +30,7 @@ export function mapRole(claims: Record<string, unknown>, p: Pick<OidcPolicy, 'ro
 
 export function decideStaff(claims: Record<string, unknown>, p: OidcPolicy): Decision {
   if (!checkMfa(claims, p)) {
-    const need = [p.requireAmr.length ? `the authentication methods ${p.requireAmr.join(', ')}` : '', p.requireAcr.length ? `an authentication level of ${p.requireAcr.join(' or ')}` : ''].filter(Boolean).join(' and ');
+    const need = [p.requireAmr.length ? `the authentication method ${p.requireAmr.map((v) => `"${v}"`).join(' and ')} (amr)` : '', p.requireAcr.length ? `an authentication level (acr) of ${p.requireAcr.map((v) => `"${v}"`).join(' or ')}` : ''].filter(Boolean).join(' and ');
     return { refused: 'mfa_required', message: `Your sign-in did not use multi-factor authentication (MFA). The console needs ${need}. Sign in again with your second factor, or ask your identity team to enrol one.` };
   }
   const role = mapRole(claims, p);

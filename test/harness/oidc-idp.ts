@@ -15,6 +15,8 @@ export interface TestIdp {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** The IdP's certificate (PEM path), e.g. for a browser's SPKI pin. */
+  certPath: string;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startTestIdp(users: Record<string, IdpUser>, redirectUri: 
     cookies: { keys: ['pg-test-idp-cookie-key'] },
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
+    ttl: { AccessToken: 300, AuthorizationCode: 60, IdToken: 300, Interaction: 600, Grant: 600, Session: 600 },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     async findAccount(_ctx: unknown, sub: string) {
       const u = users[sub];
@@ -74,7 +77,7 @@ export async function startTestIdp(users: Record<string, IdpUser>, redirectUri: 
   };
 
   return {
-    issuer, clientId, clientSecret,
+    issuer, clientId, clientSecret, certPath: cert.cert,
     close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
   };
 }
