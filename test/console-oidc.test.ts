@@ -8,11 +8,24 @@ import assert from 'node:assert/strict';
 import { fetch } from 'undici';
 import { startStack, testConfig, type Stack } from './harness/stack.ts';
 import { startTestIdp, type TestIdp } from './harness/oidc-idp.ts';
-import { testCerts } from './harness/certs.ts';
+import { testCerts, tmp } from './harness/certs.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOidcSignIn } from '../src/console/oidc-client.ts';
 import { freePort } from '../src/dev/local-redis.ts';
 import { readAudit } from '../src/auth/admin-audit.ts';
 import { ConfigError } from '../src/config/load.ts';
 import { decideStaff } from '../src/console/oidc-claims.ts';
+
+// The console's private_key_jwt key: the IdP holds the public half, the gateway reads the private JWK file.
+const JWT_KEY = (() => {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const meta = { kid: 'console-1', alg: 'ES256', use: 'sig' };
+  const path = join(tmp('oidc-jwk'), 'console.jwk');
+  writeFileSync(path, JSON.stringify({ ...privateKey.export({ format: 'jwk' }), ...meta }), { mode: 0o600 });
+  return { path, publicJwk: { ...publicKey.export({ format: 'jwk' }), ...meta } };
+})();
 
 let stack: Stack;
 let idp: TestIdp;
@@ -29,7 +42,10 @@ const POLICY = { requireAmr: ['mfa'], requireAcr: [], rolesClaim: 'groups', role
 before(async () => {
   const adminPort = await freePort();
   redirectUri = `https://localhost:${adminPort}/console/oidc/callback`;
-  idp = await startTestIdp(USERS, redirectUri);
+  idp = await startTestIdp(USERS, redirectUri, [{
+    client_id: 'pg-console-jwt', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'],
+    token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [JWT_KEY.publicJwk] },
+  }]);
   const c = await testCerts();
   stack = await startStack({
     users: 5,
@@ -238,4 +254,31 @@ test('console.oidc is validated at start, naming the key', async () => {
   await bad({ requireAmr: [] }, /^console\.oidc\.requireAmr MFA is required/);
   await bad({ roles: { g: 'root' } }, /^console\.oidc\.roles\.g /);
   await bad({ clientId: null }, /^console\.oidc\.clientId is required/);
+});
+
+test('private_key_jwt: the client authenticates to the IdP with the key in console.oidc.privateKeyJwk', async () => {
+  const signIn = createOidcSignIn({ ...stack.config.console.oidc, clientId: 'pg-console-jwt', clientSecret: null, privateKeyJwk: JWT_KEY.path });
+  const { flow, url } = await signIn.start();
+  const jar = new Jar();
+  const login = await follow(jar, await go(jar, url));
+  const action = /action="([^"]+)"/.exec(login.text)?.[1];
+  const back = await follow(jar, await go(jar, new URL(action!, login.url).href, { method: 'POST', form: { login: 'alice' } }), true);
+  assert.ok(back.location?.startsWith(`${redirectUri}?`), String(back.location));
+  const claims = await signIn.finish(new URL(back.location!).search, flow);
+  assert.equal(claims.sub, 'alice');
+  assert.deepEqual(claims.amr, ['pwd', 'mfa']);
+  assert.deepEqual(claims.groups, ['staff', 'pg-admins'], 'groups from userinfo');
+  assert.throws(() => createOidcSignIn({ ...stack.config.console.oidc, clientSecret: null, privateKeyJwk: '/nonexistent/console.jwk' }), (e: unknown) => e instanceof ConfigError && /^console\.oidc\.privateKeyJwk: cannot read/.test(e.message));
+  const publicOnly = join(tmp('oidc-jwk'), 'public.jwk');
+  writeFileSync(publicOnly, JSON.stringify(JWT_KEY.publicJwk));
+  assert.throws(() => createOidcSignIn({ ...stack.config.console.oidc, clientSecret: null, privateKeyJwk: publicOnly }), (e: unknown) => e instanceof ConfigError && /^console\.oidc\.privateKeyJwk: not a private JWK/.test(e.message));
+});
+
+test('the IdP\'s certificate is verified: without the CA that signed it, single sign-on cannot start', async () => {
+  const signIn = createOidcSignIn({ ...stack.config.console.oidc, ca: null });
+  await assert.rejects(signIn.start(), (e: unknown) => {
+    const code = String((e as { cause?: { code?: unknown } }).cause?.code);
+    assert.match(code, /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|SELF_SIGNED|CERT/, code);
+    return true;
+  });
 });

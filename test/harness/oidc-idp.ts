@@ -29,7 +29,8 @@ async function body(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** Starts the IdP on a free port; `redirectUri` is the console's callback it will accept. */
-export async function startTestIdp(users: Record<string, IdpUser>, redirectUri: string): Promise<TestIdp> {
+/** `extraClients`: more oidc-provider client metadata, e.g. a private_key_jwt client with its jwks. */
+export async function startTestIdp(users: Record<string, IdpUser>, redirectUri: string, extraClients: object[] = []): Promise<TestIdp> {
   const cert = await testCertWithValidity('idp', validFor(1, 30));
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, s) => s.writeHead(503).end();
   const server: Server = createServer({ cert: readFileSync(cert.cert), key: readFileSync(cert.key), minVersion: 'TLSv1.2' }, (q, s) => handler(q, s));
@@ -39,7 +40,7 @@ export async function startTestIdp(users: Record<string, IdpUser>, redirectUri: 
   const clientSecret = 'idp-test-secret-0123456789abcdef0123456789';
 
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }, ...extraClients],
     // amr/acr in the ID token by default, as company IdPs (Keycloak, Entra ID, Okta) put them; name and
     // groups only from userinfo, which the console then fetches.
     claims: { amr: null, acr: null, auth_time: null, iss: null, sid: null, openid: ['sub', 'amr', 'acr', 'auth_time'], profile: ['name'], groups: ['groups'] },
