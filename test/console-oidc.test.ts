@@ -193,6 +193,14 @@ test('carol (MFA, no mapped group) is refused with a page naming the missing rol
   assert.equal(jar.get(stack.adminUrl, '__Host-pg-console'), undefined);
 });
 
+test('a sign-in the IdP refuses (an unknown user: access_denied) comes back as a refusal page, not a session', async () => {
+  const { jar, page } = await signInAs('mallory');
+  assert.equal(page.status, 403, page.text);
+  assert.match(page.text, /data-reason="idp_error"/);
+  assert.match(page.text, /The identity provider did not sign you in/);
+  assert.equal(jar.get(stack.adminUrl, '__Host-pg-console'), undefined);
+});
+
 test('a tampered state is refused, and the flow cannot be replayed with the right one afterwards', async () => {
   const jar = new Jar();
   const back = await throughIdp(jar, 'alice');
