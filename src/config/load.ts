@@ -27,6 +27,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   CORE_STORE_PORT: 'coreStore.port',
   CORE_STORE_DATA: 'coreStore.data',
   CORE_STORE_USERS: 'coreStore.users',
+  CONSOLE_OIDC_CLIENT_SECRET: 'console.oidc.clientSecret',
 };
 const NUMERIC = new Set(['server.port', 'admin.port', 'coreStore.port', 'coreStore.users']);
 

@@ -14,6 +14,34 @@ export const POLICY_VERSION = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 const fieldMapKeys = [...CATEGORIES, CORRESPONDENCE] as const;
 
+// RULES 43: staff SSO with MFA. issuer null: no single sign-on. When set, every other piece must be
+// there and be https; exactly one way of authenticating the client; MFA is always required.
+const https = z.string().regex(/^https:\/\/[^\s]+$/, 'must be an https:// URL');
+const oidcSchema = z.strictObject({
+  issuer: https.nullable(),
+  name: z.string().min(1).max(60),
+  clientId: z.string().min(1).nullable(),
+  clientSecret: z.string().min(1).nullable(),
+  privateKeyJwk: file,
+  redirectUri: https.nullable(),
+  ca: file,
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be OAuth scope tokens')).min(1),
+  requireAmr: z.array(z.string().min(1)),
+  requireAcr: z.array(z.string().min(1)),
+  rolesClaim: z.string().min(1),
+  roles: z.record(z.string().min(1), z.enum(['admin', 'auditor'])),
+}).superRefine((o, ctx) => {
+  if (o.issuer === null) return;
+  const need = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (!o.clientId) need('clientId', 'is required when console.oidc.issuer is set');
+  if (!o.redirectUri) need('redirectUri', 'is required when console.oidc.issuer is set (https://<control plane>/console/oidc/callback)');
+  else if (URL.parse(o.redirectUri)?.pathname !== '/console/oidc/callback') need('redirectUri', 'must end in the path /console/oidc/callback');
+  if ((o.clientSecret === null) === (o.privateKeyJwk === null)) need('clientSecret', 'exactly one of console.oidc.clientSecret and console.oidc.privateKeyJwk must be set');
+  if (!o.scopes.includes('openid')) need('scopes', 'must include openid');
+  if (o.requireAmr.length === 0 && o.requireAcr.length === 0) need('requireAmr', 'MFA is required for staff (RULES 43): set requireAmr (e.g. ["mfa"]) or requireAcr');
+  if (Object.keys(o.roles).length === 0) need('roles', 'must map at least one claim value to admin or auditor');
+});
+
 export const configSchema = z.strictObject({
   server: z.strictObject({
     host: z.string().min(1),
@@ -137,6 +165,7 @@ export const configSchema = z.strictObject({
       idleMinutes: z.number().int().min(1).max(24 * 60),
       absoluteHours: z.number().int().min(1).max(7 * 24),
     }),
+    oidc: oidcSchema,
   }),
   limits: z.strictObject({
     maxPageSize: z.number().int().min(1).max(10_000),

@@ -23,6 +23,9 @@ import { mountOverview, overviewSource } from './overview.ts';
 import { ConsolePageError } from './page-error.ts';
 import { ConsoleSessions, sessionKey } from './sessions.ts';
 import { mountSignIn } from './sign-in.ts';
+import { mountOidc } from './oidc.ts';
+import { createOidcSignIn } from './oidc-client.ts';
+import { OidcFlows } from './oidc-flows.ts';
 import { mountTransfers } from './transfers.ts';
 import { mountPartners, type PartnersPageDeps } from './partners.ts';
 import { mountIntegrity, type IntegrityPageDeps } from './integrity.ts';
@@ -94,7 +97,8 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   const stats = overviewSource(deps.transferLog.query, deps.now);
   // A sign-in starts the overview's first read of the week, so the page it lands on waits less.
   const warm = () => void stats().catch(() => undefined);
-  mountSignIn(r, ctx, doc, { tokens: deps.tokens, sessions, tokenLogin: c.tokenLogin, onSignIn: warm });
+  mountSignIn(r, ctx, doc, { tokens: deps.tokens, sessions, tokenLogin: c.tokenLogin, sso: c.oidc.issuer ? c.oidc.name : null, onSignIn: warm });
+  if (c.oidc.issuer) mountOidc(r, ctx, doc, { signIn: createOidcSignIn(c.oidc), flows: new OidcFlows(deps.redis), sessions, policy: c.oidc, onSignIn: warm });
   mountOverview(r, ctx, doc, stats);
   mountLive(r, ctx, doc, deps.live);
   mountTransfers(r, ctx, doc);

@@ -17,12 +17,16 @@ export interface SignInDeps {
   sessions: Pick<ConsoleSessions, 'create' | 'delete'>;
   /** console.tokenLogin */
   tokenLogin: boolean;
+  /** console.oidc.name when single sign-on is configured (RULES 43), else null. */
+  sso: string | null;
   onSignIn?: () => void;
 }
 
-function form(tokenLogin: boolean, error?: string) {
-  if (!tokenLogin) return html`<p>Token sign-in is turned off on this gateway (<code>console.tokenLogin</code>). Ask an operator to turn it on, or use single sign-on when it is configured.</p>`;
-  return html`<form method="post" action="/console/sign-in">
+// RULES 43: staff single sign-on first when configured; the token form only when console.tokenLogin is on.
+function form(tokenLogin: boolean, sso: string | null, error?: string) {
+  const ssoLink = sso ? html`<p><a href="/console/oidc/start" role="button" id="sso">Sign in with ${sso}</a></p>` : '';
+  if (!tokenLogin) return html`${ssoLink}<p class="muted">Token sign-in is turned off on this gateway (<code>console.tokenLogin</code>).${sso ? '' : ' Ask an operator to configure single sign-on (console.oidc) or to turn token sign-in on.'}</p>`;
+  return html`${ssoLink}<form method="post" action="/console/sign-in">
 <label for="token">Admin or auditor token
 <input id="token" name="token" type="password" autocomplete="off" required spellcheck="false"${error ? html` aria-invalid="true" aria-describedby="token-error"` : ''}></label>
 ${error ? html`<small class="field-error" id="token-error" role="alert">${error}</small>` : ''}
@@ -32,7 +36,7 @@ ${error ? html`<small class="field-error" id="token-error" role="alert">${error}
 }
 
 export function mountSignIn(r: Router, ctx: ConsolePageContext, doc: ApiDoc, deps: SignInDeps): void {
-  const show = (error?: string) => page(ctx.assets, { title: 'Sign in', body: form(deps.tokenLogin, error) }).text;
+  const show = (error?: string) => page(ctx.assets, { title: 'Sign in', body: form(deps.tokenLogin, deps.sso, error) }).text;
 
   doc.add('GET', '/console/sign-in', { summary: 'console: the sign-in page', auth: 'public', responses: { 200: 'text/html', 303: 'already signed in: to /console/overview' } });
   r.get('/sign-in', async (req, res) => {
