@@ -290,3 +290,16 @@ test('the IdP\'s certificate is verified: without the CA that signed it, single 
     return true;
   });
 });
+
+// Last in the file: it spends this address's sign-in starts for the minute.
+test('starting single sign-on is bounded: past 30 starts a minute from one address it is 429 and writes no flow', async () => {
+  const start = () => go(new Jar(), `${stack.adminUrl}/console/oidc/start`);
+  let hop = await start();
+  for (let n = 1; hop.status === 303 && n <= 31; n++) hop = await start();
+  assert.equal(hop.status, 429, hop.text);
+  assert.match(hop.text, /Too many sign-ins/);
+  const flows = async () => (await stack.gateway.deps.redis.keys('pg:console:oidc:*')).length;
+  const before = await flows();
+  assert.equal((await start()).status, 429);
+  assert.equal(await flows(), before, 'a refused start writes nothing to Redis');
+});

@@ -4,6 +4,8 @@
 // groups map to a console role. Every refusal is a page that says why, and a log line with a code.
 import type { Request, Response, Router } from 'express';
 import { AuthorizationResponseError } from 'openid-client';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { addressPrefix } from '../access-denials/address-prefix.ts';
 import type { ApiDoc } from '../http/openapi.ts';
 import { html, type Html } from './html.ts';
 import { page } from './layout.ts';
@@ -22,7 +24,11 @@ export interface OidcRoutesDeps {
   onSignIn?: () => void;
 }
 
-type Reason = 'flow_unknown' | 'idp_error' | 'response_mismatch' | 'idp_unavailable' | 'mfa_required' | 'no_role';
+type Reason = 'flow_unknown' | 'idp_error' | 'response_mismatch' | 'idp_unavailable' | 'mfa_required' | 'no_role' | 'too_many_sign_ins';
+
+// /oidc/start needs no session and writes a pending flow to Redis (10 minutes): without a bound,
+// anyone could fill Redis with them. Per address prefix, and for this instance as a whole.
+export const START_LIMITS = { perAddressPerMinute: 30, perInstancePerMinute: 600 };
 
 export function mountOidc(r: Router, ctx: ConsolePageContext, doc: ApiDoc, deps: OidcRoutesDeps): void {
   const refuse = (res: Response, status: number, reason: Reason, message: string, extra: Record<string, unknown> = {}) => {
@@ -34,9 +40,18 @@ export function mountOidc(r: Router, ctx: ConsolePageContext, doc: ApiDoc, deps:
 
   doc.add('GET', '/console/oidc/start', {
     summary: 'console: start single sign-on (RULES 43): authorization code flow with PKCE (S256), state and nonce kept in Redis for 10 minutes under a random id in the __Host-pg-console-oidc cookie (SameSite=Lax)',
-    auth: 'public', responses: { 303: 'to the IdP\'s authorization endpoint', 503: 'text/html: the IdP cannot be reached' },
+    auth: 'public', responses: { 303: 'to the IdP\'s authorization endpoint', 429: 'text/html: too many sign-ins started from this address (30 a minute) or this instance (600 a minute); Retry-After', 503: 'text/html: the IdP cannot be reached' },
   });
-  r.get('/oidc/start', async (_req, res) => {
+  const perAddress = new RateLimiterMemory({ points: START_LIMITS.perAddressPerMinute, duration: 60 });
+  const perInstance = new RateLimiterMemory({ points: START_LIMITS.perInstancePerMinute, duration: 60 });
+  r.get('/oidc/start', async (req, res) => {
+    try {
+      await perAddress.consume(addressPrefix(req.socket.remoteAddress) ?? 'unknown');
+      await perInstance.consume('all');
+    } catch {
+      res.set('Retry-After', '60');
+      return refuse(res, 429, 'too_many_sign_ins', 'Too many sign-ins were started from here just now. Wait a minute and try again.');
+    }
     let started;
     try {
       started = await deps.signIn.start();
