@@ -205,6 +205,9 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   app.use('/console', consoleRouter({
     redis: deps.redis, log: deps.log, config: deps.config, pseudonymMaster: deps.keys.pseudonymMaster, transferLog: deps.transferLog,
     tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials, cursors,
+    jurisdiction: deps.jurisdiction,
+    incidents: { incidents: deps.incidents, overdue: (limit) => deps.notices.overdue(limit), reidentifications },
+    partnerDetails: { partners: admin.partners, partnerKeys: deps.partnerKeys, agreements: deps.agreements, accessDenials: deps.accessDenials, notices: deps.notices },
   }, doc));
   return finish(app, deps);
 }

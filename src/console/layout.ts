@@ -10,6 +10,8 @@ export const PAGES = [
   { path: '/console/live', label: 'Live transfers' },
   { path: '/console/transfers', label: 'Transfer log' },
   { path: '/console/partners', label: 'Partners' },
+  { path: '/console/jurisdiction', label: 'Jurisdiction' },
+  { path: '/console/incidents', label: 'Incidents' },
 ] as const;
 
 // htmx: no eval (hx-on, js: values) and no inline indicator <style>, both of which the CSP refuses.

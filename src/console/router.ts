@@ -25,6 +25,9 @@ import { ConsoleSessions, sessionKey } from './sessions.ts';
 import { mountSignIn } from './sign-in.ts';
 import { mountTransfers } from './transfers.ts';
 import { mountPartners, type PartnersPageDeps } from './partners.ts';
+import { mountJurisdiction, type JurisdictionPageDeps } from './jurisdiction.ts';
+import { mountIncidents, type IncidentsPageDeps } from './incidents.ts';
+import { mountPartnerDetails, type PartnerDetailsDeps } from './partner-details.ts';
 
 export interface ConsoleDeps {
   redis: Redis;
@@ -37,6 +40,10 @@ export interface ConsoleDeps {
   partners: PartnersPageDeps['partners'];
   credentials: PartnersPageDeps['credentials'];
   cursors: Cursors;
+  /** Jurisdiction, incidents and partner details pages: the services the admin API uses. */
+  jurisdiction: JurisdictionPageDeps;
+  incidents: IncidentsPageDeps;
+  partnerDetails: PartnerDetailsDeps;
   /** Tests: a clock for session timeouts, faster live polling. */
   now?: () => number;
   live?: LiveOptions;
@@ -91,6 +98,9 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   mountLive(r, ctx, doc, deps.live);
   mountTransfers(r, ctx, doc);
   mountPartners(r, ctx, doc, { partners: deps.partners, credentials: deps.credentials });
+  mountPartnerDetails(r, ctx, doc, deps.partnerDetails, deps.now);
+  mountJurisdiction(r, ctx, doc, deps.jurisdiction, deps.now);
+  mountIncidents(r, ctx, doc, deps.incidents, deps.now);
   r.use(errorPage(ctx));
   return r;
 }
