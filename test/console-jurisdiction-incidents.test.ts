@@ -188,7 +188,7 @@ test('incidents: a deletion notice past its confirmation deadline is listed as o
   const n = makeNotice('ntc_overdueOverdueOverdue1', 'subject_erased', 'v1.not-shown', [], '2026-11-20T00:00:00Z');
   await queue.enqueue('p_overdue', n, Date.now() - 2 * 86_400_000);
   const page = await get(admin, '/console/incidents');
-  assert.match(page.text, /1 deletion notices not confirmed by their deadline/);
+  assert.match(page.text, /1 deletion notice not confirmed by its deadline/);
   assert.ok(page.text.includes('<code>ntc_overdueOverdueOverdue1</code></th><td>p_overdue</td><td>subject_erased</td>'), page.text);
   assert.match(page.text, /href="\/console\/partners\/p_overdue#deliveries"/);
   assert.ok(!page.text.includes('v1.not-shown'), 'no pseudonym on the page');
@@ -223,6 +223,17 @@ test('incidents: a re-identification waits for a second admin; the requester can
   assert.doesNotMatch((await get(other, '/console/incidents')).text, new RegExp(id));
   assert.equal((await post(other, `/console/reidentifications/${id}/approve`)).status, 409);
   assert.ok(!(await get(other, '/console/incidents')).text.includes(userId));
+});
+
+test('re-identification: the pending index lists a request until it is decided or expires, and drops expired ones', async () => {
+  const { Reidentifications, REID_PENDING } = await import('../src/reidentification/requests.ts');
+  const redis = stack.gateway.deps.redis;
+  const reids = new Reidentifications(redis, 60, { userIdOf: () => null, subjectRef: (u) => u });
+  const t0 = new Date();
+  const q = await reids.request({ tokenId: 'tok_a', role: 'admin' }, { partnerId: partner.id, subject: 'v1.x', reason: 'court order ref 2026/77' }, t0);
+  assert.ok((await reids.pending(100, t0)).some((x) => x.id === q.id));
+  assert.ok(!(await reids.pending(100, new Date(t0.getTime() + 61_000))).some((x) => x.id === q.id), 'past its expiry: not waiting any more');
+  assert.equal(await redis.zScore(REID_PENDING, q.id), null, 'and gone from the index');
 });
 
 test('partner details: recipients, JWKS upload with its validation errors, key rotation, denials, and a dead letter retried until delivered', { timeout: 20_000 }, async () => {

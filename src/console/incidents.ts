@@ -72,7 +72,7 @@ export function mountIncidents(r: Router, ctx: ConsolePageContext, doc: ApiDoc, 
 <thead><tr><th scope="col">Id</th><th scope="col">Kind</th><th scope="col">Finding</th><th scope="col">Partner or chain</th><th scope="col">Detected (UTC)</th><th scope="col">Time left to notify</th><th scope="col">Detections</th>${action}</tr></thead>
 <tbody>${incidentRows(open.items, s, now())}</tbody></table></section>
 <section aria-labelledby="overdue-deletions"><h2 id="overdue-deletions">Overdue deletion confirmations</h2>
-<table><caption>${overdue.total ? `${overdue.total} deletion notices not confirmed by their deadline${overdue.total > overdue.items.length ? `; the ${overdue.items.length} longest overdue shown` : ''}` : 'None overdue'}</caption>
+<table><caption>${overdue.total ? `${overdue.total} deletion notice${overdue.total === 1 ? '' : 's'} not confirmed by ${overdue.total === 1 ? 'its' : 'their'} deadline${overdue.total > overdue.items.length ? `; the ${overdue.items.length} longest overdue shown` : ''}` : 'None overdue'}</caption>
 <thead><tr><th scope="col">Notice</th><th scope="col">Partner</th><th scope="col">Type</th><th scope="col">Queued</th><th scope="col">Confirm by</th><th scope="col">Attempts</th><th scope="col">Last status</th><th scope="col">Action</th></tr></thead>
 <tbody>${overdue.items.map((n) => html`<tr><th scope="row"><code>${n.noticeId}</code></th><td>${n.partnerId}</td><td>${n.type}</td><td>${time(n.queuedAt)}</td><td class="overdue">${time(n.confirmBy)}</td><td>${n.attempts}</td><td>${n.lastStatus ?? '—'}</td>
 <td><a href="/console/partners/${n.partnerId}#deliveries">Deliveries and dead letters</a></td></tr>`)}</tbody></table></section>
