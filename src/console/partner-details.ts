@@ -22,7 +22,7 @@ import { sessionOf } from './console-auth.ts';
 import type { ConsolePageContext } from './context.ts';
 import { ConsolePageError } from './page-error.ts';
 import type { Session, Staff } from './sessions.ts';
-import { fieldError, invalidMark } from './jurisdiction-form.ts';
+import { invalidMark } from './jurisdiction-form.ts';
 import { ROW_HEADINGS, entryRow } from './transfer-rows.ts';
 import { deliveriesSection, recipientsSection, type DeadLetter } from './partner-details-sections.ts';
 
@@ -73,7 +73,9 @@ export function mountPartnerDetails(r: Router, ctx: ConsolePageContext, doc: Api
   const render = async (res: Response, status: number, s: Session, p: Partner, extra: { jwks?: JwksForm; notice?: Html } = {}) => {
     const to = now();
     const denialFilter = { partnerId: p.id, decision: 'denied' as const };
+    // RULES 49: both denial records are read under the session's role, and each read is logged.
     await ctx.audit.logRead(s.staff, res.locals.requestId, 'console.partner.denials', denialFilter);
+    await ctx.audit.record(s.staff, 'console.partner.access_denials', p.id, { clientIds: p.clientIds, days: DENIAL_DAYS });
     const [key, denied, accessRows, recent, dead] = await Promise.all([
       d.partnerKeys.store.read(p.id),
       ctx.transferLog.query.page(denialFilter, { limit: SHOWN }),
