@@ -116,6 +116,7 @@ nav button { padding: 0.25rem 0.75rem; margin: 0; }
 .overdue { color: #a4161a; }
 tr.overdue-row, td.overdue { background: #fdecec; }
 td.due-soon { background: #fff4d6; }
+.nowrap { white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dl.facts dd { margin: 0; }
 `;

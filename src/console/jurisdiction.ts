@@ -29,7 +29,7 @@ type FormState = { form: 'adequate' | 'block'; values: Record<string, string>; e
 function reviewCell(e: JurisdictionView['adequate'][number], now: number): Html {
   if (e.expired) return html`<td class="overdue"><strong>Review overdue</strong> since ${day(e.reviewBy)}: counts as absent</td>`;
   const left = Math.ceil((Date.parse(e.reviewBy) - now) / DAY_MS);
-  return left <= SOON_DAYS ? html`<td class="due-soon">${day(e.reviewBy)} (in ${left} days)</td>` : html`<td>${day(e.reviewBy)}</td>`;
+  return left <= SOON_DAYS ? html`<td class="due-soon">${day(e.reviewBy)} (in ${left} days)</td>` : html`<td class="nowrap">${day(e.reviewBy)}</td>`;
 }
 
 function adequacyTable(v: JurisdictionView, s: Session, now: number): Html {
@@ -39,7 +39,7 @@ function adequacyTable(v: JurisdictionView, s: Session, now: number): Html {
 <p>Transfers to a country on this list need no cross-border consent (RULES 16). An entry past its review date counts as absent until it is re-approved (RULES 17).${overdue ? html` <strong class="overdue">${overdue} review${overdue === 1 ? '' : 's'} overdue.</strong>` : ''}</p>
 <table><caption>Adequacy entries: ${v.adequate.length} (list version ${v.version}; home ${v.home})</caption>
 <thead><tr><th scope="col">Country</th><th scope="col">Justification</th><th scope="col">Approved by</th><th scope="col">Approved</th><th scope="col">Review by</th>${admin ? html`<th scope="col">Action</th>` : ''}</tr></thead>
-<tbody>${v.adequate.map((e) => html`<tr data-country="${e.country}"${e.expired ? html` class="overdue-row"` : ''}><th scope="row">${e.country}</th><td>${e.justification}</td><td>${e.approvedBy}</td><td>${day(e.approvedAt)}</td>${reviewCell(e, now)}
+<tbody>${v.adequate.map((e) => html`<tr data-country="${e.country}"${e.expired ? html` class="overdue-row"` : ''}><th scope="row">${e.country}</th><td>${e.justification}</td><td>${e.approvedBy}</td><td class="nowrap">${day(e.approvedAt)}</td>${reviewCell(e, now)}
 ${admin ? html`<td><form method="post" action="/console/jurisdiction/adequate/${e.country}/remove" data-confirm="Take ${e.country} off the adequacy list? Transfers there will then need each user's cross-border consent.">${csrfField(s)}<button type="submit" class="secondary outline">Remove</button></form></td>` : ''}</tr>`)}</tbody></table></section>`;
 }
 
