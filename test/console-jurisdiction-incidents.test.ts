@@ -89,9 +89,14 @@ test('jurisdiction: the adequacy list shows justification, approver and review d
   // An entry whose review date passed (the service refuses to write one; the store, as time does, can hold one).
   await new JurisdictionStore(stack.gateway.deps.redis).change({ tokenId: 'tok_counsel', role: 'admin' }, 'adequate', 'CH',
     { country: 'CH', justification: 'Swiss FADP assessment 2024', approvedBy: 'tok_counsel', approvedAt: '2024-01-01T00:00:00.000Z', reviewBy: '2025-01-01T00:00:00.000Z' });
+  // One due for review within 30 days is flagged as coming up.
+  const soon = new Date(Date.now() + 10 * 86_400_000 - 3_600_000).toISOString();
+  await new JurisdictionStore(stack.gateway.deps.redis).change({ tokenId: 'tok_counsel', role: 'admin' }, 'adequate', 'GB',
+    { country: 'GB', justification: 'UK GDPR assessment', approvedBy: 'tok_counsel', approvedAt: '2025-06-01T00:00:00.000Z', reviewBy: soon });
   const r = await get(admin, '/console/jurisdiction');
   assert.equal(r.status, 200, r.text);
   assert.equal(r.headers.get('cache-control'), 'no-store');
+  assert.match(row(r.text, 'data-country="GB"'), new RegExp(`<td class="due-soon">${soon.slice(0, 10)} \\(in 10 days\\)</td>`));
   const de = row(r.text, 'data-country="DE"');
   assert.match(de, /EU adequacy assessment by counsel, memo 2026-07/);
   assert.match(de, /tok_bootstrap/);
