@@ -210,6 +210,9 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
     tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials, cursors,
     integrity: { verify: (o) => tlog.verify(o), status: () => tlog.status(), jwks: tlog.jwks, verifyReceipt, incidents: deps.incidents },
     agreementsPage: { agreements: admin.agreements, partners: admin.partners, instances: () => listInstances(deps.redis, deps.instance.ttlMs), policyVersions: deps.config.policy.versions.map((v) => v.version) },
+    jurisdiction: deps.jurisdiction,
+    incidents: { incidents: deps.incidents, overdue: (limit) => deps.notices.overdue(limit), reidentifications },
+    partnerDetails: { partners: admin.partners, partnerKeys: deps.partnerKeys, agreements: deps.agreements, accessDenials: deps.accessDenials, notices: deps.notices },
   }, doc));
   return finish(app, deps);
 }

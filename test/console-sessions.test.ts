@@ -251,12 +251,16 @@ async function standaloneConsole(over: { tokenLogin?: boolean; origin?: string; 
   const express = (await import('express')).default;
   const deps = stack.gateway.deps;
   const admin = createAdminServices(deps);
+  const { Reidentifications } = await import('../src/reidentification/requests.ts');
+  const reidentifications = new Reidentifications(deps.redis, 600, { userIdOf: () => null, subjectRef: (u) => deps.transferLog.subjectRef(u) });
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   app.use('/console', consoleRouter({
     redis: deps.redis, log: deps.log, config: { console: { ...deps.config.console, tokenLogin: over.tokenLogin ?? true, origin: over.origin ?? null } }, pseudonymMaster: deps.keys.pseudonymMaster,
     transferLog: deps.transferLog, tokens: admin.tokens, partnerExists: (id) => admin.partners.exists(id), partners: admin.partners, credentials: admin.credentials,
     cursors: { seal: () => '', open: () => ({ ok: false, reason: 'unused' }) }, ...(over.live ? { live: over.live } : {}),
+    jurisdiction: deps.jurisdiction, incidents: { incidents: deps.incidents, overdue: (l) => deps.notices.overdue(l), reidentifications },
+    partnerDetails: { partners: admin.partners, partnerKeys: deps.partnerKeys, agreements: deps.agreements, accessDenials: deps.accessDenials, notices: deps.notices },
   }, new ApiDoc('admin')));
   const server = createAdminHttpsServer({ ...stack.config.admin.tls, cert: stack.config.server.tls.cert, key: stack.config.server.tls.key }, app);
   const port = await listen(server, 0, '127.0.0.1');

@@ -135,4 +135,10 @@ td ul { margin: 0; padding-left: 1rem; }
 nav button { padding: 0.25rem 0.75rem; margin: 0; }
 .muted { color: #555; }
 .secret { font-family: monospace; word-break: break-all; }
+.overdue { color: #a4161a; }
+tr.overdue-row, td.overdue { background: #fdecec; }
+td.due-soon { background: #fff4d6; }
+.nowrap { white-space: nowrap; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
+dl.facts dd { margin: 0; }
 `;

@@ -11,8 +11,10 @@ export const PAGES = [
   { path: '/console/transfers', label: 'Transfer log' },
   { path: '/console/partners', label: 'Partners' },
   { path: '/console/agreements', label: 'Agreements' },
+  { path: '/console/jurisdiction', label: 'Jurisdiction' },
   { path: '/console/integrity', label: 'Integrity' },
   { path: '/console/audit', label: 'Audit' },
+  { path: '/console/incidents', label: 'Incidents' },
 ] as const;
 
 // htmx: no eval (hx-on, js: values) and no inline indicator <style>, both of which the CSP refuses.

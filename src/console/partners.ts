@@ -42,7 +42,7 @@ export function mountPartners(r: Router, ctx: ConsolePageContext, doc: ApiDoc, d
   const render = async (s: Session, extra: { values?: Record<string, string>; errors?: FieldError[]; notice?: Html } = {}) => {
     const list = await deps.partners.list();
     const isAdmin = s.staff.role === 'admin';
-    const rows = list.map((p) => html`<tr><th scope="row">${p.id}</th><td>${p.name}</td><td>${p.contactEmail}</td><td>${p.createdAt.slice(0, 10)}</td>
+    const rows = list.map((p) => html`<tr><th scope="row"><a href="/console/partners/${p.id}">${p.id}</a></th><td>${p.name}</td><td>${p.contactEmail}</td><td>${p.createdAt.slice(0, 10)}</td>
 <td>${p.clientIds.length ? html`<ul>${p.clientIds.map((c) => html`<li><code>${c}</code>${isAdmin ? html` <form method="post" action="/console/partners/${p.id}/credentials/${c}/revoke" data-confirm="Revoke ${c}? Its access tokens stop working at once.">${csrfField(s)}<button type="submit" class="secondary outline">Revoke</button></form>` : ''}</li>`)}</ul>` : html`<span class="muted">none</span>`}
 ${isAdmin ? html`<form method="post" action="/console/partners/${p.id}/credentials">${csrfField(s)}<button type="submit">Issue credential</button></form>` : ''}</td></tr>`);
     return html`${extra.notice ?? ''}

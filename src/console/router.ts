@@ -32,6 +32,9 @@ import { mountIntegrity, type IntegrityPageDeps } from './integrity.ts';
 import { mountAudit } from './audit.ts';
 import { readAudit } from '../auth/admin-audit.ts';
 import { mountAgreements, type AgreementsPageDeps } from './agreements.ts';
+import { mountJurisdiction, type JurisdictionPageDeps } from './jurisdiction.ts';
+import { mountIncidents, type IncidentsPageDeps } from './incidents.ts';
+import { mountPartnerDetails, type PartnerDetailsDeps } from './partner-details.ts';
 
 export interface ConsoleDeps {
   redis: Redis;
@@ -48,6 +51,10 @@ export interface ConsoleDeps {
   integrity?: IntegrityPageDeps;
   /** The Agreements page (absent: not mounted, as in the foundation's standalone test console). */
   agreementsPage?: AgreementsPageDeps;
+  /** Jurisdiction, incidents and partner details pages: the services the admin API uses. */
+  jurisdiction: JurisdictionPageDeps;
+  incidents: IncidentsPageDeps;
+  partnerDetails: PartnerDetailsDeps;
   /** Tests: a clock for session timeouts, faster live polling. */
   now?: () => number;
   live?: LiveOptions;
@@ -106,6 +113,9 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   if (deps.integrity) mountIntegrity(r, ctx, doc, deps.integrity);
   mountAudit(r, ctx, doc, { read: (limit, cursor) => readAudit(deps.redis, limit, cursor) });
   if (deps.agreementsPage) mountAgreements(r, ctx, doc, deps.agreementsPage);
+  mountPartnerDetails(r, ctx, doc, deps.partnerDetails, deps.now);
+  mountJurisdiction(r, ctx, doc, deps.jurisdiction, deps.now);
+  mountIncidents(r, ctx, doc, deps.incidents, deps.now);
   r.use(errorPage(ctx));
   return r;
 }

@@ -2,9 +2,10 @@
 // RULES 12 and 23. The handler only validates; the fan-out is the notices use case.
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AdminAuth } from '../auth/admin-auth.ts';
+import { actorOf, type AdminAuth } from '../auth/admin-auth.ts';
 import { EVENT_ID, eventSchema, handleEvent, type EventDeps } from '../notices/events.ts';
 import { parseBody } from './field-errors.ts';
+import { pathId } from './path-ids.ts';
 import { Problem, redisUnavailable, validationFailed } from './problem.ts';
 import type { ApiDoc } from './openapi.ts';
 
@@ -40,6 +41,22 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
   r.get('/admin/v1/notices/dead-letter', auth.requireRole('auditor'), async (req, res) => {
     const q = parseBody(deadQuery, req.query);
     res.json({ items: await d.notices.deadLetters(q.limit ?? 100).catch(storeDown) });
+  });
+
+  doc.add('POST', '/admin/v1/notices/dead-letter/:partnerId/:noticeId/retry', {
+    summary: 'send a dead letter again (issue 16): it leaves the dead-letter list and is due at once, with a fresh notices.deadLetterAfterMs window; '
+      + 'delivered as any notice (signed, RULES 45 guard). Written with its admin audit entry',
+    auth: 'admin', body: z.strictObject({}),
+    responses: { 202: '{partnerId, noticeId, status: "queued"}', 400: 'validation_failed: a malformed partner or notice id, or a body with fields', 404: 'not_found: no such dead letter (never dead, or already retried)', 503: 'store_unavailable', ...AUTH_ERRORS },
+  });
+  r.post('/admin/v1/notices/dead-letter/:partnerId/:noticeId/retry', auth.requireRole('admin'), async (req, res) => {
+    const partnerId = pathId(req, 'partnerId', 'partner');
+    const noticeId = pathId(req, 'noticeId', 'notice');
+    parseBody(z.strictObject({}), req.body ?? {});
+    if (!(await d.notices.retryDead(actorOf(res), partnerId, noticeId).catch(storeDown))) {
+      throw new Problem({ status: 404, code: 'not_found', detail: 'no such dead letter (never dead, or already retried)' });
+    }
+    res.status(202).json({ partnerId, noticeId, status: 'queued' });
   });
 
   doc.add('GET', '/admin/v1/notices/overdue', {

@@ -11,6 +11,7 @@ const SHAPES = {
   credential: { pattern: /^cid_[A-Za-z0-9_-]{22}$/, reason: 'must be a client id (cid_ and 22 base64url characters)' },
   token: { pattern: /^tok_[A-Za-z0-9_-]{1,40}$/, reason: 'must be a token id (tok_ and up to 40 base64url characters)' },
   incident: { pattern: /^inc_[0-9a-f]{16}$/, reason: 'must be an incident id (inc_ and 16 hex digits)' },
+  notice: { pattern: /^ntc_[A-Za-z0-9_-]{24}$/, reason: 'must be a notice id (ntc_ and 24 base64url characters)' },
   reidentification: { pattern: /^reid_[A-Za-z0-9_-]{22}$/, reason: 'must be a re-identification request id (reid_ and 22 base64url characters)' },
 } as const;
 

@@ -9,7 +9,8 @@ import type { KeyMaterial } from '../keys/files.ts';
 import type { ActiveAgreements } from '../agreements/active-cache.ts';
 import { webhookTls } from './webhook-tls.ts';
 import { noticeKeys } from './keys.ts';
-import { NoticeQueue } from './queue.ts';
+import { NoticeQueue, type DeliveryRow } from './queue.ts';
+import type { Actor } from '../auth/roles.ts';
 import { DeletionSchedule, type DeletionItem } from './deletions.ts';
 import { noticeSigner } from './sign.ts';
 import { NoticeWorker, type DeliveryObserver } from './worker.ts';
@@ -29,6 +30,10 @@ export interface Notices {
   scheduleDeletions(partnerId: string, purpose: string, items: readonly DeletionItem[], ownRetention?: boolean): Promise<void>;
   list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }>;
   deadLetters(limit: number): Promise<object[]>;
+  /** Issue 16: send a dead letter again (admin, audited); false when it is not one (any more). */
+  retryDead(actor: Actor, partnerId: string, noticeId: string): Promise<boolean>;
+  /** Issue 16: a partner's newest notices with their delivery state (console). */
+  recent(partnerId: string, limit: number): Promise<DeliveryRow[]>;
   deliveryState(partnerId: string, noticeId: string): Promise<Record<string, string>>;
   /** The stored answer to an event id, if it was handled before. */
   recall(eventId: string): Promise<EventReply | null>;
@@ -80,6 +85,12 @@ export function createNotices(d: NoticesDeps, opts: { keyPrefix?: string; startW
     scheduleDeletions: (partnerId, purpose, items, ownRetention) => deletions.schedule(partnerId, purpose, items, ownRetention),
     list: (partnerId, cursor, limit) => queue.list(partnerId, cursor, limit),
     deadLetters: (limit) => queue.deadLetters(limit),
+    async retryDead(actor, partnerId, noticeId) {
+      const ok = await queue.retryDead(actor, partnerId, noticeId);
+      if (ok) d.log.info({ partnerId, noticeId, actor }, 'dead letter queued for delivery again');
+      return ok;
+    },
+    recent: (partnerId, limit) => queue.recent(partnerId, limit),
     deliveryState: (partnerId, noticeId) => queue.state(partnerId, noticeId),
     async recall(eventId) {
       const v = await d.redis.get(eventKey(eventId));

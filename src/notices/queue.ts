@@ -4,6 +4,8 @@
 // it (the lease runs out and it is due again). The leased score is the claim: whoever finishes
 // must still hold it.
 import type { Redis } from '../deps.ts';
+import type { Actor } from '../auth/roles.ts';
+import { auditedEval } from '../auth/admin-audit.ts';
 import { member, splitMember, type NoticeKeys } from './keys.ts';
 import type { Notice } from './notice.ts';
 import { CONFIRMED_TYPES, CONFIRM_FN } from './confirmations.ts';
@@ -43,12 +45,37 @@ end
 if o == 'dead' then redis.call('HSET', KEYS[2], 'deadAt', ARGV[4]); redis.call('LPUSH', KEYS[3], ARGV[5]) end
 return 1`;
 
+// A dead letter sent again (issue 16, RULES 23): KEYS[2] delivery hash, KEYS[3] dead list, KEYS[4]
+// due zset; ARGV[5] member, ARGV[6] notice id, ARGV[7] partner id, ARGV[8] now (ms). Its entry
+// leaves the dead list and it is due at once, with a fresh notices.deadLetterAfterMs window
+// (retriedAt); written with its admin audit entry.
+const RETRY_DEAD = `
+local dead = redis.call('HGET', KEYS[2], 'deadAt')
+if not dead or redis.call('HEXISTS', KEYS[2], 'notice') == 0 then return {0} end
+for _, s in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  local ok, e = pcall(cjson.decode, s)
+  if ok and type(e) == 'table' and e.noticeId == ARGV[6] and e.partnerId == ARGV[7] then redis.call('LREM', KEYS[3], 1, s) end
+end
+redis.call('HDEL', KEYS[2], 'deadAt')
+redis.call('HSET', KEYS[2], 'retriedAt', ARGV[8])
+redis.call('ZADD', KEYS[4], ARGV[8], ARGV[5])
+audit(ARGV[5], cjson.encode({deadAt = dead}), cjson.encode({retriedAt = ARGV[1]}))
+return {1}`;
+
+/** One notice of a partner and how its delivery stands (no subject: the console shows ids and states). */
+export interface DeliveryRow {
+  noticeId: string; type: string; at: string; purposes: string[];
+  attempts: number; lastStatus: string | null; ackAt: string | null; ackBy: string | null; deadAt: string | null; retriedAt: string | null;
+}
+
 export interface Claimed {
   member: string;
   partnerId: string;
   lease: number;
   notice: Notice;
   createdAt: number;
+  /** A dead letter retried by an admin: its dead-letter window starts again here (ms; 0 if never). */
+  retriedAt: number;
   attempts: number;
 }
 
@@ -91,7 +118,7 @@ export class NoticeQueue {
         await this.redis.zRem(this.keys.due, m); // nothing left to send
         continue;
       }
-      out.push({ member: m, partnerId: splitMember(m)[0], lease, notice: JSON.parse(h.notice) as Notice, createdAt: Number(h.createdAt), attempts: Number(h.attempts ?? 0) });
+      out.push({ member: m, partnerId: splitMember(m)[0], lease, notice: JSON.parse(h.notice) as Notice, createdAt: Number(h.createdAt), retriedAt: Number(h.retriedAt ?? 0), attempts: Number(h.attempts ?? 0) });
     }
     return out;
   }
@@ -114,5 +141,27 @@ export class NoticeQueue {
 
   async deadLetters(limit: number): Promise<object[]> {
     return (await this.redis.lRange(this.keys.dead, 0, limit - 1)).map((s) => JSON.parse(s) as object);
+  }
+
+  /** Send a dead letter again (admin; audited). False when it is not (or no longer) a dead letter. */
+  async retryDead(actor: Actor, partnerId: string, noticeId: string, now = Date.now()): Promise<boolean> {
+    const m = member(partnerId, noticeId);
+    const [r] = await auditedEval(this.redis, RETRY_DEAD, actor, 'notice.retry', [this.keys.delivery(m), this.keys.dead, this.keys.due],
+      [m, noticeId, partnerId, String(now)], new Date(now));
+    return r === 1;
+  }
+
+  /** The partner's newest notices, newest first, each with its delivery state. */
+  async recent(partnerId: string, limit: number): Promise<DeliveryRow[]> {
+    const rows = await this.redis.xRevRange(this.keys.stream(partnerId), '+', '-', { COUNT: limit });
+    return Promise.all(rows.map(async (r) => {
+      const n = JSON.parse(String(r.message.n)) as Notice;
+      const h = await this.redis.hGetAll(this.keys.delivery(member(partnerId, n.id)));
+      const iso = (v: string | undefined) => (v ? (/^\d+$/.test(v) ? new Date(Number(v)).toISOString() : v) : null);
+      return {
+        noticeId: n.id, type: n.type, at: n.at, purposes: [...(n.purposes ?? [])], attempts: Number(h.attempts ?? 0), lastStatus: h.lastStatus ?? null,
+        ackAt: iso(h.ackAt), ackBy: h.ackBy ?? null, deadAt: iso(h.deadAt), retriedAt: iso(h.retriedAt),
+      };
+    }));
   }
 }

@@ -117,7 +117,8 @@ export class NoticeWorker {
     }
     if (r.status === 'blocked') log.warn({ ...base, code: 'SSRF_BLOCKED', reason: r.reason }, 'webhook URL refused (RULES 45)');
     if (r.status === 'oversized') log.warn({ ...base, code: 'PARTNER_INPUT_INVALID', reason: r.reason }, 'webhook response rejected (RULES 47)');
-    const deadline = c.createdAt + config.deadLetterAfterMs;
+    // An admin's retry of a dead letter gives it a fresh window (issue 16).
+    const deadline = Math.max(c.createdAt, c.retriedAt) + config.deadLetterAfterMs;
     if (now >= deadline) {
       const entry = { noticeId: c.notice.id, partnerId: c.partnerId, type: c.notice.type, attempts: attempt, lastStatus: r.status, queuedAt: new Date(c.createdAt).toISOString(), deadAt: new Date(now).toISOString() };
       if (await queue.finish(c, { kind: 'dead', status: r.status, entry }, now)) this.d.observe?.(c.partnerId, 'dead_letter');

@@ -27,19 +27,22 @@ export interface ReidRequest {
 
 export const reidKey = (id: string) => `pg:reid:${id}`;
 export const REID_ID = /^reid_[A-Za-z0-9_-]{22}$/;
+/** Pending requests by expiry (ms): what the console lists as waiting for a second admin. */
+export const REID_PENDING = 'pg:reid:pending';
 
 // ARGV[5] id, ARGV[6..8] partnerId, subject, reason, ARGV[9] expiresAt (ms), ARGV[10] audit summary.
 const CREATE = `
 redis.call('HSET', KEYS[2], 'partnerId', ARGV[6], 'subject', ARGV[7], 'reason', ARGV[8], 'status', 'pending',
   'by', ARGV[2], 'at', ARGV[1], 'exp', ARGV[9])
 redis.call('PEXPIREAT', KEYS[2], ARGV[9])
+redis.call('ZADD', KEYS[3], ARGV[9], ARGV[5])
 audit(ARGV[5], '', ARGV[10])
 return {'ok'}`;
 
 // ARGV[5] id, ARGV[6] outcome status, ARGV[7] audit summary, ARGV[8] refusal summary. The status
 // check is here, atomic with the change, so two approvers cannot both receive the id.
 const APPROVE = `
-if redis.call('EXISTS', KEYS[2]) == 0 then return {'none'} end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('ZREM', KEYS[3], ARGV[5]); return {'none'} end
 local f = redis.call('HMGET', KEYS[2], 'status', 'by')
 if f[1] ~= 'pending' then return {'done', f[1]} end
 if f[2] == ARGV[2] then
@@ -47,6 +50,7 @@ if f[2] == ARGV[2] then
   return {'self'}
 end
 redis.call('HSET', KEYS[2], 'status', ARGV[6], 'ab', ARGV[2], 'aat', ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[5])
 audit(ARGV[5], '{"status":"pending"}', ARGV[7])
 return {'ok'}`;
 
@@ -59,7 +63,7 @@ export class Reidentifications {
     const id = `reid_${randomBytes(16).toString('base64url')}`;
     const expires = new Date(now.getTime() + this.ttlSeconds * 1000);
     const summary = JSON.stringify({ status: 'pending', partnerId: input.partnerId, reason: input.reason, expiresAt: expires.toISOString() });
-    await auditedEval(this.redis, CREATE, actor, 'reidentification.request', [reidKey(id)],
+    await auditedEval(this.redis, CREATE, actor, 'reidentification.request', [reidKey(id), REID_PENDING],
       [id, input.partnerId, input.subject, input.reason, String(expires.getTime()), summary], now);
     return (await this.get(id))!;
   }
@@ -75,6 +79,14 @@ export class Reidentifications {
     };
   }
 
+  /** Requests waiting for a second admin, soonest expiry first (expired ones are dropped from the index). */
+  async pending(limit: number, now = new Date()): Promise<ReidRequest[]> {
+    await this.redis.zRemRangeByScore(REID_PENDING, '-inf', now.getTime());
+    const ids = await this.redis.zRange(REID_PENDING, 0, limit - 1);
+    const all = await Promise.all(ids.map((id) => this.get(id)));
+    return all.filter((r): r is ReidRequest => r !== undefined && r.status === 'pending');
+  }
+
   /** RULES 27: a second admin approves; the user id is returned here, once. */
   async approve(actor: Actor, id: string, now = new Date()): Promise<ReidRequest & { userId: string }> {
     const req = await this.get(id);
@@ -84,7 +96,7 @@ export class Reidentifications {
     const base = { reason: req.reason, requestedBy: req.requestedBy };
     const summary = JSON.stringify({ status: outcome, ...base, ...(userId !== null ? { subjectRef: this.subjects.subjectRef(userId) } : {}) });
     const refusal = JSON.stringify({ refused: 'second_admin_required', ...base });
-    const r = await auditedEval(this.redis, APPROVE, actor, 'reidentification.approve', [reidKey(id)], [id, outcome, summary, refusal], now);
+    const r = await auditedEval(this.redis, APPROVE, actor, 'reidentification.approve', [reidKey(id), REID_PENDING], [id, outcome, summary, refusal], now);
     if (r[0] === 'none') throw gone(id);
     if (r[0] === 'self') {
       throw new Problem({ status: 403, code: 'second_admin_required', detail: 'the admin who requested this re-identification cannot approve it; another admin must (RULES 27)' });
