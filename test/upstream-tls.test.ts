@@ -76,7 +76,7 @@ test('an upstream whose certificate is not from the configured CA is refused; re
       await waitFor(() => gw.deps.redis.isReady && gw.deps.agreements.ready && gw.deps.partnerKeys.ready && gw.deps.jurisdiction.ready, 5000);
       const res = await fetch(`https://localhost:${gw.port}/readyz`, { dispatcher: new (await import('undici')).Agent({ connect: { ca: readFileSync(c.ca) } }) });
       assert.equal(res.status, 503);
-      assert.deepEqual(await res.json(), { status: 'not_ready', checks: { redis: 'ok', upstream: 'down', policyCaches: 'ok', certificates: 'ok' } });
+      assert.deepEqual(await res.json(), { status: 'not_ready', checks: { redis: 'ok', upstream: 'down', policyCaches: 'ok', certificates: 'ok', incidents: 'none' } });
     } finally {
       await gw.close();
     }
