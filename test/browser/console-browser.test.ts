@@ -5,14 +5,13 @@
 // (console-browser) so it can run as a subset. Screenshots go to test-output/console/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { adminApi } from '../harness/admin.ts';
 import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
-import { testCerts } from '../harness/certs.ts';
+import { launchBrowser, newSession as openSession, signInWithToken } from '../harness/browser.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
 const LIVE_WITHIN_MS = 2000; // issue 16: "a release shows up within 2 s"
@@ -26,31 +25,9 @@ let transferId: string;
 let admin: { context: BrowserContext; page: Page };
 const cspViolations: string[] = [];
 
-/**
- * The browser trusts exactly the test server's key: --ignore-certificate-errors-spki-list pins the
- * SHA-256 of the gateway certificate's public key (SPKI), so chromium still verifies the TLS
- * handshake against a known key instead of skipping verification (no ignoreHTTPSErrors).
- */
-async function spkiPin(): Promise<string> {
-  const c = await testCerts();
-  const spki = new X509Certificate(readFileSync(c.cert('gateway'))).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
-async function newSession(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
-  return { context, page };
-}
-
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.goto(`${stack.adminUrl}/console/overview`);
-  assert.match(page.url(), /\/console\/sign-in$/, 'no session: the sign-in page');
-  await page.getByLabel('Admin or auditor token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/overview$/);
-}
+/** The browser trusts exactly the gateway's key (SPKI pin, test/harness/browser.ts): verified, not skipped. */
+const newSession = () => openSession(browser, cspViolations);
+const signIn = (page: Page, token: string) => signInWithToken(page, stack.adminUrl, token);
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -64,11 +41,7 @@ before(async () => {
   const page = await partnerGet(stack, token, '/v1/subjects?purpose=service_delivery&limit=5');
   assert.equal(page.status, 200, page.text);
   subject = page.body.items[0].subject;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${await spkiPin()}`],
-  });
+  browser = await launchBrowser();
   admin = await newSession();
 });
 after(async () => {
