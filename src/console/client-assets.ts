@@ -125,6 +125,12 @@ a.danger[role="button"], button.danger { background: #a4161a; border-color: #a41
 #drawer dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 #drawer dd { margin: 0; word-break: break-all; }
 nav form { margin: 0; }
+/* Issue 16 "readable on a laptop screen": at 1366 px the brand, nine links, the staff name and
+   sign-out overflowed sideways. Two rows instead: the brand and who is signed in, then the links
+   on a row of their own (wrapping as whole items on narrower screens). */
+body > header nav { flex-wrap: wrap; }
+body > header nav ul:nth-of-type(2) { order: 3; flex: 1 0 100%; flex-wrap: wrap; margin-left: calc(var(--pico-nav-element-spacing-horizontal) * -1); }
+body > header nav li { white-space: nowrap; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 0 1.5rem; }
 [aria-current="page"] { font-weight: 700; text-decoration: underline; text-underline-offset: 0.3em; }
 td form { display: inline; margin: 0; }

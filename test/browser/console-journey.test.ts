@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { oauthToken, partnerGet } from '../harness/partner.ts';
 import { findUser, active } from '../harness/users.ts';
-import { launchBrowser, newSession, recordCspViolations, signInWithToken } from '../harness/browser.ts';
+import { LAPTOP, launchBrowser, newSession, recordCspViolations, signInWithToken } from '../harness/browser.ts';
 import { createPseudonymizer } from '../../src/pseudonym/subject.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
@@ -28,8 +28,16 @@ const cspViolations: string[] = [];
 /** The message of every confirmation dialog (data-confirm), each accepted as a user clicking OK. */
 const confirmations: string[] = [];
 let n = 0;
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `journey-${String(++n).padStart(2, '0')}-${name}.png`), fullPage: true });
+/**
+ * Saves the page as journey-NN-<name>.png, and checks it fits a laptop screen (issue 16: "readable
+ * on a laptop screen"): nothing wider than the 1366 px viewport, so no sideways scrolling.
+ */
+async function shot(page: Page, name: string): Promise<void> {
+  const file = `journey-${String(++n).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: join(SHOTS, file), fullPage: true });
+  const width = await page.evaluate('document.documentElement.scrollWidth') as number;
+  assert.ok(width <= LAPTOP.width, `${file}: the page is ${width} px wide at a ${LAPTOP.width} px viewport`);
+}
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
