@@ -57,7 +57,7 @@ test('a client that stops reading stops the gateway reading the store; the strea
     const text = await res.body.text();
     const lines = text.trim().split('\n').map((l) => JSON.parse(l));
     const last = lines.at(-1);
-    assert.equal(last.nextCursor, null);
+    assert.equal(last.nextCursor, null, JSON.stringify(last));
     assert.equal(lines.length - 1 + last.omitted, USERS);
     const total = store.pages();
     assert.ok(stalled < total / 2, `fetched ${stalled} of ${total} pages while paused`);

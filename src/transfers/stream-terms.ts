@@ -30,6 +30,10 @@ const lapse = (d: Denial, detail: string = REASONS[d.reason].title): Lapse => ({
 export async function termsLapsed(svc: PullServices, call: PartnerCall, terms: StreamTerms): Promise<Lapse | null> {
   // CONTRACT 6 step 1: a token past its exp is invalid, however long the stream has run.
   if (call.token.exp * 1000 <= svc.now().getTime()) return lapse(deny('invalid_token'), 'the access token expired');
+  // DESIGN 1: the caches call themselves stale when the subscriber's heartbeat is overdue. After a
+  // long synchronous stretch (a big page decided on a loaded machine) the heartbeat that came back
+  // may still sit unread in the socket: let pending I/O in once before judging; still stale → 503.
+  if (!svc.agreements.ready) await new Promise((r) => setImmediate(r));
   const now = agreementFor(svc, call.partnerId);
   // Steps 1-5 with the agreement as it is now: suspended, terminated, expired, purpose removed.
   const pre = decideFor(svc, call, now, undefined);
