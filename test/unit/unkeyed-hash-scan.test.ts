@@ -31,6 +31,7 @@ const ALLOWED: Record<string, Array<{ call: string; reason: string }>> = {
   'keys/files.ts': [{ call: "createHash('sha256').update(canon)", reason: 'RFC 7638 thumbprint (kid) of a public key' }],
   'tls/evidence.ts': [{ call: "createHash('sha256').update(der)", reason: 'RFC 8705 thumbprint of a certificate' }],
   'console/assets.ts': [{ call: "createHash('sha256').update(body)", reason: 'content fingerprint of the console\'s own script and stylesheet in their URLs (issue 16); hashes code' }],
+  'console/oidc-flows.ts': [{ call: "createHash('sha256').update(id, 'utf8')", reason: 'Redis key of a pending sign-in flow (RULES 43): the input is the 256-bit random id of the flow cookie, not personal data' }],
 };
 
 /** Text from `start` to the parenthesis that closes the one at `open`. */
