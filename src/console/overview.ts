@@ -8,48 +8,85 @@ import { html, jsonAttr, type Html } from './html.ts';
 import { page } from './layout.ts';
 import { sessionOf } from './console-auth.ts';
 import type { ConsolePageContext } from './context.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SnapshotStore } from './overview-snapshot.ts';
 import { OverviewBuckets, WINDOWS, type OverviewStats, type WindowName, type WindowStats } from './overview-stats.ts';
 
 const CACHE_MS = 5_000;
-/** Entries folded in by one refresh at most; a first read of a big week goes on at the next one. */
-const MAX_PER_REFRESH = 200_000;
+const BATCH = 1000;
+
+export interface OverviewOptions {
+  /** How long a view waits for the refresh under way before it shows what has been folded so far. */
+  budgetMs: number;
+  /** The shared snapshot is written at most this often by one instance. */
+  snapshotEveryMs: number;
+  /** null: no shared snapshot (each instance reads the week itself). */
+  snapshot: SnapshotStore | null;
+  /** A snapshot that could not be written (counts only: nothing personal to log). */
+  onSnapshotError?: (err: unknown) => void;
+  now?: () => number;
+}
 
 /**
  * The figures, refreshed at most every CACHE_MS per instance however many staff have the page
- * open: the first refresh reads the last week of the log (oldest first, with the query API's
- * `since`), each later one only what was appended after the last stream id it read.
+ * open, by one reader at a time: the first refresh starts from the shared snapshot (if any) and
+ * reads the log after its cursor, oldest first; each later one only what was appended after the
+ * last stream id read. A view waits at most `budgetMs` for the reader (issue 16: each page under
+ * 1 s whatever the log size) and otherwise shows what has been folded so far, marked incomplete
+ * until the week has been read once; the reader goes on in the background.
  */
-export function overviewSource(query: Pick<TransferQuery, 'since'>, now: () => number = Date.now): () => Promise<OverviewStats> {
+export function overviewSource(query: Pick<TransferQuery, 'since'>, o: OverviewOptions): () => Promise<OverviewStats> {
+  const now = o.now ?? Date.now;
   const buckets = new OverviewBuckets();
   let cursor: string | null = null;
-  let started = false;
-  let cached: { at: number; stats: Promise<OverviewStats> } | null = null;
-  const load = async (): Promise<OverviewStats> => {
-    const t = now();
-    // Until the week has been read once, only entries of the week; afterwards everything new.
-    const filter = started ? {} : { from: new Date(t - WINDOWS.week).toISOString() };
-    let read = 0;
+  let complete = false;
+  let loaded = false;
+  let lastRefresh = -Infinity;
+  let lastWrite = -Infinity;
+  let written: string | null = null;
+  let reader: Promise<void> | null = null;
+
+  const save = async () => {
+    if (!o.snapshot || !cursor || cursor === written || now() - lastWrite < o.snapshotEveryMs) return;
+    lastWrite = now();
+    written = cursor;
+    // A cache shared between instances: a failed write costs the others a longer read, not a figure.
+    await o.snapshot.write({ cursor, complete, scanned: buckets.scanned, buckets: buckets.export(now()) }).catch((err: unknown) => o.onSnapshotError?.(err));
+  };
+  const refresh = async () => {
+    if (!loaded) {
+      const snap = o.snapshot ? await o.snapshot.read() : null;
+      if (snap) {
+        buckets.import(snap.buckets, snap.scanned);
+        ({ cursor, complete } = snap);
+        written = snap.cursor;
+      }
+      loaded = true;
+    }
     for (;;) {
-      const r = await query.since(filter, cursor, 1000);
+      // Entries older than the week are not counted (the `from` bound also starts the first read).
+      const r = await query.since({ from: new Date(now() - WINDOWS.week).toISOString() }, cursor, BATCH);
       for (const { entry } of r.items) buckets.add(entry);
-      read += r.items.length;
       const moved = r.cursor !== null && r.cursor !== cursor;
       if (r.cursor) cursor = r.cursor;
       if (!moved) break;
-      if (read >= MAX_PER_REFRESH) return buckets.stats(t, true);
+      await save();
     }
-    started = true;
-    return buckets.stats(t, false);
+    complete = true;
+    await save();
   };
-  return () => {
-    if (!cached || now() - cached.at > CACHE_MS) {
-      // One refresh at a time: the next waits for this one, so the cursor is never read twice.
-      const prev = cached?.stats.catch(() => undefined);
-      const stats = (prev ?? Promise.resolve()).then(load);
-      cached = { at: now(), stats };
-      stats.catch(() => { cached = null; }); // a failed read is not served again
+  return async () => {
+    if (!reader && now() - lastRefresh > CACHE_MS) {
+      lastRefresh = now();
+      // One reader at a time, so the cursor is never read twice; a failed read is retried at the next view.
+      reader = refresh().catch((err: unknown) => { lastRefresh = -Infinity; throw err; }).finally(() => { reader = null; });
+      reader.catch(() => undefined);
     }
-    return cached.stats;
+    if (reader) {
+      const budget = new AbortController();
+      await Promise.race([reader, sleep(o.budgetMs, undefined, { signal: budget.signal }).catch(() => undefined)]).finally(() => budget.abort());
+    }
+    return buckets.stats(now(), !complete);
   };
 }
 
@@ -94,7 +131,7 @@ ${windowBody(st.windows[w], w)}
 <section aria-labelledby="per-minute"><h2 id="per-minute">Transfers per minute, last hour</h2>
 <div class="chart" data-chart="${jsonAttr(pm)}" role="img" aria-label="Line chart of released and denied transfers per minute over the last hour: ${lastHour} decisions in all"></div>
 </section>
-<p class="muted"><small>As of ${st.at}${st.truncated ? html`; still reading the week (${st.scanned} entries so far), the figures are not complete yet` : ''}. Reload for newer figures (recomputed at most every 5 s).</small></p>`;
+<p class="muted"><small>As of ${st.at}${st.truncated ? html`; <strong class="partial">still reading the log: ${st.scanned} entries so far</strong>, the figures for the week are not complete yet` : ''}. Reload for newer figures (recomputed at most every 5 s).</small></p>`;
     res.set('Cache-Control', 'no-store').type('html').send(page(ctx.assets, { title: 'Overview', current: '/console/overview', session: s, body, charts: true }).text);
   });
 }
