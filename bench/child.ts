@@ -32,6 +32,8 @@ if (role === 'store') {
       redis: { url: args.redis, tls: client },
       keys: { dir: join(dir, 'keys') },
       limits: { maxPageSize: 1000, defaultPageSize: 100, cursorTtlSeconds: 86400 },
+      // bench/console-pages.ts signs in to the console with the admin token.
+      ...(args.console ? { console: { tokenLogin: true } } : {}),
     },
   });
   const gw = await startGateway(config, { log: createLogger('silent'), bootstrapAdminToken: args.adminToken });

@@ -15,6 +15,13 @@ import { printLogAppend, runLogAppendBench } from './log-append.ts';
 import { printLogPages, runLogPagesBench } from './log-pages.ts';
 import { withCpu, rssPeak, rssBytes } from './cpu.ts';
 import { storeBulk } from './store-bulk.ts';
+import { printConsolePages, runConsolePagesBench, runConsolePagesStandalone } from './console-pages.ts';
+
+// `npm run bench -- console` (or BENCH_ONLY=console): the console pages alone, on servers of their own.
+if (process.argv[2] === 'console' || process.env.BENCH_ONLY === 'console') {
+  await runConsolePagesStandalone();
+  process.exit(0);
+}
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -28,7 +35,7 @@ const store = await startProc('store', dir, { users: USERS });
 const storeUrl = `https://localhost:${store.port}`;
 const pass = await startProc('passthrough', dir, { upstream: storeUrl });
 const durable = await startProc('durable', dir, { upstream: storeUrl, redis: redis.url });
-const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken });
+const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken, console: true });
 const gwUrl = `https://localhost:${gw.port}`;
 const api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
 try {
@@ -108,6 +115,7 @@ try {
   const redisTls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
   printLogAppend(await runLogAppendBench({ url: redis.url, tls: redisTls, seconds }));
   printLogPages(await runLogPagesBench({ url: redis.url, tls: redisTls, redisPid: redis.process.pid!, seconds }));
+  printConsolePages(await runConsolePagesBench({ redisUrl: redis.url, redisTls, keysDir: join(dir, 'keys'), gatewayUrl: gwUrl, adminUrl: `https://localhost:${gw.adminPort}`, ca: c.ca, adminToken }));
 } finally {
   await api.close();
   for (const proc of [gw, durable, pass, store]) proc.stop();

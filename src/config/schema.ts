@@ -166,6 +166,13 @@ export const configSchema = z.strictObject({
       absoluteHours: z.number().int().min(1).max(7 * 24),
     }),
     oidc: oidcSchema,
+    // Issue 16: the Overview page answers in under 1 s whatever the log size (overview.ts).
+    overview: z.strictObject({
+      // A view waits this long for the refresh under way, then shows what has been read so far.
+      budgetMs: z.number().int().min(0).max(900),
+      // The shared snapshot of the buckets (pg:console:overview) is written at most this often per instance.
+      snapshotSeconds: z.number().int().min(1).max(300),
+    }),
   }),
   limits: z.strictObject({
     maxPageSize: z.number().int().min(1).max(10_000),

@@ -4,6 +4,7 @@
 // hour are summed from the buckets. Folding only what is new keeps a refresh cheap however many
 // entries the week holds (issue 16: each page under 1 s with 100,000 entries).
 import type { TransferEntry } from '../transfer-log/entry.ts';
+import type { BucketCounts } from './overview-snapshot.ts';
 
 export const WINDOWS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as const;
 export type WindowName = keyof typeof WINDOWS;
@@ -63,6 +64,21 @@ class Tally {
     for (const [k, n] of o.partners) this.partners.set(k, (this.partners.get(k) ?? 0) + n);
   }
 
+  counts(): BucketCounts {
+    return { released: this.released, denied: this.denied, crossBorder: this.crossBorder, egressGuard: this.egressGuard, reasons: Object.fromEntries(this.reasons), partners: Object.fromEntries(this.partners) };
+  }
+
+  static of(c: BucketCounts): Tally {
+    const t = new Tally();
+    t.released = Number(c.released) || 0;
+    t.denied = Number(c.denied) || 0;
+    t.crossBorder = Number(c.crossBorder) || 0;
+    t.egressGuard = Number(c.egressGuard) || 0;
+    for (const [k, n] of Object.entries(c.reasons ?? {})) t.reasons.set(k, Number(n) || 0);
+    for (const [k, n] of Object.entries(c.partners ?? {})) t.partners.set(k, Number(n) || 0);
+    return t;
+  }
+
   result(): WindowStats {
     const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
     return { released: this.released, denied: this.denied, crossBorder: this.crossBorder, egressGuard: this.egressGuard, reasons: top(this.reasons), partners: top(this.partners) };
@@ -84,9 +100,27 @@ export class OverviewBuckets {
     t.add(e);
   }
 
+  /** Drops the buckets older than the week: what is kept stays bounded (10,080 minutes). */
+  prune(now: number): void {
+    for (const m of this.minutes.keys()) if (m + MINUTE <= now - WINDOWS.week) this.minutes.delete(m);
+  }
+
+  /** The buckets as the snapshot keeps them (overview-snapshot.ts). */
+  export(now: number): Array<[number, BucketCounts]> {
+    this.prune(now);
+    return [...this.minutes].map(([m, t]) => [m, t.counts()]);
+  }
+
+  /** Starts from a snapshot's buckets (before anything else is folded in). */
+  import(buckets: Array<[number, BucketCounts]>, scanned: number): void {
+    this.minutes.clear();
+    for (const [m, c] of buckets) if (Number.isFinite(m)) this.minutes.set(m, Tally.of(c));
+    this.scanned = scanned;
+  }
+
   stats(now: number, truncated: boolean): OverviewStats {
     const current = Math.floor(now / MINUTE) * MINUTE;
-    for (const m of this.minutes.keys()) if (m + MINUTE <= now - WINDOWS.week) this.minutes.delete(m); // older than the week
+    this.prune(now); // older than the week
     const sums = { hour: new Tally(), day: new Tally(), week: new Tally() };
     for (const [m, t] of this.minutes) {
       if (m > current) continue; // stamped ahead of this clock: counted once its minute comes

@@ -20,6 +20,7 @@ import { html } from './html.ts';
 import { page } from './layout.ts';
 import { mountLive, type LiveOptions } from './live.ts';
 import { mountOverview, overviewSource } from './overview.ts';
+import { redisSnapshotStore } from './overview-snapshot.ts';
 import { ConsolePageError } from './page-error.ts';
 import { ConsoleSessions, sessionKey } from './sessions.ts';
 import { mountSignIn } from './sign-in.ts';
@@ -101,7 +102,11 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
   doc.add('GET', '/console/', { summary: 'console: to the overview (or sign-in)', auth: 'public', responses: { 303: 'to /console/overview' } });
   r.get('/', (_req, res) => res.redirect(303, '/console/overview'));
 
-  const stats = overviewSource(deps.transferLog.query, deps.now);
+  const stats = overviewSource(deps.transferLog.query, {
+    budgetMs: c.overview.budgetMs, snapshotEveryMs: c.overview.snapshotSeconds * 1000, snapshot: redisSnapshotStore(deps.redis),
+    onSnapshotError: (err) => deps.log.warn({ err: err instanceof Error ? err.name : 'error' }, 'console overview snapshot not written'),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   // A sign-in starts the overview's first read of the week, so the page it lands on waits less.
   const warm = () => void stats().catch(() => undefined);
   mountSignIn(r, ctx, doc, { tokens: deps.tokens, sessions, tokenLogin: c.tokenLogin, sso: c.oidc.issuer ? c.oidc.name : null, onSignIn: warm });

@@ -75,7 +75,8 @@ ${next ? html`<p><a href="/console/transfers?${filterQueryString(p.form, { curso
     const p = parseConsoleFilter({ partnerId, from: at, to: new Date(atMs + 1).toISOString() }, compile);
     if (p.errors.length) throw new ConsolePageError(400, 'This entry link is not valid.');
     await ctx.audit.logRead(s.staff, res.locals.requestId, 'console.transfers.entry', p.filter, { entryId: id });
-    const found = (await query.page(logFilterOf(p.filter), { limit: 1000 })).items.find((e) => e.id === id);
+    // Stops at the entry: a busy partner's other entries around it are not all read (issue 16: under 1 s).
+    const found = await query.find(logFilterOf(p.filter), id);
     if (!found) throw new ConsolePageError(404, 'No such entry in the transfer log (it may have been trimmed by retention).');
     res.set('Cache-Control', 'no-store').type('html');
     if (req.headers['hx-request']) return void res.send(entryDetail(found).text);

@@ -12,6 +12,9 @@ import { isExclusiveBound } from '../redis/stream-id.ts';
 import { parseEntry, scanStream, type LoggedEntry } from './scan.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
+/** How far before an entry's `at` its stream id can be, on one clock (find's first pass). */
+const NEAR_MS = 1000;
+
 export interface Page { items: TransferEntry[]; nextCursor: string | null }
 export interface SinceResult { items: LoggedEntry[]; /** Resume point: the last stream id read. */ cursor: string | null }
 interface Scanned { streamId: string; entry: TransferEntry | null }
@@ -53,6 +56,25 @@ export class TransferQuery {
       if (items.length >= limit || ++scanned >= this.maxScan) break;
     }
     return { items, cursor };
+  }
+
+  /**
+   * One entry by id in the filter's range (the console's drawer: `from` is the entry's `at`),
+   * oldest first from just before `from` — Redis stamps the id a moment after the writer stamps
+   * `at` — and stopping at the entry, so a busy partner's later entries are never read; then, for
+   * a clock skewed further, the whole widened range. Each pass reads at most maxScan entries.
+   */
+  async find(filter: TransferFilter, id: string): Promise<TransferEntry | null> {
+    const cf = this.compile(filter);
+    const near = filter.from === undefined ? cf.min : String(Math.max(0, Date.parse(filter.from) - NEAR_MS));
+    for (const min of near === cf.min ? [cf.min] : [near, cf.min]) {
+      let scanned = 0;
+      for await (const s of this.scan(cf, 'asc', min, cf.max, 100)) {
+        if (s.entry?.id === id) return s.entry;
+        if (++scanned >= this.maxScan) break;
+      }
+    }
+    return null;
   }
 
   /** The id new entries will come after: where a live stream without Last-Event-ID starts. */
