@@ -4,7 +4,8 @@
 // the compiled dist/ carries them without a bundler step.
 export const CONSOLE_JS = String.raw`'use strict';
 (function () {
-  // Charts: [data-chart] holds {x: [unix seconds], released: [...], denied: [...]}.
+  // Charts: [data-chart] holds {x: [unix seconds], released: [...], denied: [...]}; the axis label
+  // (per minute, 15 minutes or hour) is the element's data-unit.
   function drawCharts() {
     document.querySelectorAll('[data-chart]').forEach(function (el) {
       if (el.dataset.drawn || typeof uPlot === 'undefined') return;
@@ -13,7 +14,7 @@ export const CONSOLE_JS = String.raw`'use strict';
       new uPlot({
         width: Math.max(320, el.clientWidth), height: 220,
         series: [{}, { label: 'released', stroke: '#1b6e2d', width: 2 }, { label: 'denied', stroke: '#a4161a', width: 2 }],
-        axes: [{}, { label: 'transfers / minute' }],
+        axes: [{}, { label: 'transfers ' + (el.dataset.unit || 'per minute') }],
       }, [d.x, d.released, d.denied], el);
     });
   }

@@ -24,10 +24,17 @@ export interface WindowStats {
   egressGuard: number;
 }
 
+export interface Series { x: number[]; released: number[]; denied: number[] }
+
+/** The chart of each window (issue 16: charts over the last hour, day and week): its step. */
+export const STEPS: Record<WindowName, number> = { hour: MINUTE, day: 15 * MINUTE, week: 60 * MINUTE };
+
 export interface OverviewStats {
   windows: Record<WindowName, WindowStats>;
   /** 60 one-minute buckets ending with the current minute; x in unix seconds (uPlot's unit). */
-  perMinute: { x: number[]; released: number[]; denied: number[] };
+  perMinute: Series;
+  /** Per window, released and denied per STEPS[w] (60, 96 and 168 points), ending with the current step. */
+  series: Record<WindowName, Series>;
   /** Entries folded in so far; `truncated` while the first read of the week is not complete. */
   scanned: number;
   truncated: boolean;
@@ -137,7 +144,25 @@ export class OverviewBuckets {
     }
     return {
       windows: { hour: sums.hour.result(), day: sums.day.result(), week: sums.week.result() },
-      perMinute: { x, released, denied }, scanned: this.scanned, truncated, at: new Date(now).toISOString(),
+      perMinute: { x, released, denied },
+      series: { hour: this.series(current, 'hour'), day: this.series(current, 'day'), week: this.series(current, 'week') },
+      scanned: this.scanned, truncated, at: new Date(now).toISOString(),
     };
+  }
+
+  /** The minute buckets of window `w` summed per STEPS[w], oldest first, the last step holding `current`. */
+  private series(current: number, w: WindowName): Series {
+    const step = STEPS[w];
+    const n = WINDOWS[w] / step;
+    const first = Math.floor(current / step) * step - (n - 1) * step;
+    const out: Series = { x: [], released: new Array<number>(n).fill(0), denied: new Array<number>(n).fill(0) };
+    for (let i = 0; i < n; i++) out.x.push((first + i * step) / 1000);
+    for (const [m, t] of this.minutes) {
+      if (m > current || m < first) continue;
+      const i = Math.floor((m - first) / step);
+      out.released[i]! += t.released;
+      out.denied[i]! += t.denied;
+    }
+    return out;
   }
 }

@@ -1,6 +1,6 @@
 // Overview page (issue 16 page 1): released vs denied, top denial reasons, partners by volume and
 // the cross-border share over the last hour, day or week, and transfers per minute over the last
-// hour as a uPlot chart. Figures come from the transfer log's query API (overviewSource below).
+// hour, day or week as a uPlot chart (per minute, 15 minutes or hour). Figures come from the transfer log's query API (overviewSource below).
 import type { Router } from 'express';
 import type { ApiDoc } from '../http/openapi.ts';
 import type { TransferQuery } from '../transfer-log/query.ts';
@@ -126,12 +126,13 @@ export function mountOverview(r: Router, ctx: ConsolePageContext, doc: ApiDoc, s
     // audit write's round trip does not come on top of the read budget (issue 16: under 1 s).
     const [, st] = await Promise.all([ctx.audit.logRead(s.staff, res.locals.requestId, 'console.overview', {}, { window: w }), stats()]);
     const tabs = (Object.keys(WINDOWS) as WindowName[]).map((n) => html`<li><a href="/console/overview?window=${n}"${n === w ? html` aria-current="page"` : ''}>Last ${n}</a></li>`);
-    const pm = st.perMinute;
-    const lastHour = pm.released.reduce((a, b) => a + b, 0) + pm.denied.reduce((a, b) => a + b, 0);
+    const sr = st.series[w];
+    const total = sr.released.reduce((a, b) => a + b, 0) + sr.denied.reduce((a, b) => a + b, 0);
+    const per = { hour: 'per minute', day: 'per 15 minutes', week: 'per hour' }[w];
     const body = html`<nav aria-label="Time window"><ul>${tabs}</ul></nav>
 ${windowBody(st.windows[w], w)}
-<section aria-labelledby="per-minute"><h2 id="per-minute">Transfers per minute, last hour</h2>
-<div class="chart" data-chart="${jsonAttr(pm)}" role="img" aria-label="Line chart of released and denied transfers per minute over the last hour: ${lastHour} decisions in all"></div>
+<section aria-labelledby="per-minute"><h2 id="per-minute">Transfers ${per}, last ${w}</h2>
+<div class="chart" data-chart="${jsonAttr(sr)}" data-unit="${per}" role="img" aria-label="Line chart of released and denied transfers ${per} over the last ${w}: ${total} decisions in all"></div>
 </section>
 <p class="muted"><small>As of ${st.at}${st.truncated ? html`; <strong class="partial">still reading the log: ${st.scanned} entries so far</strong>, the figures for the week are not complete yet` : ''}. Reload for newer figures (recomputed at most every 5 s).</small></p>`;
     res.set('Cache-Control', 'no-store').type('html').send(page(ctx.assets, { title: 'Overview', current: '/console/overview', session: s, body, charts: true }).text);

@@ -57,3 +57,22 @@ test('the per-minute series has 60 buckets ending with the current minute, in un
   assert.deepEqual([released[59], denied[59], released[58], released[0]], [1, 1, 1, 1]);
   assert.equal(released.reduce((a, b) => a + b, 0), 3);
 });
+
+test('issue 16: each window has its chart: 60 minutes, 96 quarter-hours, 168 hours, summed from the minute buckets', () => {
+  const acc = new OverviewBuckets();
+  acc.add(entry(1 * MIN, {}));
+  acc.add(entry(20 * MIN, { decision: 'denied', reason: 'consent_required' }));
+  acc.add(entry(3 * 3_600_000, {}));
+  acc.add(entry(3 * 3_600_000 + 5 * MIN, {}));
+  acc.add(entry(2 * 86_400_000, { decision: 'denied', reason: 'consent_required' }));
+  const s = acc.stats(NOW, false).series;
+  assert.deepEqual([s.hour.x.length, s.day.x.length, s.week.x.length], [60, 96, 168]);
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  assert.deepEqual([sum(s.hour.released), sum(s.hour.denied)], [1, 1]);
+  assert.deepEqual([sum(s.day.released), sum(s.day.denied)], [3, 1]);
+  assert.deepEqual([sum(s.week.released), sum(s.week.denied)], [3, 2]);
+  // Steps are equal and the last one holds now.
+  assert.equal(s.day.x[1]! - s.day.x[0]!, 900);
+  assert.equal(s.week.x[1]! - s.week.x[0]!, 3600);
+  assert.ok(s.week.x.at(-1)! * 1000 <= NOW && NOW < s.week.x.at(-1)! * 1000 + 3_600_000);
+});
