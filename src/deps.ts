@@ -30,6 +30,9 @@ import { createIncidents, fromVerify, type Incidents } from './incidents/index.t
 import { registerIncidentMetrics } from './incidents/metric.ts';
 import { webhookTls } from './notices/webhook-tls.ts';
 import { noticeSigner } from './notices/sign.ts';
+import type { Registry } from 'prom-client';
+import type { WorkersView } from './http/ops.ts';
+import type { MetricsSource } from './http/metrics-route.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -72,13 +75,20 @@ export interface Deps {
   setListeningPort(port: number): void;
   /** SHA-256 of BOOTSTRAP_ADMIN_TOKEN; the token itself is never kept. */
   bootstrapAdminTokenHash?: Buffer;
+  /** Issue 17 item 2: in a `serve --workers N` worker, the primary's view (readiness, metrics); null alone. */
+  cluster: WorkerCluster | null;
   close(): Promise<void>;
 }
+
+/** What a cluster worker asks of its primary: every worker's readiness and the aggregated metrics. */
+export type WorkerCluster = WorkersView & { metrics: MetricsSource };
 
 export interface DepsOptions {
   log?: Logger;
   /** BOOTSTRAP_ADMIN_TOKEN (CONTRACT 5): an admin token accepted from start. */
   bootstrapAdminToken?: string;
+  /** In a cluster worker: builds the link to the primary around this process's metrics registry. */
+  cluster?: (registry: Registry) => WorkerCluster;
 }
 
 export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger): Redis {
@@ -182,6 +192,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
     config, log, redis, redisSub, heartbeat, instance, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
+    cluster: opts.cluster?.(metrics.registry) ?? null,
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
       await notices.close(); // an attempt in flight is recorded while Redis is still open
