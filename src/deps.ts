@@ -125,15 +125,26 @@ export function connectInBackground(client: Redis, log: Logger): void {
   client.connect().catch((e: Error) => log.warn({ err: { message: e.message } }, 'redis not reachable at start'));
 }
 
-export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
-  if (!config.redis.url) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
+/**
+ * The start-up checks that open nothing. createDeps runs them; so does the `serve --workers N`
+ * primary before it forks, so a bad setting stops the service with its own message instead of
+ * every worker dying of it in turn (issue 17 item 2).
+ */
+export function startupChecks(config: Config, opts: Pick<DepsOptions, 'bootstrapAdminToken'> = {}): { redisUrl: string; certificates: readonly CertificateValidity[] } {
+  const redisUrl = config.redis.url;
+  if (!redisUrl) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
   const boot = opts.bootstrapAdminToken;
   if (boot !== undefined && boot.length < 32) throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters (use a random value)');
   // RULES 36: an expired or over-long certificate refuses start-up, before anything is opened.
-  const certificates = checkCertificates(gatewayCertificateSettings(config), new Date());
+  return { redisUrl, certificates: checkCertificates(gatewayCertificateSettings(config), new Date()) };
+}
+
+export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
+  const { redisUrl, certificates } = startupChecks(config, opts);
+  const boot = opts.bootstrapAdminToken;
   const log = opts.log ?? createLogger(config.log.level);
   const keys = loadKeys(config.keys.dir);
-  const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs, log);
+  const redis = createRedisClient(redisUrl, config.redis.tls, config.redis.commandTimeoutMs, log);
   const redisSub = redis.duplicate();
   redisSub.on('error', () => undefined); // reported by the main client
   connectInBackground(redis, log);

@@ -8,6 +8,7 @@ import { loadConfig, ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { startGateway } from '../main.ts';
+import { startupChecks } from '../deps.ts';
 import { untilSignal } from './signals.ts';
 import { runPrimary } from './cluster-primary.ts';
 import { reportReadiness, workerLink } from './cluster-worker.ts';
@@ -17,6 +18,8 @@ export async function serve(env: NodeJS.ProcessEnv, args: string[] = []): Promis
   if (cluster.isWorker) return serveWorker(config, env);
   const workers = workerCount(config, args);
   if (workers === 1) return serveOne(config, env);
+  // What a worker would refuse at start (certificates, the bootstrap token) stops the service here, naming the setting.
+  startupChecks(config, { bootstrapAdminToken: env.BOOTSTRAP_ADMIN_TOKEN || undefined });
   // Listen for the signal before forking: a SIGTERM during start-up still drains and exits 0.
   const signal = untilSignal();
   const log = createLogger(config.log.level).child({ role: 'primary', pid: process.pid });
