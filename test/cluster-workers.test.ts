@@ -30,6 +30,7 @@ let child: ChildProcess;
 let exit: Promise<number | null>;
 let ca: string;
 let env: Record<string, string>;
+let cfgBase: Record<string, any>;
 let target: Pick<Stack, 'url' | 'adminUrl' | 'client' | 'adminToken'>;
 let partner: TestPartner;
 const lines: Line[] = [];
@@ -68,14 +69,15 @@ before(async () => {
   const port = await freePort();
   const adminPort = await freePort();
   const cfg = join(tmp('cfg'), 'gw.json');
-  writeFileSync(cfg, JSON.stringify({
+  cfgBase = {
     // workers 1 in the file: the --workers flag below overrides it.
     server: { port, workers: 1, drainTimeoutMs: 2000, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca, requestClientCert: false } },
     admin: { port: adminPort, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca, requireClientCert: false } },
     upstream: { url: `https://localhost:${store.port}`, tls: client },
     redis: { url: redisServer.url, tls: client }, keys: { dir: keys }, log: { level: 'info' },
     transferLog: { anchors: { file: join(tmp('anchors'), 'anchors.jsonl') } },
-  }));
+  };
+  writeFileSync(cfg, JSON.stringify(cfgBase));
   const adminToken = `pga_${randomBytes(32).toString('base64url')}`;
   env = { GATEWAY_CONFIG: cfg };
   child = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], { env: { ...process.env, ...env, BOOTSTRAP_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -170,4 +172,17 @@ test('SIGTERM to the primary drains every worker and exits 0', async () => {
   // Nothing a request carried reached the log.
   const text = JSON.stringify(lines);
   assert.doesNotMatch(text, /purpose=|limit=/);
+});
+
+test('workers that keep dying stop the service with one clear line and exit 1', async () => {
+  // An empty keys.dir passes the primary's checks, and every worker dies loading it at start-up.
+  const cfg = join(tmp('cfg'), 'gw.json');
+  writeFileSync(cfg, JSON.stringify({ ...cfgBase, server: { ...cfgBase.server, port: await freePort() }, admin: { ...cfgBase.admin, port: await freePort() }, keys: { dir: tmp('nokeys') } }));
+  const r = await runCli(['serve', '--workers', '2'], { GATEWAY_CONFIG: cfg }, 60_000);
+  assert.equal(r.code, 1, r.stderr.slice(-2000));
+  const out = r.stdout.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) as Line; } catch { return null; } }).filter((l): l is Line => l !== null);
+  const fatal = out.filter((l) => l.level === 60);
+  assert.equal(fatal.length, 1, r.stdout);
+  assert.match(fatal[0]!.msg, /workers keep dying \(5 deaths within 60 s\): stopping the service/);
+  assert.equal(out.filter((l) => l.msg === 'worker died and was restarted').length, 4);
 });
