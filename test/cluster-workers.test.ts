@@ -135,6 +135,8 @@ test('/metrics, still behind the role check, sums the counters of every worker',
     const pulls = x.samples.filter((s) => s.name === 'gateway_http_requests_total' && s.labels.status === '200' && s.labels.route?.startsWith('/v1/subjects'));
     // One worker alone served only part of the pulls; the sum over both is all of them.
     assert.equal(pulls.reduce((n, s) => n + s.value, 0), PULLS, JSON.stringify(pulls));
+    // A gauge that is the same in every worker is not summed: Redis is up, 1, not 2.
+    assert.equal(x.samples.find((s) => s.name === 'gateway_redis_up' && s.labels.connection === 'commands')?.value, 1);
   }
 });
 
