@@ -64,6 +64,11 @@ async function serveWorker(config: Config, env: NodeJS.ProcessEnv): Promise<numb
     const d = gw.deps;
     const stopReporting = reportReadiness(() => d.agreements.ready && d.partnerKeys.ready && d.jurisdiction.ready && d.redis.isReady);
     const sig = await signal;
+    // Ctrl-C reaches the whole process group: this worker gets SIGINT and then the primary's SIGTERM.
+    // The second must not cut the drain short; the primary bounds it (SIGKILL after the drain timeout).
+    const ignore = () => undefined;
+    process.on('SIGTERM', ignore);
+    process.on('SIGINT', ignore);
     stopReporting();
     log.info({ signal: sig }, 'draining in-flight requests');
     await gw.close();
