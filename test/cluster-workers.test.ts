@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -187,4 +189,38 @@ test('workers that keep dying stop the service with one clear line and exit 1', 
   assert.equal(fatal.length, 1, r.stdout);
   assert.match(fatal[0]!.msg, /workers keep dying \(5 deaths within 60 s\): stopping the service/);
   assert.equal(out.filter((l) => l.msg === 'worker died and was restarted').length, 4);
+});
+
+test('SIGTERM while a worker has a request in flight: it finishes, then the service exits 0', async () => {
+  const c = await testCerts();
+  // A store whose health check takes 1 s keeps /readyz in flight while SIGTERM arrives (as in ops.test.ts).
+  const slow = https.createServer({ cert: readFileSync(c.cert('core-store')), key: readFileSync(c.key('core-store')) }, (_q, r) => {
+    setTimeout(() => r.end('{"status":"ok"}'), 1000);
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+  const port = await freePort();
+  const cfg = join(tmp('cfg'), 'gw.json');
+  writeFileSync(cfg, JSON.stringify({
+    ...cfgBase, server: { ...cfgBase.server, port }, admin: { ...cfgBase.admin, port: await freePort() },
+    upstream: { ...cfgBase.upstream, url: `https://localhost:${(slow.address() as AddressInfo).port}` },
+  }));
+  const proc = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], { env: { ...process.env, GATEWAY_CONFIG: cfg }, stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const agent = new Agent({ connect: { ca } });
+  try {
+    const url = `https://localhost:${port}/readyz`;
+    await waitFor(async () => (await fetch(url, { dispatcher: agent }).catch(() => null))?.status === 200, 30_000, 100);
+    const inflight = fetch(url, { dispatcher: agent });
+    await new Promise((r) => setTimeout(r, 300));
+    proc.kill('SIGTERM');
+    const res = await inflight;
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { checks: { workers: string } }).checks.workers, '2/2');
+    assert.equal(await exited, 0);
+  } finally {
+    proc.kill('SIGKILL');
+    await agent.destroy();
+    slow.closeAllConnections();
+    slow.close();
+  }
 });
