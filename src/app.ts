@@ -165,7 +165,7 @@ export function createAdminApp(deps: Deps, planes: Planes = createPlanes(deps)):
   const app = baseApp(deps, doc);
   const { admin, svc, cursors } = planes;
   const auth = createAdminAuth(admin.tokens);
-  app.use(metricsRouter(deps.metrics.registry, auth, doc));
+  app.use(metricsRouter(deps.cluster?.metrics ?? deps.metrics.registry, auth, doc));
   app.use(adminTokensRouter(admin, auth, doc, cursors));
   app.use(adminPartnersRouter(admin, auth, doc));
   app.use(adminAgreementsRouter(admin, auth, doc, deps.config.policy.versions.map((v) => v.version)));

@@ -30,6 +30,9 @@ import { createIncidents, fromVerify, type Incidents } from './incidents/index.t
 import { registerIncidentMetrics } from './incidents/metric.ts';
 import { webhookTls } from './notices/webhook-tls.ts';
 import { noticeSigner } from './notices/sign.ts';
+import type { Registry } from 'prom-client';
+import type { WorkersView } from './http/ops.ts';
+import type { MetricsSource } from './http/metrics-route.ts';
 
 export type Redis = ReturnType<typeof createClient>;
 
@@ -72,13 +75,20 @@ export interface Deps {
   setListeningPort(port: number): void;
   /** SHA-256 of BOOTSTRAP_ADMIN_TOKEN; the token itself is never kept. */
   bootstrapAdminTokenHash?: Buffer;
+  /** Issue 17 item 2: in a `serve --workers N` worker, the primary's view (readiness, metrics); null alone. */
+  cluster: WorkerCluster | null;
   close(): Promise<void>;
 }
+
+/** What a cluster worker asks of its primary: every worker's readiness and the aggregated metrics. */
+export type WorkerCluster = WorkersView & { metrics: MetricsSource };
 
 export interface DepsOptions {
   log?: Logger;
   /** BOOTSTRAP_ADMIN_TOKEN (CONTRACT 5): an admin token accepted from start. */
   bootstrapAdminToken?: string;
+  /** In a cluster worker: builds the link to the primary around this process's metrics registry. */
+  cluster?: (registry: Registry) => WorkerCluster;
 }
 
 export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger): Redis {
@@ -115,15 +125,26 @@ export function connectInBackground(client: Redis, log: Logger): void {
   client.connect().catch((e: Error) => log.warn({ err: { message: e.message } }, 'redis not reachable at start'));
 }
 
-export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
-  if (!config.redis.url) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
+/**
+ * The start-up checks that open nothing. createDeps runs them; so does the `serve --workers N`
+ * primary before it forks, so a bad setting stops the service with its own message instead of
+ * every worker dying of it in turn (issue 17 item 2).
+ */
+export function startupChecks(config: Config, opts: Pick<DepsOptions, 'bootstrapAdminToken'> = {}): { redisUrl: string; certificates: readonly CertificateValidity[] } {
+  const redisUrl = config.redis.url;
+  if (!redisUrl) throw new Error('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
   const boot = opts.bootstrapAdminToken;
   if (boot !== undefined && boot.length < 32) throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters (use a random value)');
   // RULES 36: an expired or over-long certificate refuses start-up, before anything is opened.
-  const certificates = checkCertificates(gatewayCertificateSettings(config), new Date());
+  return { redisUrl, certificates: checkCertificates(gatewayCertificateSettings(config), new Date()) };
+}
+
+export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
+  const { redisUrl, certificates } = startupChecks(config, opts);
+  const boot = opts.bootstrapAdminToken;
   const log = opts.log ?? createLogger(config.log.level);
   const keys = loadKeys(config.keys.dir);
-  const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs, log);
+  const redis = createRedisClient(redisUrl, config.redis.tls, config.redis.commandTimeoutMs, log);
   const redisSub = redis.duplicate();
   redisSub.on('error', () => undefined); // reported by the main client
   connectInBackground(redis, log);
@@ -182,6 +203,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
     config, log, redis, redisSub, heartbeat, instance, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
+    cluster: opts.cluster?.(metrics.registry) ?? null,
     ...(boot ? { bootstrapAdminTokenHash: sha256(boot) } : {}),
     async close() {
       await notices.close(); // an attempt in flight is recorded while Redis is still open

@@ -53,6 +53,8 @@ export function registerRedisGauge(registry: Registry, health: RedisHealth): voi
   new Gauge({
     name: 'gateway_redis_up', help: 'Redis reachable from this instance, by connection (commands: PING in time; subscriber: connected with a fresh heartbeat)',
     labelNames: ['connection'] as const, registers: [registry],
+    // Issue 17 item 2: across workers, 0 as soon as one worker cannot reach Redis.
+    aggregator: 'min',
     async collect() {
       this.set({ connection: 'commands' }, (await health.commands()) ? 1 : 0);
       this.set({ connection: 'subscriber' }, health.subscriber() ? 1 : 0);

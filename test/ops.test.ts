@@ -64,7 +64,8 @@ test('SIGTERM lets an in-flight request finish, then the process exits 0', async
   const cfg = join(tmp('cfg'), 'gw.json');
   const client = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
   writeFileSync(cfg, JSON.stringify({
-    server: { port, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
+    // The single process (workers 1): its own drain; the cluster's is in cluster-workers.test.ts.
+    server: { port, workers: 1, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
     admin: { port: adminPort, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
     upstream: { url: `https://localhost:${(slow.address() as AddressInfo).port}`, tls: client },
     redis: { url: stack.redis.url, tls: client }, keys: { dir: keys }, log: { level: 'warn' },

@@ -18,7 +18,7 @@ const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store', 'tokens', 'keys', '
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
-  serve                          the gateway alone, from configuration
+  serve [--workers N]            the gateway alone, from configuration; N worker processes share its listeners (default server.workers)
   core-store [--port N] [--data FILE.ndjson]   the reference core user store (HTTPS)
   certs [--out DIR] [--force]    a dev CA and localhost certificates for every hop
   keys init [--out DIR] [--force]  fresh key material for keys.dir
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'tokens':
         return await tokensCommand(process.env, rest);
       case 'serve':
-        return await serve(process.env);
+        return await serve(process.env, rest);
       case 'core-store': {
         const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, data: { type: 'string' } } });
         return await runCoreStore(process.env, values);

@@ -49,6 +49,8 @@ export const configSchema = z.strictObject({
     publicUrl: z.string().nullable(),
     bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024),
     drainTimeoutMs: z.number().int().min(0),
+    // Issue 17 item 2: worker processes behind the listeners; null = os.availableParallelism(), 1 = no cluster.
+    workers: z.number().int().min(1).max(256).nullable(),
     tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: file, requestClientCert: z.boolean() }),
   }),
   // RULES 43: the control plane (admin API, /metrics, console) has its own HTTPS listener.

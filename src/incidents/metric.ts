@@ -7,6 +7,8 @@ export function registerIncidentMetrics(registry: Registry, openCount: () => Pro
     name: 'gateway_incidents_open',
     help: 'incidents not yet acknowledged (RULES 50: egress-guard hit, failed verify, anchor mismatch); -1 when Redis could not be read',
     registers: [registry],
+    // Issue 17 item 2: each worker reads the same count from Redis; across workers, the largest.
+    aggregator: 'max',
     async collect() {
       this.set(await openCount().catch(() => -1));
     },

@@ -17,6 +17,8 @@ export class OverdueWatch {
     this.gauge = new Gauge({
       name: 'gateway_notices_overdue', help: 'deletion notices (retention_expired, subject_erased) not confirmed by their deadline (RULES 23)',
       labelNames: ['partner', 'type'] as const, registers: registry ? [registry] : [],
+      // Issue 17 item 2: every worker reads the same count back from Redis; summing would multiply it.
+      aggregator: 'max',
     });
   }
 

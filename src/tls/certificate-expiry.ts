@@ -11,6 +11,8 @@ export function registerCertificateGauge(registry: Registry, certs: readonly Cer
     help: `whole days until each configured certificate expires, by setting (RULES 36: alert below ${EXPIRY_WARNING_DAYS})`,
     labelNames: ['setting'] as const,
     registers: [registry],
+    // Issue 17 item 2: the same certificates in every worker; across workers, the fewest days.
+    aggregator: 'min',
     collect() {
       const at = now();
       for (const c of certs) this.set({ setting: c.setting }, daysLeft(c, at));
