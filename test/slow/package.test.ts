@@ -77,7 +77,7 @@ test('the installed `partner-gateway --help` runs from a temporary directory: ex
   const r = await run(join(app, 'node_modules/.bin/partner-gateway'), ['--help'], app, plainEnv(), 60_000);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^usage: partner-gateway <command>\n/);
-  assert.match(r.stdout, /\n {2}serve {2,}the gateway alone, from configuration\n/);
+  assert.match(r.stdout, /\n {2}serve \[--workers N\] {2,}the gateway alone, from configuration;/);
   assert.equal(r.stderr, '');
 });
 
