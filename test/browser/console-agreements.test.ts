@@ -4,13 +4,12 @@
 // Screenshots go to test-output/console/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newSession, signInWithToken } from '../harness/browser.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { adminApi, newPartner } from '../harness/admin.ts';
-import { testCerts } from '../harness/certs.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
 
@@ -20,13 +19,6 @@ let page: Page;
 let partnerId: string;
 const cspViolations: string[] = [];
 
-/** The browser trusts exactly the test server's key (SPKI pin), as in console-browser.test.ts. */
-async function spkiPin(): Promise<string> {
-  const c = await testCerts();
-  const spki = new X509Certificate(readFileSync(c.cert('gateway'))).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const select = (name: string) => page.locator(`select[name="${name}"]`);
 
@@ -34,18 +26,9 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   stack = await startStack({ users: 5, extra: { console: { tokenLogin: true } } });
   partnerId = await newPartner(adminApi(stack, stack.adminToken), 'browser');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${await spkiPin()}`],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
-  page = await context.newPage();
-  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
-  await page.goto(`${stack.adminUrl}/console/sign-in`);
-  await page.getByLabel('Admin or auditor token').fill(stack.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/overview$/);
+  browser = await launchBrowser();
+  ({ page } = await newSession(browser, cspViolations));
+  await signInWithToken(page, stack.adminUrl, stack.adminToken);
 });
 after(async () => {
   await browser?.close();

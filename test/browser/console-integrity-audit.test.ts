@@ -5,14 +5,13 @@
 // screenshots go to test-output/console/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newSession, signInWithToken } from '../harness/browser.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { adminApi } from '../harness/admin.ts';
 import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
-import { testCerts } from '../harness/certs.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
 
@@ -22,13 +21,6 @@ let page: Page;
 let partner: TestPartner;
 let receipt: string;
 const cspViolations: string[] = [];
-
-/** The browser trusts exactly the test server's key (its SPKI pinned), as in console-browser. */
-async function spkiPin(): Promise<string> {
-  const c = await testCerts();
-  const spki = new X509Certificate(readFileSync(c.cert('gateway'))).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -46,18 +38,9 @@ before(async () => {
   // An admin change with a before and an after, for the audit page.
   assert.equal((await adminApi(stack, stack.adminToken)('POST', `/admin/v1/agreements/agr_${partner.id}/suspend`)).status, 200);
   await stack.gateway.deps.transferLog.checkpointNow();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${await spkiPin()}`],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
-  await page.goto(`${stack.adminUrl}/console/sign-in`);
-  await page.getByLabel('Admin or auditor token').fill(stack.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/overview$/);
+  browser = await launchBrowser();
+  ({ page } = await newSession(browser, cspViolations));
+  await signInWithToken(page, stack.adminUrl, stack.adminToken);
 });
 after(async () => {
   await browser?.close();

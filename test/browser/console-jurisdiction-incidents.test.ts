@@ -6,14 +6,13 @@
 // shown and a key rotation. Screenshots go to test-output/console/ (git-ignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newSession, signInWithToken } from '../harness/browser.ts';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { adminApi, type Api } from '../harness/admin.ts';
 import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
-import { testCerts } from '../harness/certs.ts';
 import { JurisdictionStore } from '../../src/jurisdiction/store.ts';
 import { NoticeQueue } from '../../src/notices/queue.ts';
 import { noticeKeys } from '../../src/notices/keys.ts';
@@ -32,13 +31,6 @@ const cspViolations: string[] = [];
 /** The message of every confirmation dialog (data-confirm), each accepted as a user clicking OK. */
 const confirmations: string[] = [];
 
-/** The browser trusts exactly the gateway's key (SPKI pin), as in console-browser.test.ts: verified, not skipped. */
-async function spkiPin(): Promise<string> {
-  const c = await testCerts();
-  const spki = new X509Certificate(readFileSync(c.cert('gateway'))).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const pull = async () => partnerGet(stack, await partner.token('service_delivery'), `/v1/subjects/${subject}?purpose=service_delivery`);
 
@@ -56,19 +48,10 @@ before(async () => {
   const first = await partnerGet(stack, await partner.token('service_delivery'), '/v1/subjects?purpose=service_delivery&limit=2');
   assert.equal(first.status, 200, first.text);
   subject = first.body.items[0].subject;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${await spkiPin()}`],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
-  page = await context.newPage();
-  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()); });
+  browser = await launchBrowser();
+  ({ page } = await newSession(browser, cspViolations));
   page.on('dialog', (d) => { confirmations.push(d.message()); void d.accept(); });
-  await page.goto(`${stack.adminUrl}/console/sign-in`);
-  await page.getByLabel('Admin or auditor token').fill(stack.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/console\/overview$/);
+  await signInWithToken(page, stack.adminUrl, stack.adminToken);
 });
 after(async () => {
   await browser?.close();
