@@ -33,6 +33,15 @@ async function expectRefusal(over: object, env: Record<string, string>, pattern:
 test('redis:// stops start-up naming redis.url', () =>
   expectRefusal({ redis: { url: 'redis://127.0.0.1:6379' } }, {}, /redis\.url must start with rediss:\/\//));
 
+test('issue [6/6]: a plain-text cluster seed stops start-up naming its position in redis.cluster.nodes', () =>
+  expectRefusal({ redis: { mode: 'cluster', cluster: { nodes: ['rediss://127.0.0.1:7000', 'redis://127.0.0.1:7001'] } } }, {}, /^partner-gateway: redis\.cluster\.nodes\[1\] must start with rediss:\/\//));
+
+test('issue [6/6]: sentinel mode without the primary\'s name stops start-up naming redis.sentinel.name', () =>
+  expectRefusal({ redis: { mode: 'sentinel', sentinel: { name: null, nodes: ['rediss://127.0.0.1:26379'] } } }, {}, /^partner-gateway: redis\.sentinel\.name must name the primary/));
+
+test('issue [6/6]: an unknown redis.mode stops start-up naming it', () =>
+  expectRefusal({ redis: { mode: 'replicated' } }, {}, /^partner-gateway: redis\.mode /));
+
 test('an http:// upstream (from the environment) stops start-up naming upstream.url', () =>
   expectRefusal({}, { UPSTREAM_URL: 'http://core:8080' }, /upstream\.url must start with https:\/\/ \(got http:\/\/core:8080\)/));
 
@@ -40,10 +49,10 @@ test('a missing certificate file stops start-up naming the key', () =>
   expectRefusal({ server: { tls: { cert: '/nonexistent/gateway.crt' } } }, {}, /server\.tls\.cert: file not found \(\/nonexistent\/gateway\.crt\)/));
 
 test('an unknown country code stops start-up naming the key', () =>
-  expectRefusal({ jurisdiction: { home: 'KZ', adequate: ['DE', 'XY'] } }, {}, /jurisdiction\.adequate\.1 must be an ISO 3166-1 alpha-2 country code \(got XY\)/));
+  expectRefusal({ jurisdiction: { home: 'KZ', adequate: ['DE', 'XY'] } }, {}, /jurisdiction\.adequate\[1\] must be an ISO 3166-1 alpha-2 country code \(got XY\)/));
 
 test('a malformed policy version stops start-up naming the key', () =>
-  expectRefusal({ policy: { versions: [{ version: '2024-13', publishedAt: '2024-03-01T00:00:00Z' }] } }, {}, /policy\.versions\.0\.version must look like 2024-03/));
+  expectRefusal({ policy: { versions: [{ version: '2024-13', publishedAt: '2024-03-01T00:00:00Z' }] } }, {}, /policy\.versions\[0\]\.version must look like 2024-03/));
 
 test('RULES 43: staff mTLS without a staff CA stops start-up naming admin.tls.ca', () =>
   expectRefusal({ admin: { tls: { requireClientCert: true } } }, {}, /^partner-gateway: admin\.tls\.ca is required when admin\.tls\.requireClientCert is true/));

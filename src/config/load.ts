@@ -97,7 +97,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.join('.') || '(root)';
+    // Array positions as [n]: redis.cluster.nodes[1] must start with rediss://
+    const key = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('') || '(root)';
     const got = get(raw, issue.path.join('.'));
     const shown = typeof got === 'string' || typeof got === 'number' ? ` (got ${got})` : '';
     throw new ConfigError(`${key} ${issue.message}${shown}`);

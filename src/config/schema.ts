@@ -5,6 +5,7 @@ import { CATEGORIES, CORRESPONDENCE } from '../policy/taxonomy.ts';
 
 const file = z.string().min(1).nullable();
 const tlsFiles = z.strictObject({ ca: file, cert: file, key: file });
+const rediss = z.string().startsWith('rediss://', { message: 'must start with rediss:// (TLS)' });
 const country = z.string().refine(isCountryCode, { message: 'must be an ISO 3166-1 alpha-2 country code' });
 const port = z.number().int().min(0).max(65535);
 const pointer = z.string().regex(/^(\/[^/]*)+$/, 'must be a JSON pointer such as /phone');
@@ -67,11 +68,25 @@ export const configSchema = z.strictObject({
     connections: z.number().int().min(1).max(1024),
     tls: tlsFiles,
   }),
+  // Issue [6/6] item 1: one Redis, a Sentinel-watched primary, or a Cluster; TLS only, every node.
   redis: z.strictObject({
-    url: z.string().startsWith('rediss://', { message: 'must start with rediss:// (TLS)' }).nullable(),
+    mode: z.enum(['single', 'sentinel', 'cluster']),
+    url: rediss.nullable(),
+    sentinel: z.strictObject({
+      name: z.string().min(1).max(200).nullable(),
+      nodes: z.array(rediss).max(32),
+    }),
+    cluster: z.strictObject({ nodes: z.array(rediss).max(64) }),
     tls: tlsFiles,
     commandTimeoutMs: z.number().int().min(50).max(60_000),
     region: country,
+  }).superRefine((r, ctx) => {
+    const need = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (r.mode === 'sentinel') {
+      if (!r.sentinel.name) need(['sentinel', 'name'], 'must name the primary the Sentinels watch when redis.mode is sentinel');
+      if (r.sentinel.nodes.length === 0) need(['sentinel', 'nodes'], 'must list at least one Sentinel (rediss://host:port) when redis.mode is sentinel');
+    }
+    if (r.mode === 'cluster' && r.cluster.nodes.length === 0) need(['cluster', 'nodes'], 'must list at least one cluster node (rediss://host:port) when redis.mode is cluster');
   }),
   logSink: z.strictObject({ region: country }),
   jurisdiction: z.strictObject({ home: country, adequate: z.array(country) }),
@@ -98,7 +113,8 @@ export const configSchema = z.strictObject({
   transferLog: z.strictObject({
     checkpointEvery: z.number().int().min(1).max(1_000_000),
     checkpointIntervalMs: z.number().int().min(100).max(86_400_000),
-    replicas: z.number().int().min(0).max(16),
+    // Issue [6/6] item 4: null is 0 with one Redis and 1 with Sentinel or Cluster (a replica must have it too).
+    replicas: z.number().int().min(0).max(16).nullable(),
     waitTimeoutMs: z.number().int().min(1).max(60_000),
     maxBatch: z.number().int().min(1).max(10_000),
     maxScan: z.number().int().min(100).max(1_000_000),

@@ -77,7 +77,9 @@ export interface TransferLog {
 export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOptions = {}): TransferLog {
   const { redis, log } = deps;
   const cfg = deps.config.transferLog;
-  if (cfg.replicas > 0 && cfg.waitTimeoutMs >= deps.config.redis.commandTimeoutMs) {
+  // Issue [6/6] item 4: with Sentinel or Cluster an entry is durable only once a replica has it too.
+  const replicas = cfg.replicas ?? (deps.config.redis.mode === 'single' ? 0 : 1);
+  if (replicas > 0 && cfg.waitTimeoutMs >= deps.config.redis.commandTimeoutMs) {
     throw new ConfigError(`transferLog.waitTimeoutMs must be below redis.commandTimeoutMs (${deps.config.redis.commandTimeoutMs})`);
   }
   const keys = logKeys(opts.keyPrefix);
@@ -101,7 +103,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
   });
   const writer = new TransferLogWriter({
     redis, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
-    log, replicas: cfg.replicas, waitTimeoutMs: cfg.waitTimeoutMs,
+    log, replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
     maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
     ...(opts.now ? { now: opts.now } : {}),
