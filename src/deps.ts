@@ -34,7 +34,7 @@ import type { Registry } from 'prom-client';
 import type { WorkersView } from './http/ops.ts';
 import type { MetricsSource } from './http/metrics-route.ts';
 
-export type Redis = ReturnType<typeof createClient>;
+export type Redis = ReturnType<typeof createRedisClient>;
 
 export interface Deps {
   config: Config;
@@ -91,9 +91,12 @@ export interface DepsOptions {
   cluster?: (registry: Registry) => WorkerCluster;
 }
 
-export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger): Redis {
+export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger) {
   const client = createClient({
     url,
+    // node-redis 6 speaks RESP3 by default; the replies this code was written and tested against are
+    // RESP2's (script results, stream entries), so the wire format stays as it was.
+    RESP: 2,
     socket: {
       tls: true,
       ...clientTlsOptions(tls), // RULES 34: CA and host name verified

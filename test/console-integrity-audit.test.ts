@@ -258,7 +258,7 @@ test('a receipt whose entry was rewritten in Redis shows "Tampering" with the ch
   const tlog = stack.gateway.deps.transferLog;
   const { redis } = stack.gateway.deps;
   const requestId = JSON.parse(Buffer.from(receipt.split('.')[1]!, 'base64url').toString()).requestId as string;
-  const rows = await redis.xRange(tlog.keys.entries, '-', '+');
+  const rows = ((await redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
   const target = rows.find((m) => JSON.parse(m.message.e!).requestId === requestId)!;
   assert.ok(target, 'the pull\'s entry');
   await redis.del(tlog.keys.entries); // rewritten as someone with write access to Redis could

@@ -19,7 +19,7 @@ test('1,000 concurrent appends from two writers: each entry once, each chain gap
   assert.notEqual(a.writer.chain, b.writer.chain);
 
   const r = await fx.client();
-  const rows = await r.xRange(a.keys.entries, '-', '+');
+  const rows = ((await r.xRange(a.keys.entries, '-', '+')) ?? []);
   assert.equal(rows.length, 1000, 'every entry present once');
   const inRedis = rows.map((m) => JSON.parse(m.message.e!) as { id: string; chain: string; seq: number });
   assert.deepEqual(new Set(inRedis.map((e) => e.id)), new Set(stored.map((e) => e.id)));
@@ -47,7 +47,7 @@ test('an append that returned survives a crash of Redis right after (AOF, fsync 
   await fx.redis.kill(); // SIGKILL: no shutdown save, only what was fsynced remains
   await fx.redis.restart();
   const r = await fx.client();
-  const rows = await r.xRange(log.keys.entries, '-', '+');
+  const rows = ((await r.xRange(log.keys.entries, '-', '+')) ?? []);
   assert.deepEqual(rows.map((m) => JSON.parse(m.message.e!).id), [e.id]);
 });
 

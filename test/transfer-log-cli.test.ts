@@ -34,7 +34,7 @@ test('log verify: 0 when intact, 1 naming the first broken entry once an entry i
   assert.match(ok.stdout, /transfer log intact: 12 entries in 1 chains, 1 signed checkpoints/);
 
   const r = await fx.client();
-  const rows = await r.xRange(log.keys.entries, '-', '+');
+  const rows = ((await r.xRange(log.keys.entries, '-', '+')) ?? []);
   const e = JSON.parse(rows[6]!.message.e!) as TransferEntry;
   e.categories = ['phone'];
   await r.del(log.keys.entries);

@@ -53,7 +53,7 @@ async function dumpRedis(r: Redis): Promise<string> {
     for (const key of keys) {
       out.push(key);
       const type = await r.type(key);
-      if (type === 'stream') for (const m of await r.xRange(key, '-', '+')) out.push(m.id, JSON.stringify(m.message));
+      if (type === 'stream') for (const m of ((await r.xRange(key, '-', '+')) ?? [])) out.push(m.id, JSON.stringify(m.message));
       else if (type === 'hash') out.push(JSON.stringify(await r.hGetAll(key)));
       else if (type === 'string') out.push((await r.get(key)) ?? '');
       else out.push(`unexpected ${type}`);

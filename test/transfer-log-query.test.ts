@@ -37,7 +37,7 @@ before(async () => {
     if (g === 2) to = stored.map((e) => e.at).sort()[0]!;
     await sleep(25);
   }
-  const rows = await (await fx.client()).xRange(a.keys.entries, '-', '+');
+  const rows = ((await (await fx.client()).xRange(a.keys.entries, '-', '+')) ?? []);
   all = rows.map((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return { streamId: m.id, e, userId: byId.get(e.id)! }; });
   assert.equal(all.length, 24);
   middleGroup = expected({ from, to });

@@ -37,7 +37,7 @@ test('trim removes old entries after a signed trim checkpoint; verify passes; in
   const v = await a.verify();
   assert.equal(v.ok, true, JSON.stringify(v.brokenAt));
   assert.equal(v.entries, 10);
-  const kinds = (await r.xRange(a.keys.checkpoints, '-', '+')).map((m) => JSON.parse(Buffer.from(m.message.jws!.split('.')[1]!, 'base64url').toString()).kind);
+  const kinds = ((await r.xRange(a.keys.checkpoints, '-', '+')) ?? []).map((m) => JSON.parse(Buffer.from(m.message.jws!.split('.')[1]!, 'base64url').toString()).kind);
   assert.deepEqual(kinds.filter((k) => k === 'trim').length, 2);
 
   assert.deepEqual(await a.recipients('u_old_only'), { items: [] }, 'recipients older than the cutoff are forgotten');
@@ -47,7 +47,7 @@ test('trim removes old entries after a signed trim checkpoint; verify passes; in
   assert.equal(await r.xLen(a.keys.bySubject(oldOnly.subjectRef!)), 0, 'index streams are trimmed too');
 
   // Still tamper-evident after the trim: removing the first remaining entry of a chain is caught.
-  const first = (await r.xRange(a.keys.entries, '-', '+', { COUNT: 1 }))[0]!;
+  const first = ((await r.xRange(a.keys.entries, '-', '+', { COUNT: 1 })) ?? [])[0]!;
   await r.xDel(a.keys.entries, first.id);
   const broken = await a.verify();
   assert.equal(broken.ok, false);
@@ -77,7 +77,7 @@ test('a range that does not verify is not trimmed (a trim must not launder tampe
   await a.appendMany(Array.from({ length: 6 }, () => released()));
   const cutoff = await pause();
   await a.append(released());
-  const rows = await r.xRange(a.keys.entries, '-', '+');
+  const rows = ((await r.xRange(a.keys.entries, '-', '+')) ?? []);
   const e = JSON.parse(rows[2]!.message.e!) as TransferEntry;
   e.partnerId = 'p_someone_else';
   await r.del(a.keys.entries);

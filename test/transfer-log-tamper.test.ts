@@ -23,7 +23,7 @@ async function seeded(): Promise<{ log: TransferLog; r: Redis; rows: () => Promi
     await log.appendMany(Array.from({ length: 10 }, () => released()));
     await log.checkpointNow();
   }
-  const rows = async () => (await r.xRange(log.keys.entries, '-', '+')).map((m) => ({ id: m.id, e: JSON.parse(m.message.e!) as TransferEntry }));
+  const rows = async () => ((await r.xRange(log.keys.entries, '-', '+')) ?? []).map((m) => ({ id: m.id, e: JSON.parse(m.message.e!) as TransferEntry }));
   const { recipients, ...control } = await log.verify();
   assert.deepEqual(control, { ok: true, entries: 30, chains: 1, checkpoints: 3, unsigned: 0, registry: 3, anchors: { lines: 6, pending: 0 } }, 'control: intact');
   assert.equal(recipients?.driftCount, 0, 'control: the recipients index matches the entries');
@@ -146,7 +146,7 @@ test('a checkpoint signed with another key fails verification, with its own kid 
 
 test('a genuine checkpoint with its payload edited fails verification', async () => {
   const { log, r } = await seeded();
-  const [cp] = await r.xRange(log.keys.checkpoints, '-', '+', { COUNT: 1 });
+  const [cp] = ((await r.xRange(log.keys.checkpoints, '-', '+', { COUNT: 1 })) ?? []);
   const [h, p, s] = cp!.message.jws!.split('.');
   const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
   payload.seq = 9;

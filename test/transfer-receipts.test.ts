@@ -209,7 +209,7 @@ test('admin API and CLI: a genuine receipt is included; its entry deleted by a s
   assert.equal(JSON.parse(badCli.stdout).invalid, true);
 
   // The attacker removes the single pull's entry, and one entry in the middle of the page.
-  const rows = await attacker.xRange(tlog().keys.entries, '-', '+');
+  const rows = ((await attacker.xRange(tlog().keys.entries, '-', '+')) ?? []);
   const find = (chain: string, seq: number) => rows.find((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return e.chain === chain && e.seq === seq; })!;
   await attacker.xDel(tlog().keys.entries, find(body.entry.chain, body.entry.seq).id);
   const seg = (await payloadOf(pageReceipt)).body.segments[0];

@@ -52,7 +52,7 @@ async function openStream(query: string, lastEventId?: string) {
 }
 
 const streamIdOf = async (id: string) => {
-  const rows = await stack.gateway.deps.redis.xRange(stack.gateway.deps.transferLog.keys.entries, '-', '+');
+  const rows = ((await stack.gateway.deps.redis.xRange(stack.gateway.deps.transferLog.keys.entries, '-', '+')) ?? []);
   return rows.find((m) => (JSON.parse(m.message.e!) as TransferEntry).id === id)!.id;
 };
 

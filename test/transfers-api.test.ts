@@ -37,7 +37,7 @@ before(async () => {
     if (g === 2) to = stored.map((e) => e.at).sort()[0]!;
     await sleep(25);
   }
-  const rows = await stack.gateway.deps.redis.xRange(tlog.keys.entries, '-', '+');
+  const rows = ((await stack.gateway.deps.redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
   all = rows.map((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return { e, userId: byId.get(e.id)! }; });
   assert.equal(all.length, 24);
 });

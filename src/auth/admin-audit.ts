@@ -47,7 +47,7 @@ const parse = (s: string | undefined): unknown => (s ? JSON.parse(s) : null);
 
 /** Newest first; `cursor` is the id of the last entry of the previous page (exclusive). */
 export async function readAudit(redis: Redis, limit: number, cursor?: string): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-  const rows = await redis.xRevRange(AUDIT_STREAM, cursor ? `(${cursor}` : '+', '-', { COUNT: limit + 1 });
+  const rows = ((await redis.xRevRange(AUDIT_STREAM, cursor ? `(${cursor}` : '+', '-', { COUNT: limit + 1 })) ?? []);
   const items = rows.slice(0, limit).map(({ id, message: m }) => ({
     id,
     at: m.at ?? '',

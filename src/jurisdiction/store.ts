@@ -97,7 +97,7 @@ export class JurisdictionStore {
 
   /** Newest first; `cursor` is the id of the last item of the previous page (exclusive). */
   async history(limit: number, cursor?: string): Promise<{ items: HistoryItem[]; nextCursor: string | null }> {
-    const rows = await this.redis.xRevRange(JURISDICTION_HISTORY, cursor ? `(${cursor}` : '+', '-', { COUNT: limit + 1 });
+    const rows = ((await this.redis.xRevRange(JURISDICTION_HISTORY, cursor ? `(${cursor}` : '+', '-', { COUNT: limit + 1 })) ?? []);
     const items = rows.slice(0, limit).map(({ id, message: m }) => ({
       id, version: Number(m.version ?? 0), at: m.at ?? '', actorId: m.actorId ?? '', action: m.action ?? '',
       target: m.target ?? '', before: json(m.before), after: json(m.after),

@@ -103,7 +103,7 @@ export class NoticeQueue {
 
   /** Oldest first, after `cursor` (a stream id), at most `limit`. */
   async list(partnerId: string, cursor: string | null, limit: number): Promise<{ items: Notice[]; nextCursor: string | null }> {
-    const rows = await this.redis.xRange(this.keys.stream(partnerId), cursor ? `(${cursor}` : '-', '+', { COUNT: limit });
+    const rows = ((await this.redis.xRange(this.keys.stream(partnerId), cursor ? `(${cursor}` : '-', '+', { COUNT: limit })) ?? []);
     const items = rows.map((r) => JSON.parse(String(r.message.n)) as Notice);
     return { items, nextCursor: rows.at(-1)?.id ?? cursor };
   }
@@ -153,7 +153,7 @@ export class NoticeQueue {
 
   /** The partner's newest notices, newest first, each with its delivery state. */
   async recent(partnerId: string, limit: number): Promise<DeliveryRow[]> {
-    const rows = await this.redis.xRevRange(this.keys.stream(partnerId), '+', '-', { COUNT: limit });
+    const rows = ((await this.redis.xRevRange(this.keys.stream(partnerId), '+', '-', { COUNT: limit })) ?? []);
     return Promise.all(rows.map(async (r) => {
       const n = JSON.parse(String(r.message.n)) as Notice;
       const h = await this.redis.hGetAll(this.keys.delivery(member(partnerId, n.id)));

@@ -76,7 +76,7 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
     if (l.stream === 'checkpoints' && payload.seq <= cps.trimmedBelow(payload.chain, Infinity)) continue;
     if (l.stream === 'registry' && cps.hasTrims() && firstRegistry && idLess(l.id, firstRegistry)) continue; // trimmed
     // Stored after the scan read that stream? Then it is there now.
-    const now = await redis.xRange(l.stream === 'registry' ? keys.registry : keys.checkpoints, l.id, l.id);
+    const now = ((await redis.xRange(l.stream === 'registry' ? keys.registry : keys.checkpoints, l.id, l.id)) ?? []);
     if ((now[0]?.message as Record<string, string> | undefined)?.jws === l.jws) continue;
     const chain = l.stream === 'checkpoints' ? payload.chain : null;
     const seq = l.stream === 'checkpoints' ? payload.seq : (payload as unknown as { n: number }).n;

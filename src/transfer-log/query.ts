@@ -79,7 +79,7 @@ export class TransferQuery {
 
   /** The id new entries will come after: where a live stream without Last-Event-ID starts. */
   async latestId(): Promise<string> {
-    return (await this.redis.xRevRange(this.keys.entries, '+', '-', { COUNT: 1 }))[0]?.id ?? '0-0';
+    return ((await this.redis.xRevRange(this.keys.entries, '+', '-', { COUNT: 1 })) ?? [])[0]?.id ?? '0-0';
   }
 
   /** Live entries after `afterId`, polled every `pollMs`, until `signal` aborts. */

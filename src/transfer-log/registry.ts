@@ -46,7 +46,7 @@ export interface RegistryWrite { id: string; jws: string }
 export async function appendRegistry(redis: Redis, keys: LogKeys, sign: JwsSigner, heads: Map<string, { seq: number; hash: string }>,
   sink: string | null, now: () => Date, force = false): Promise<RegistryWrite | null> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const [last] = await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 });
+    const [last] = ((await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 })) ?? []);
     const lastJws = (last?.message as Record<string, string> | undefined)?.jws ?? '';
     // The newest statement is read back unverified: a forged one makes verify fail, not this.
     const prev = last ? parseRegistry(jwsPayload(lastJws)) : null;

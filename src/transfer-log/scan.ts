@@ -23,8 +23,8 @@ export async function* scanStream(redis: Redis, key: string, o: ScanOptions): As
   const COUNT = o.batch ?? 1000;
   for (;;) {
     const page = o.direction === 'asc'
-      ? await redis.xRange(key, min, max, { COUNT })
-      : await redis.xRevRange(key, max, min, { COUNT });
+      ? ((await redis.xRange(key, min, max, { COUNT })) ?? [])
+      : ((await redis.xRevRange(key, max, min, { COUNT })) ?? []);
     for (const m of page) yield { streamId: m.id, fields: m.message as Record<string, string> };
     if (page.length < COUNT) return;
     const last = page[page.length - 1]!.id;

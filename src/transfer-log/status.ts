@@ -52,7 +52,7 @@ export async function logStatus({ redis, keys, jwks, witness }: LogStatusDeps): 
     const cp = r.checkpoint;
     if (!found.has(cp.chain)) found.set(cp.chain, { seq: cp.seq, hash: cp.hash, at: cp.at, from: 'checkpoint' });
   }
-  const [last] = await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 });
+  const [last] = (await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 })) ?? [];
   let registry: LogStatus['registry'] = null;
   if (last) {
     const st = parseRegistry(jwsVerifier(jwks.keys)((last.message as Record<string, string>).jws ?? ''));

@@ -114,7 +114,7 @@ async function loadRegistry(redis: Redis, keys: LogKeys, jwks: Jwks, index: Chec
 }
 
 export async function verifyLog(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const lastCheckpoint = async () => (await redis.xRevRange(keys.checkpoints, '+', '-', { COUNT: 1 }))[0]?.id ?? null;
+  const lastCheckpoint = async () => ((await redis.xRevRange(keys.checkpoints, '+', '-', { COUNT: 1 })) ?? [])[0]?.id ?? null;
   const before = await lastCheckpoint();
   const r = await verifyOnce(redis, keys, jwks, opts);
   // A retention run that trimmed during the scan looks like removed entries: check once more.

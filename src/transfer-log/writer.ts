@@ -205,7 +205,7 @@ export class TransferLogWriter {
    * order), what is in Redis is final, and the line is written for whatever is there.
    */
   private async anchorUnresolved(settle: string[]): Promise<void> {
-    const recent = await this.o.redis.xRevRange(this.o.keys.checkpoints, '+', '-', { COUNT: 1000 });
+    const recent = ((await this.o.redis.xRevRange(this.o.keys.checkpoints, '+', '-', { COUNT: 1000 })) ?? []);
     const lines = recent.filter((m) => settle.includes((m.message as Record<string, string>).jws ?? ''))
       .map((m) => ({ stream: 'checkpoints' as const, id: m.id, jws: (m.message as Record<string, string>).jws! })).reverse();
     if (lines.length) await this.o.anchors?.append(lines);
