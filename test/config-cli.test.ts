@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:net';
+import { X509Certificate } from 'node:crypto';
 import { runCli } from './harness/cli.ts';
 import { testCerts, testCertWithValidity, validFor, tmp } from './harness/certs.ts';
 
@@ -161,3 +163,128 @@ test('RULES 36: an expired core-store certificate stops core-store naming coreSt
 // RULES 49: the log outlives the data it describes.
 test('RULES 49: retention.transferLogDays below retention.afterTerminationDays stops start-up naming the setting', () =>
   expectRefusal({ retention: { afterTerminationDays: 1095, transferLogDays: 365 } }, {}, /^partner-gateway: retention\.transferLogDays must be at least retention\.afterTerminationDays \(1095\)/));
+
+// Issue [6/6] item 6: `config check FILE` validates a file as serve would load it and opens nothing.
+async function keysDir(): Promise<string> {
+  const dir = tmp('check-keys');
+  const r = await runCli(['keys', 'init', '--out', dir, '--force']);
+  assert.equal(r.code, 0, r.stderr);
+  return dir;
+}
+
+/** A TCP listener that counts the connections it is offered (config check must offer none). */
+async function countingListener(): Promise<{ server: Server; port: number; connections: () => number }> {
+  let n = 0;
+  const server = createServer((s) => { n += 1; s.destroy(); });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, port: (server.address() as { port: number }).port, connections: () => n };
+}
+
+test('issue [6/6]: config check FILE on a sentinel config prints ok and a summary, connecting to nothing and listening on nothing', async () => {
+  const c = await testCerts();
+  const [a, b] = [await countingListener(), await countingListener()];
+  try {
+    const path = join(tmp('check'), 'gateway.json');
+    writeFileSync(path, JSON.stringify({
+      // Both listener ports are taken by the counting listeners: a check that tried to listen would fail.
+      server: { host: '127.0.0.1', port: a.port, tls: { cert: c.cert('gateway'), key: c.key('gateway'), ca: c.ca } },
+      admin: { host: '127.0.0.1', port: b.port },
+      upstream: { url: `https://127.0.0.1:${a.port}`, tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') } },
+      redis: { mode: 'sentinel', sentinel: { name: 'gateway-primary', nodes: [`rediss://127.0.0.1:${a.port}`, `rediss://127.0.0.1:${b.port}`] },
+        tls: { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') } },
+      keys: { dir: await keysDir() },
+    }));
+    const r = await runCli(['config', 'check', path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout.trim(), new RegExp(`^ok: ${path.replace(/[.\\/]/g, '\\$&')} \\(redis\\.mode sentinel, 2 sentinel nodes, primary gateway-primary, transferLog\\.replicas 1, .*4 certificates valid`));
+    assert.equal(a.connections() + b.connections(), 0, 'config check connected to something');
+  } finally {
+    a.server.close();
+    b.server.close();
+  }
+});
+
+test('issue [6/6]: relative paths in a config file resolve against its directory, for config check and serve alike', async () => {
+  const dir = tmp('check-rel');
+  const made = await Promise.all([runCli(['certs', '--out', join(dir, 'certs')]), runCli(['keys', 'init', '--out', join(dir, 'keys')])]);
+  assert.deepEqual(made.map((r) => r.code), [0, 0]);
+  const client = { ca: 'certs/ca.crt', cert: 'certs/gateway-client.crt', key: 'certs/gateway-client.key' };
+  const config = (cert: string) => ({
+    server: { tls: { cert, key: 'certs/gateway.key', ca: 'certs/ca.crt' } },
+    upstream: { tls: client },
+    redis: { url: 'rediss://127.0.0.1:1', tls: client },
+    keys: { dir: 'keys' },
+    transferLog: { anchors: { file: 'anchors.jsonl' } },
+  });
+  writeFileSync(join(dir, 'gateway.json'), JSON.stringify(config('certs/gateway.crt')));
+  // The CLI runs from the repository root: these paths only exist beside the file.
+  const ok = await runCli(['config', 'check', join(dir, 'gateway.json')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: .*\(redis\.mode single, transferLog\.replicas 0, /);
+  writeFileSync(join(dir, 'missing.json'), JSON.stringify(config('certs/missing.crt')));
+  const expected = `partner-gateway: server.tls.cert: file not found (${join(dir, 'certs/missing.crt')}); run \`partner-gateway certs\` or fix the path`;
+  const check = await runCli(['config', 'check', join(dir, 'missing.json')]);
+  assert.equal(check.code, 1);
+  assert.equal(check.stderr.trim(), expected);
+  const serve = await runCli(['serve'], { GATEWAY_CONFIG: join(dir, 'missing.json') });
+  assert.equal(serve.code, 1);
+  assert.equal(serve.stderr.trim(), expected);
+});
+
+test('issue [6/6]: config check refuses with the very line serve prints (schema, RULES 36, bootstrap token), exit 1', async () => {
+  const expired = await testCertWithValidity('check-expired', validFor(100, -1));
+  const cases: Array<[object, Record<string, string>, RegExp]> = [
+    [{ redis: { mode: 'cluster', cluster: { nodes: ['rediss://127.0.0.1:7000', 'redis://127.0.0.1:7001'] } } }, {}, /^partner-gateway: redis\.cluster\.nodes\[1\] must start with rediss:\/\//],
+    [{ server: { tls: { ...expired, ca: (await testCerts()).ca } } }, {}, /^partner-gateway: server\.tls\.cert: the certificate expired on /],
+    [{}, { BOOTSTRAP_ADMIN_TOKEN: 'short' }, /^partner-gateway: BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters/],
+    [{}, { NODE_TLS_REJECT_UNAUTHORIZED: '0' }, /^partner-gateway: NODE_TLS_REJECT_UNAUTHORIZED=0 turns certificate verification off/],
+  ];
+  for (const [over, env, pattern] of cases) { // one case at a time: 2 cores (and runCli's timeout)
+    const path = await configFile(over);
+    const [check, serve] = await Promise.all([runCli(['config', 'check', path], env), runCli(['serve'], { GATEWAY_CONFIG: path, ...env })]);
+    assert.equal(check.code, 1, `${pattern}: ${check.stdout}${check.stderr}`);
+    assert.equal(check.stderr.trim().split('\n').length, 1, check.stderr);
+    assert.match(check.stderr.trim(), pattern);
+    assert.equal(check.stderr, serve.stderr, 'the same line as serve');
+  }
+});
+
+test('issue [6/6]: config check reads keys.dir as serve does: missing key material names keys.dir', async () => {
+  const path = await configFile({}); // its keys.dir is an empty directory
+  const r = await runCli(['config', 'check', path]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr.trim(), /^partner-gateway: keys\.dir: .*pseudonym-master\.key not found; run `partner-gateway keys init`$/);
+});
+
+test('issue [6/6]: config check --for core-store validates the reference store\'s file as core-store loads it', async () => {
+  const c = await testCerts();
+  const dir = tmp('check-store');
+  writeFileSync(join(dir, 'store.json'), JSON.stringify({ coreStore: { host: '0.0.0.0', port: 8444, tls: { cert: c.cert('core-store'), key: c.key('core-store') } } }));
+  const ok = await runCli(['config', 'check', '--for', 'core-store', join(dir, 'store.json')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: .*store\.json \(core store 0\.0\.0\.0:8444, \d+ synthetic users, 1 certificate valid/);
+  writeFileSync(join(dir, 'data.json'), JSON.stringify({ coreStore: { data: 'users.ndjson', tls: { cert: c.cert('core-store'), key: c.key('core-store') } } }));
+  const missing = await runCli(['config', 'check', '--for', 'core-store', join(dir, 'data.json')]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.trim(), `partner-gateway: coreStore.data: file not found (${join(dir, 'users.ndjson')})`);
+  const usage = await runCli(['config', 'check', '--for', 'redis', join(dir, 'store.json')]);
+  assert.equal(usage.code, 2);
+  const absent = await runCli(['config', 'check', join(dir, 'nope.json')]);
+  assert.equal(absent.code, 1);
+  assert.equal(absent.stderr.trim(), `partner-gateway: ${join(dir, 'nope.json')}: file not found`);
+});
+
+test('issue [6/6]: certs --host adds the name to the server certificates only (compose service names are verified)', async () => {
+  const dir = tmp('certs-hosts');
+  const r = await runCli(['certs', '--out', dir, '--host', 'redis-primary', '--host', '10.20.0.5']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ['gateway', 'core-store', 'redis']) {
+    const cert = new X509Certificate(readFileSync(join(dir, `${name}.crt`)));
+    assert.ok(cert.checkHost('redis-primary') && cert.checkIP('10.20.0.5') && cert.checkHost('localhost'), name);
+  }
+  assert.equal(new X509Certificate(readFileSync(join(dir, 'gateway-client.crt'))).checkHost('redis-primary'), undefined);
+  const bad = await runCli(['certs', '--out', tmp('certs-bad'), '--host', 'a b']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr.trim(), /^partner-gateway: --host: not a host name or IP address/);
+});

@@ -11,16 +11,19 @@ import { demo } from './demo.ts';
 import { logCommand } from './log-verify.ts';
 import { keysCommand } from './keys-rotate.ts';
 import { assertTlsEnvironment } from '../tls/environment-guard.ts';
+import { configCommand } from './config-check.ts';
 
 // RULES 34: every command that opens a TLS listener or connection (Redis for tokens, keys and log)
 // refuses an environment that weakens TLS. Only `certs` and help, which open nothing, skip it.
-const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store', 'tokens', 'keys', 'log']);
+// `config check` too: it answers for the environment it runs in as serve would (issue [6/6] item 6).
+const TLS_COMMANDS = new Set(['serve', 'demo', 'core-store', 'tokens', 'keys', 'log', 'config']);
 
 const USAGE = `usage: partner-gateway <command>
   demo                           dev certs, local TLS Redis, core store, gateway, a demo partner pull
   serve [--workers N]            the gateway alone, from configuration; N worker processes share its listeners (default server.workers)
   core-store [--port N] [--data FILE.ndjson]   the reference core user store (HTTPS)
-  certs [--out DIR] [--force]    a dev CA and localhost certificates for every hop
+  config check [--for serve|core-store] FILE   validate FILE as serve (or core-store) would load it, opening nothing: prints ok and a summary (exit 0) or the one line serve would print (exit 1)
+  certs [--out DIR] [--force] [--host NAME]...  a dev CA and localhost certificates for every hop; each --host is also named by the server certificates (gateway, core-store, redis)
   keys init [--out DIR] [--force]  fresh key material for keys.dir
   keys rotate --partner ID [--grace-seconds N]  the partner's next pseudonym key version (RULES 29)
   keys rotate-signing [--out DIR]  a new gateway signing key; the old public key stays in the JWKS
@@ -36,9 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd !== undefined && TLS_COMMANDS.has(cmd)) assertTlsEnvironment(process.env, process.execArgv);
     switch (cmd) {
       case 'certs': {
-        const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, force: { type: 'boolean' } } });
+        const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, force: { type: 'boolean' }, host: { type: 'string', multiple: true } } });
         const dir = resolve(values.out ?? resolve(REPO_ROOT, 'certs/dev'));
-        const paths = await writeDevCerts(dir, { force: values.force ?? true });
+        for (const h of values.host ?? []) if (!/^[A-Za-z0-9.:-]{1,253}$/.test(h)) throw new ConfigError(`--host: not a host name or IP address (${h})`);
+        const paths = await writeDevCerts(dir, { force: values.force ?? true, hosts: values.host ?? [] });
         console.log(`dev CA and certificates written to ${dir} (CA: ${paths.ca})`);
         return 0;
       }
@@ -63,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(process.env);
       case 'log':
         return await logCommand(process.env, rest);
+      case 'config':
+        return configCommand(process.env, rest);
       case undefined:
       case 'help':
       case '--help':

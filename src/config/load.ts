@@ -70,6 +70,28 @@ const FILE_KEYS = [
   'redis.tls.ca', 'redis.tls.cert', 'redis.tls.key',
 ] as const;
 
+// Every setting that names a file or directory. Issue [6/6] item 6: a relative one written in the
+// GATEWAY_CONFIG file is resolved against that file's directory, so a configuration and the
+// certificates beside it move together (deploy/compose, a mounted /etc/partner-gateway) and
+// `config check FILE` sees what `serve` will open; those of config/default.json and of the
+// environment stay relative to the repository root.
+const PATH_KEYS = [
+  ...FILE_KEYS, 'coreStore.tls.cert', 'coreStore.tls.key', 'coreStore.tls.ca', 'coreStore.data',
+  'keys.dir', 'transferLog.anchors.file', 'notices.webhookCa', 'console.oidc.ca', 'console.oidc.privateKeyJwk',
+] as const;
+
+function relativeTo(dir: string, file: Json): Json {
+  for (const key of PATH_KEYS) {
+    const parts = key.split('.');
+    const parent = get(file, parts.slice(0, -1).join('.'));
+    const last = parts.at(-1)!;
+    if (!isObject(parent) || typeof parent[last] !== 'string') continue;
+    const p = parent[last] as string;
+    if (p !== '' && !isAbsolute(p)) parent[last] = resolve(dir, p);
+  }
+  return file;
+}
+
 function get(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
@@ -85,7 +107,10 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? {};
   let raw = readJson(resolve(REPO_ROOT, 'config/default.json'), 'config/default.json');
-  if (env.GATEWAY_CONFIG) raw = deepMerge(raw, readJson(resolve(env.GATEWAY_CONFIG), 'GATEWAY_CONFIG'));
+  if (env.GATEWAY_CONFIG) {
+    const file = resolve(env.GATEWAY_CONFIG);
+    raw = deepMerge(raw, relativeTo(dirname(file), readJson(file, 'GATEWAY_CONFIG')));
+  }
   raw = stripDocs(raw) as Record<string, Json>;
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const v = env[name];

@@ -2,6 +2,7 @@
 import { webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -102,17 +103,22 @@ export async function createCa(cn = 'partner-gateway dev CA'): Promise<{ cert: x
   return { cert, key: keys.privateKey, keyPem: await pemKey(keys.privateKey) };
 }
 
-/** Write a CA and every leaf into `dir`; private keys get mode 0600. */
-export async function writeDevCerts(dir: string, opts: { force?: boolean } = {}): Promise<CertPaths> {
+/**
+ * Write a CA and every leaf into `dir`; private keys get mode 0600. `hosts`: more names the server
+ * certificates (gateway, core-store, redis) carry besides localhost, e.g. a compose file's service
+ * names, so host names are verified between containers too (RULES 34; deploy/compose).
+ */
+export async function writeDevCerts(dir: string, opts: { force?: boolean; hosts?: readonly string[] } = {}): Promise<CertPaths> {
   const paths = certPaths(dir);
   if (existsSync(paths.ca) && !opts.force) return paths;
   mkdirSync(dir, { recursive: true });
+  const extra: x509.JsonGeneralName[] = (opts.hosts ?? []).map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }));
   const ca = await createCa();
   writeFileSync(paths.ca, ca.cert.toString('pem') + '\n');
   writeFileSync(paths.caKey, ca.keyPem, { mode: 0o600 });
   for (const name of CERT_NAMES) {
     const usage = name === 'partner' || name === 'gateway-client' ? 'client' : 'server';
-    const leaf = await issueLeaf(ca, `partner-gateway ${name}`, usage);
+    const leaf = await issueLeaf(ca, `partner-gateway ${name}`, usage, usage === 'server' ? [...LOCAL_NAMES, ...extra] : LOCAL_NAMES);
     writeFileSync(paths.cert(name), leaf.certPem);
     writeFileSync(paths.key(name), leaf.keyPem, { mode: 0o600 });
   }
