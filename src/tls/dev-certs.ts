@@ -61,12 +61,13 @@ export interface IssuedCert { certPem: string; keyPem: string }
 export async function issueLeaf(
   ca: { cert: x509.X509Certificate; key: CryptoKey },
   cn: string,
-  usage: 'server' | 'client',
+  usage: 'server' | 'client' | 'server-client',
   names: x509.JsonGeneralName[] = LOCAL_NAMES,
   valid: Validity = validity(),
 ): Promise<IssuedCert> {
   const keys = await keyPair();
-  const eku = usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
+  const eku = usage === 'server' ? [x509.ExtendedKeyUsage.serverAuth] : usage === 'client' ? [x509.ExtendedKeyUsage.clientAuth]
+    : [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${cn}`,
@@ -78,7 +79,7 @@ export async function issueLeaf(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([eku]),
+      new x509.ExtendedKeyUsageExtension(eku),
       new x509.SubjectAlternativeNameExtension(names),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
@@ -117,8 +118,10 @@ export async function writeDevCerts(dir: string, opts: { force?: boolean; hosts?
   writeFileSync(paths.ca, ca.cert.toString('pem') + '\n');
   writeFileSync(paths.caKey, ca.keyPem, { mode: 0o600 });
   for (const name of CERT_NAMES) {
-    const usage = name === 'partner' || name === 'gateway-client' ? 'client' : 'server';
-    const leaf = await issueLeaf(ca, `partner-gateway ${name}`, usage, usage === 'server' ? [...LOCAL_NAMES, ...extra] : LOCAL_NAMES);
+    // A Redis node is also a client, with its certificate, of its primary and of the other Sentinels
+    // (tls-replication, tls-auth-clients yes): OpenSSL refuses a client certificate without clientAuth.
+    const usage = name === 'partner' || name === 'gateway-client' ? 'client' : name === 'redis' ? 'server-client' : 'server';
+    const leaf = await issueLeaf(ca, `partner-gateway ${name}`, usage, usage === 'client' ? LOCAL_NAMES : [...LOCAL_NAMES, ...extra]);
     writeFileSync(paths.cert(name), leaf.certPem);
     writeFileSync(paths.key(name), leaf.keyPem, { mode: 0o600 });
   }
