@@ -26,10 +26,12 @@ COPY --from=build /app/bin ./bin
 COPY config/default.json ./config/default.json
 # Certificates, keys and the deployment's configuration are mounted, never baked in:
 #   -v /etc/partner-gateway:/etc/partner-gateway:ro -e GATEWAY_CONFIG=/etc/partner-gateway/gateway.json
+# Relative paths in that file resolve against its directory (the health check below does the same).
+# A full example with Redis Sentinel: deploy/compose (deploy/README.md).
 USER node
 # 8443: partner listener; 9443: control plane (admin API, /metrics), keep it off partner networks (RULES 43)
 EXPOSE 8443 9443
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "const fs=require('fs'),https=require('https');const c=JSON.parse(fs.readFileSync(process.env.GATEWAY_CONFIG,'utf8'));const ca=c.server&&c.server.tls&&c.server.tls.ca;https.get({host:'localhost',port:(c.server&&c.server.port)||8443,path:'/healthz',ca:ca?fs.readFileSync(ca):undefined},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
+  CMD node -e "const fs=require('fs'),https=require('https'),path=require('path');const f=process.env.GATEWAY_CONFIG;const c=JSON.parse(fs.readFileSync(f,'utf8'));const ca=c.server&&c.server.tls&&c.server.tls.ca;https.get({host:'localhost',port:(c.server&&c.server.port)||8443,path:'/healthz',ca:ca?fs.readFileSync(path.resolve(path.dirname(f),ca)):undefined},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 ENTRYPOINT ["node", "bin/partner-gateway.js"]
 CMD ["serve"]

@@ -275,7 +275,7 @@ test('issue [6/6]: config check --for core-store validates the reference store\'
   assert.equal(absent.stderr.trim(), `partner-gateway: ${join(dir, 'nope.json')}: file not found`);
 });
 
-test('issue [6/6]: certs --host adds the name to the server certificates only (compose service names are verified)', async () => {
+test('issue [6/6]: certs --host adds the name to the server certificates only (compose service names are verified); the redis certificate is also a client certificate', async () => {
   const dir = tmp('certs-hosts');
   const r = await runCli(['certs', '--out', dir, '--host', 'redis-primary', '--host', '10.20.0.5']);
   assert.equal(r.code, 0, r.stderr);
@@ -284,6 +284,10 @@ test('issue [6/6]: certs --host adds the name to the server certificates only (c
     assert.ok(cert.checkHost('redis-primary') && cert.checkIP('10.20.0.5') && cert.checkHost('localhost'), name);
   }
   assert.equal(new X509Certificate(readFileSync(join(dir, 'gateway-client.crt'))).checkHost('redis-primary'), undefined);
+  // A Redis node is a TLS client of its primary and of the Sentinels too (tls-replication, tls-auth-clients yes).
+  const [serverAuth, clientAuth] = ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'];
+  assert.deepEqual(new X509Certificate(readFileSync(join(dir, 'redis.crt'))).keyUsage?.sort(), [serverAuth, clientAuth]);
+  assert.deepEqual(new X509Certificate(readFileSync(join(dir, 'gateway.crt'))).keyUsage, [serverAuth]);
   const bad = await runCli(['certs', '--out', tmp('certs-bad'), '--host', 'a b']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr.trim(), /^partner-gateway: --host: not a host name or IP address/);
