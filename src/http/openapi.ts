@@ -68,7 +68,7 @@ export class ApiDoc {
     const content: Record<string, object> = {};
     const example = spec.example === undefined ? {} : { example: spec.example };
     if (spec.json) content['application/json'] = { schema: this.ref(spec.name, spec.json), ...example };
-    if (spec.ndjson) content['application/x-ndjson'] = { schema: this.ref(spec.ndjsonName, spec.ndjson), description: 'one JSON value a line' };
+    if (spec.ndjson) content['application/x-ndjson'] = { schema: { ...this.ref(spec.ndjsonName, spec.ndjson), description: 'one JSON value a line' } };
     if (spec.jose) content['application/jose'] = { schema: { type: 'string', description: 'JWE compact (ECDH-ES+A256KW for an EC key, RSA-OAEP-256 for an RSA key; A256GCM) to the partner\'s use:"enc" key, whose plaintext is a compact JWS (ES256, kid in /.well-known/jwks.json) of the JSON body', pattern: '^[A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]*){4}$' } };
     const html = console && (status === 0 || spec.description.startsWith('text/html') || status === 200);
     if (spec.media) content[spec.media] = { schema: { type: 'string' } };
