@@ -17,6 +17,8 @@ import type { Redis } from '../deps.ts';
 import type { ApiDoc } from './openapi.ts';
 import type { DenialEvent } from '../access-denials/index.ts';
 import type { DenialReason } from '../access-denials/reasons.ts';
+import { oauthErrorBody, tokenResponse } from './partner-responses.ts';
+import { PARTNER_EXAMPLES } from './partner-examples.ts';
 
 export interface OAuthDeps {
   redis: Redis;
@@ -93,7 +95,13 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
   const r = Router();
   doc.add('POST', '/oauth/token', {
     summary: 'client credentials grant (client_secret_basic or private_key_jwt); scope = purposes', auth: 'public', body: form,
-    responses: { 200: '{access_token, token_type, expires_in, scope}', 400: 'RFC 6749 error', 401: 'invalid_client' },
+    responses: {
+      200: { description: '{access_token, token_type, expires_in, scope, cnf?}', json: tokenResponse, name: 'TokenResponse', example: PARTNER_EXAMPLES.token },
+      // RFC 6749 §5.2 bodies, not problem+json: OAuth clients expect these.
+      400: { description: 'RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope', json: oauthErrorBody, name: 'OAuthError' },
+      401: { description: 'invalid_client (WWW-Authenticate: Basic)', json: oauthErrorBody, name: 'OAuthError' },
+      503: 'store_unavailable: agreements are reloading',
+    },
   });
   r.post('/oauth/token', async (req: Request, res: Response, next: NextFunction) => {
     const attempt: Attempt = { reason: 'unknown_client', client: null };

@@ -2,6 +2,9 @@
 // declared (RULES 46: what is mounted is what is described).
 import { z } from 'zod';
 import { CORE_STORE_CROSS_BORDER_CONSENT } from './store-consent-doc.ts';
+import { DEFAULT_CODES, GENERIC_CODES, HEADERS, codesIn, jsonSchema, problemSchema, type HeaderName, type ResponseSpec } from './openapi-responses.ts';
+
+export type { ResponseSpec } from './openapi-responses.ts';
 
 export interface RouteDoc {
   summary: string;
@@ -9,7 +12,8 @@ export interface RouteDoc {
   auth: string;
   body?: z.ZodType;
   query?: z.ZodType;
-  responses?: Record<string, string>;
+  /** Issue 19: a prose description (an error's codes are the snake_case words it names), or a typed spec. */
+  responses?: Record<string, string | ResponseSpec>;
 }
 
 type Op = Record<string, unknown>;
@@ -27,6 +31,7 @@ const LISTENERS: Record<Listener, string> = {
 
 export class ApiDoc {
   private readonly paths: Record<string, Record<string, Op>> = {};
+  private readonly schemas: Record<string, object> = {};
 
   constructor(private readonly listener: Listener = 'partner') {}
 
@@ -40,12 +45,54 @@ export class ApiDoc {
       // Issue 16: console pages authenticate with the session cookie, not a bearer token.
       ...(doc.auth === 'public' ? { security: [] } : doc.auth.startsWith('console session') ? { security: [{ consoleSession: [] }] } : { security: [{ bearer: [] }] }),
       parameters: [...params, ...query],
-      responses: Object.fromEntries(
-        Object.entries(doc.responses ?? { 200: 'OK' }).map(([code, description]) => [code, { description }]),
-      ),
+      responses: {
+        ...Object.fromEntries(Object.entries(doc.responses ?? { 200: 'OK' }).map(([status, r]) => [status, this.response(Number(status), r, path, doc.auth)])),
+        default: this.response(0, { description: 'any other failure (RFC 9457 problem): a malformed request, a body limit, the store unavailable, an internal error', codes: DEFAULT_CODES }, path, doc.auth),
+      },
     };
     if (doc.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } };
     (this.paths[path] ??= {})[method.toLowerCase()] = op;
+  }
+
+  /** A named schema in components.schemas, referenced from wherever it is used. */
+  private ref(name: string | undefined, schema: z.ZodType): object {
+    const js = jsonSchema(schema);
+    if (!name) return js;
+    this.schemas[name] = js;
+    return { $ref: `#/components/schemas/${name}` };
+  }
+
+  private response(status: number, r: string | ResponseSpec, path: string, auth: string): Op {
+    const spec: ResponseSpec = typeof r === 'string' ? { description: r } : r;
+    const console = path.startsWith('/console') || auth.startsWith('console session');
+    const content: Record<string, object> = {};
+    const example = spec.example === undefined ? {} : { example: spec.example };
+    if (spec.json) content['application/json'] = { schema: this.ref(spec.name, spec.json), ...example };
+    if (spec.ndjson) content['application/x-ndjson'] = { schema: { ...this.ref(spec.ndjsonName, spec.ndjson), description: 'one JSON value a line' } };
+    if (spec.jose) content['application/jose'] = { schema: { type: 'string', description: 'JWE compact (ECDH-ES+A256KW for an EC key, RSA-OAEP-256 for an RSA key; A256GCM) to the partner\'s use:"enc" key, whose plaintext is a compact JWS (ES256, kid in /.well-known/jwks.json) of the JSON body', pattern: '^[A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]*){4}$' } };
+    const html = console && (status === 0 || spec.description.startsWith('text/html') || status === 200);
+    if (spec.media) content[spec.media] = { schema: { type: 'string' } };
+    else if (html) content['text/html'] = { schema: { type: 'string' } };
+    if ((status >= 400 || status === 0) && !spec.json && !spec.media) {
+      // RFC 9457: the route's own codes plus those any route answers with this status.
+      const codes = [...new Set([...(spec.codes ?? codesIn(spec.description)), ...(GENERIC_CODES[status] ?? [])])].sort();
+      content['application/problem+json'] = {
+        schema: { allOf: [this.ref('Problem', problemSchema), { type: 'object', properties: { code: { enum: codes }, ...(status ? { status: { const: status } } : {}) } }] },
+      };
+    }
+    const required = new Set<HeaderName>(spec.headers ?? []);
+    if (status === 401 && !console) required.add('WWW-Authenticate');
+    if (status === 429) required.add('Retry-After');
+    if (status >= 300 && status < 400) required.add('Location');
+    const headers = Object.fromEntries([
+      ...[...required].map((h) => [h, { $ref: `#/components/headers/${h}`, required: true }]),
+      ...(spec.optionalHeaders ?? []).map((h) => [h, { $ref: `#/components/headers/${h}` }]),
+    ]);
+    return {
+      description: spec.description,
+      ...(Object.keys(headers).length ? { headers } : {}),
+      ...(Object.keys(content).length ? { content } : {}),
+    };
   }
 
   json(): object {
@@ -61,7 +108,8 @@ export class ApiDoc {
           bearer: { type: 'http', scheme: 'bearer' },
           ...(this.listener === 'admin' ? { consoleSession: { type: 'apiKey', in: 'cookie', name: '__Host-pg-console', description: 'console session (issue 16): set by POST /console/sign-in' } } : {}),
         },
-        schemas: { Problem: PROBLEM_SCHEMA, CoreStoreCrossBorderConsent: CORE_STORE_CROSS_BORDER_CONSENT },
+        schemas: { ...this.schemas, CoreStoreCrossBorderConsent: CORE_STORE_CROSS_BORDER_CONSENT },
+        headers: HEADERS,
       },
       paths: this.paths,
     };
@@ -72,14 +120,3 @@ function queryParams(schema: z.ZodType): object[] {
   const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: s }));
 }
-
-const PROBLEM_SCHEMA = {
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  properties: {
-    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
-    detail: { type: 'string' }, code: { type: 'string' }, requestId: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } } },
-  },
-  required: ['type', 'title', 'status', 'code'],
-};

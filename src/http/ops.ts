@@ -6,6 +6,7 @@ import { redisUp } from '../redis/health.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import type { ApiDoc } from './openapi.ts';
 import { expiryDetail } from '../tls/certificate-expiry.ts';
+import { health, openApiDocument, readiness } from './ops-responses.ts';
 
 /** Issue 17 item 2: every worker's readiness, from the `serve --workers N` primary. */
 export interface WorkersView {
@@ -32,14 +33,17 @@ async function openIncidents(deps: Deps): Promise<number | null> {
 
 export function opsRouter(deps: Deps, doc: ApiDoc): Router {
   const r = Router();
-  doc.add('GET', '/healthz', { summary: 'the process is up', auth: 'public' });
+  doc.add('GET', '/healthz', { summary: 'the process is up', auth: 'public', responses: { 200: { description: 'up', json: health, name: 'Health' } } });
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
   doc.add('GET', '/readyz', {
     summary: 'Redis and the core user store are reachable over TLS; certificatesExpiringSoon lists settings whose certificate expires within 30 days; checks.workers ("ready/total", with serve --workers N) counts the workers ready, and any worker not ready (starting, restarting, draining) makes it 503; checks.incidents is "open" while an incident (RULES 50) awaits acknowledgement, with openIncidents counting them (both reported, not failing readiness)',
-    auth: 'public', responses: { 200: 'ready: {status, checks: {redis, upstream, policyCaches, certificates, incidents: "none"|"open"|"unknown", workers?: "2/2"|"unknown"}, openIncidents?, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', 503: 'not ready' },
+    auth: 'public', responses: {
+      200: { description: 'ready: {status, checks: {redis, upstream, policyCaches, certificates, incidents: "none"|"open"|"unknown", workers?: "2/2"|"unknown"}, openIncidents?, certificatesExpiringSoon?: [{setting, daysLeft, notAfter}]}', json: readiness, name: 'Readiness' },
+      503: { description: 'not ready (the same body, status not_ready)', json: readiness, name: 'Readiness' },
+    },
   });
   r.get('/readyz', async (_req, res) => {
     const [redis, upstream, incidents, workers] = await Promise.all([
@@ -69,7 +73,7 @@ export function opsRouter(deps: Deps, doc: ApiDoc): Router {
     });
   });
 
-  doc.add('GET', '/openapi.json', { summary: 'this document: the routes of this listener', auth: 'public' });
+  doc.add('GET', '/openapi.json', { summary: 'this document: the routes of this listener', auth: 'public', responses: { 200: { description: 'OpenAPI 3.1', json: openApiDocument } } });
   r.get('/openapi.json', (_req, res) => {
     res.json(doc.json());
   });

@@ -1,6 +1,6 @@
 // The whole stack for integration tests: real TLS Redis, the real core store over HTTPS, and the
 // gateway built from a validated configuration, each on a free port.
-import { Agent } from 'undici';
+import { fetch, type Agent } from 'undici';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import type { LocalRedis } from '../../src/dev/local-redis.ts';
 import { testCerts, tmp } from './certs.ts';
 import { startTestRedis } from './redis.ts';
 import { Writable } from 'node:stream';
+import { CheckedAgent, type OpenApiDoc } from './response-check.ts';
 
 /** Captured log lines, so tests can assert that no personal data is logged. */
 export class LogCapture extends Writable {
@@ -57,7 +58,10 @@ export interface Stack {
   gateway: Gateway;
   config: Config;
   logs: LogCapture;
-  /** undici dispatcher that trusts the test CA (verification stays on). */
+  /**
+   * undici dispatcher that trusts the test CA (verification stays on) and checks every response
+   * from either listener against that listener's served OpenAPI document (issue 19).
+   */
   client: Agent;
   /** The partner listener. */
   url: string;
@@ -81,18 +85,29 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   const gateway = await startGateway(config, { log: createLogger('info', logs), bootstrapAdminToken: adminToken });
   await waitFor(() => gateway.deps.redis.isReady, 5000);
   await waitFor(() => gateway.deps.agreements.ready && gateway.deps.partnerKeys.ready && gateway.deps.jurisdiction.ready, 5000);
-  const client = new Agent({ connect: { ca: readFileSync(c.ca) } });
+  const client = new CheckedAgent({ connect: { ca: readFileSync(c.ca) } });
+  const url = `https://localhost:${gateway.port}`;
+  const adminUrl = `https://localhost:${gateway.adminPort}`;
+  for (const origin of [url, adminUrl]) client.expect(origin, await servedDocument(origin, client));
   return {
     redis, store, gateway, config, logs, client, adminToken,
-    url: `https://localhost:${gateway.port}`,
-    adminUrl: `https://localhost:${gateway.adminPort}`,
+    url, adminUrl,
     async close() {
       await gateway.close();
       await store.close();
       await client.destroy(); // a test that left a body unread must not hang the close
       if (!opts.redis) await redis.stop();
+      // Issue 19: a response that did not match its documentation fails the file even if unread.
+      if (client.mismatches.length) throw new Error(`responses not matching the served OpenAPI documents:\n${client.mismatches.join('\n')}`);
     },
   };
+}
+
+/** The listener's own /openapi.json, as partners get it (fetched before any check is armed). */
+async function servedDocument(origin: string, dispatcher: Agent): Promise<OpenApiDoc> {
+  const res = await fetch(`${origin}/openapi.json`, { dispatcher });
+  if (res.status !== 200) throw new Error(`${origin}/openapi.json: ${res.status}`);
+  return (await res.json()) as OpenApiDoc;
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, step = 25): Promise<void> {
