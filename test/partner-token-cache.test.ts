@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
 import { adminApi } from './harness/admin.ts';
-import { createRedisClient, type Redis } from '../src/deps.ts';
+import { createRedisClient, type RedisClient as Redis } from '../src/deps.ts';
 import { PartnerTokens } from '../src/auth/partner-tokens.ts';
 import { PartnerTokenCache, TOKEN_CHANNEL } from '../src/auth/partner-token-cache.ts';
 import { createLogger } from '../src/log.ts';
