@@ -144,7 +144,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
     } : {}),
   });
   // RULES 50: a failed verify or an anchor mismatch opens an incident.
-  const transferLog = createTransferLog({ redis, keys, config, log, observer: transferLogObserver(metrics), onVerified: (r) => { const i = fromVerify(r); if (i) incidents.report(i); } });
+  const transferLog = createTransferLog({ redis, topology: redisTopology, keys, config, log, observer: transferLogObserver(metrics), onVerified: (r) => { const i = fromVerify(r); if (i) incidents.report(i); } });
   // RULES 48: kept as long as the transfer log (retention.transferLogDays; null keeps it like the log does).
   const accessDenials = createAccessDenials(redis, log, {
     examplesPerKey: config.accessDenials.examplesPerKey, retentionDays: config.retention.transferLogDays,

@@ -37,7 +37,7 @@ async function redisGets(): Promise<number> {
 }
 
 const status = async (token: string, s: Pick<Stack, 'url' | 'client'> = stack) => (await partnerGet(s, token, PATH)).status;
-const keyOf = (token: string) => `pg:ptok:${createHash('sha256').update(token).digest('base64url')}`;
+const keyOf = (token: string) => `pg:{cp}:ptok:${createHash('sha256').update(token).digest('base64url')}`;
 
 async function partnerWithToken(): Promise<Awaited<ReturnType<typeof setupPartner>> & { t: string }> {
   const p = await setupPartner(stack, domestic);
