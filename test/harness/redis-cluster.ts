@@ -21,6 +21,11 @@ export interface TestCluster {
   primaries(): Promise<number[]>;
   /** SIGKILL the primary owning `key` and wait until its replica has taken over its slots. */
   killPrimaryOf(key: string): Promise<{ killed: number; promoted: number }>;
+  /**
+   * Start a killed node again (as a process supervisor would): it rejoins as a replica of the
+   * primary that replaced it; resolves once that primary has it in sync again.
+   */
+  restart(port: number): Promise<void>;
   /** A plain client on one node (the caller destroys it). */
   client(port: number): Promise<RedisClient>;
   stop(): Promise<void>;
@@ -122,6 +127,11 @@ export async function startTestCluster(): Promise<TestCluster> {
         } catch { return false; }
       }, 30_000, 200);
       return { killed, promoted: replica.port };
+    },
+    async restart(port) {
+      await nodes.find((n) => n.port === port)!.server.restart();
+      dead.delete(port);
+      await waitFor(() => synced().catch(() => false), 30_000, 200);
     },
     async stop() {
       await Promise.allSettled(nodes.filter((n) => !dead.has(n.port)).map((n) => n.server.kill()));
