@@ -11,6 +11,10 @@ import { adminApi, agreementBody, newPartner, type Api, type Res } from '../harn
 import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
 import { createLogger } from '../../src/log.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../harness/cli.ts';
+import { tmp } from '../harness/certs.ts';
 import { HEARTBEAT_STALE_MS } from '../../src/cache/subscriber-heartbeat.ts';
 
 let cluster: TestCluster;
@@ -101,7 +105,7 @@ test('cluster: a country kill-switch set through A is enforced by B within 1 s (
   await within1s(stack.url, token, subject, (r) => r.status === 200, (r) => r.body?.code === 'country_blocked');
 });
 
-test('cluster: single pulls and a bulk pull through both instances are each logged, and verify is ok', async () => {
+test('cluster: single pulls and a bulk pull through both instances are each logged, and verify is ok (route and `log verify` CLI)', async () => {
   const p = await setupPartner(stack, terms());
   await waitFor(() => gwB.deps.agreements.active(p.id) !== undefined, 2000);
   const token = await p.token('service_delivery');
@@ -133,6 +137,12 @@ test('cluster: single pulls and a bulk pull through both instances are each logg
   assert.equal(v.status, 200, v.text);
   assert.equal(v.body.ok, true, v.text);
   assert.ok(v.body.entries >= logged.length);
+  // The CLI opens the configured mode too (cli/log-verify.ts through redis/open.ts).
+  const file = join(tmp('cluster-cli'), 'gateway.json');
+  writeFileSync(file, JSON.stringify({ redis: { mode: 'cluster', url: null, cluster: { nodes: cluster.seeds }, tls: stack.config.redis.tls }, keys: { dir: stack.config.keys.dir } }));
+  const cli = await runCli(['log', 'verify', '--json'], { GATEWAY_CONFIG: file });
+  assert.equal(cli.code, 0, cli.stderr + cli.stdout);
+  assert.equal(JSON.parse(cli.stdout).ok, true);
 });
 
 test('cluster: the main partner and admin journeys never meet CROSSSLOT (a multi-slot script is a bug)', async () => {
