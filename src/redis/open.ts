@@ -124,18 +124,18 @@ function openSentinel(r: RedisConfig, log: Logger | undefined, withSub: boolean)
   });
   // A plain client of the current primary for node-level reads (SCAN, CONFIG GET), moved when the
   // primary changes.
-  let node: { at: string; client: RedisClient } | undefined;
+  let node: { at: string; client: RedisClient; connected: Promise<unknown> } | undefined;
   const primary = async (): Promise<NodeClient> => {
     const m = sentinel.getMasterNode();
     if (!m) throw new Error('redis sentinel: no primary known');
     const at = `${m.host}:${m.port}`;
     if (node?.at !== at) {
-      node?.client.destroy();
+      if (node?.client.isOpen) node.client.destroy();
       const client = createRedisClient(`rediss://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`, r.tls, r.commandTimeoutMs);
       client.on('error', () => undefined); // reported by the sentinel object
-      node = { at, client };
-      await client.connect();
+      node = { at, client, connected: client.connect() }; // concurrent callers share one connection
     }
+    await node.connected;
     return node.client;
   };
   let closed = false;
@@ -147,7 +147,7 @@ function openSentinel(r: RedisConfig, log: Logger | undefined, withSub: boolean)
     async connect() { await sentinel.connect(); if (withSub) sub.start(); },
     async close() {
       closed = true;
-      node?.client.destroy();
+      if (node?.client.isOpen) node.client.destroy();
       await Promise.allSettled([sub.close(), sentinel.isOpen ? sentinel.close() : undefined]);
     },
   };
