@@ -12,6 +12,7 @@ import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.t
 import { startGateway, type Gateway } from '../../src/main.ts';
 import { createLogger } from '../../src/log.ts';
 import { writeFileSync } from 'node:fs';
+import { fetch } from 'undici';
 import { join } from 'node:path';
 import { runCli } from '../harness/cli.ts';
 import { tmp } from '../harness/certs.ts';
@@ -193,11 +194,14 @@ test('cluster: the heartbeat proves B\'s subscriber end to end: it stops hearing
   const token = await p.token('service_delivery');
   const path = '/v1/subjects?purpose=service_delivery&limit=2';
   assert.equal((await pull(urlB, token, path)).status, 200, 'control');
+  const readyz = async () => (await fetch(`${urlB}/readyz`, { dispatcher: stack.client })).status;
+  assert.equal(await readyz(), 200, 'control: ready (redis/health.ts pings through the cluster object)');
   // Published through the cluster object to whichever node it picks, heard on the subscriber's
   // node over the cluster bus: only the heartbeat can notice that this stopped.
   await redisSub.unsubscribe(heartbeat.channel);
   await waitFor(() => !agreements.ready, HEARTBEAT_STALE_MS + 2000, 20);
   assert.equal((await pull(urlB, token, path)).status, 503);
+  assert.equal(await readyz(), 503);
   await redisSub.subscribe(heartbeat.channel, heartbeat.onBeat);
   await waitFor(() => agreements.ready, 3000, 20);
   assert.equal((await pull(urlB, token, path)).status, 200);
