@@ -1,8 +1,9 @@
 // The one place that opens Redis, the upstream client and key material (DESIGN: only deps.ts
 // constructs clients). Everything else receives them.
 import { deadline } from './transfer-log/deadline.ts';
-import { createClient } from 'redis';
-import { clientTlsOptions, type TlsFiles } from './tls/options.ts';
+import { openRedis } from './redis/open.ts';
+import type { Subscriber } from './redis/subscriber.ts';
+import type { RedisTopology } from './redis/topology.ts';
 import { Upstream } from './upstream/client.ts';
 import { loadKeys, type KeyMaterial } from './keys/files.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -34,14 +35,20 @@ import type { Registry } from 'prom-client';
 import type { WorkersView } from './http/ops.ts';
 import type { MetricsSource } from './http/metrics-route.ts';
 
-export type Redis = ReturnType<typeof createRedisClient>;
+// Issue 18: the Redis type is the narrow command type a single client, a cluster and a sentinel
+// object all satisfy; clients are opened in src/redis/ only. Re-exported here for existing imports.
+export type { Redis } from './redis/types.ts';
+export { createRedisClient, type RedisClient } from './redis/client.ts';
+import type { Redis } from './redis/types.ts';
 
 export interface Deps {
   config: Config;
   log: Logger;
   redis: Redis;
   /** A second connection for SUBSCRIBE (a subscribed connection cannot run other commands). */
-  redisSub: Redis;
+  redisSub: Subscriber;
+  /** Issue 18: node-level work (SCAN, CONFIG GET, WAIT) in the configured mode. */
+  redisTopology: RedisTopology;
   upstream: Upstream;
   keys: KeyMaterial;
   metrics: Metrics;
@@ -91,69 +98,29 @@ export interface DepsOptions {
   cluster?: (registry: Registry) => WorkerCluster;
 }
 
-export function createRedisClient(url: string, tls: TlsFiles, commandTimeoutMs: number, log?: Logger) {
-  const client = createClient({
-    url,
-    // node-redis 6 speaks RESP3 by default; the replies this code was written and tested against are
-    // RESP2's (script results, stream entries), so the wire format stays as it was.
-    RESP: 2,
-    socket: {
-      tls: true,
-      ...clientTlsOptions(tls), // RULES 34: CA and host name verified
-      connectTimeout: commandTimeoutMs,
-      // Keep trying in the background; readiness reports false meanwhile.
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
-    },
-    // Fail closed: while disconnected, commands fail at once instead of queueing behind an outage.
-    disableOfflineQueue: true,
-    // No per-command timeout option: node-redis applies it only while a command is queued, not once
-    // it is on the socket (so it never bounded a hung Redis), and its per-command AbortSignal showed
-    // in the bench profile. Hot-path callers set their own deadline (transfer-log/deadline.ts).
-  });
-  let lastError = '';
-  client.on('error', (e: Error) => {
-    // Log each distinct failure once, not once per reconnect attempt.
-    if (e.message !== lastError) log?.warn({ err: { name: e.name, message: e.message } }, 'redis connection error');
-    lastError = e.message;
-  });
-  client.on('ready', () => {
-    if (lastError) log?.info('redis connection restored');
-    lastError = '';
-  });
-  return client;
-}
-
-/** Connect without blocking start-up on an outage: the client keeps retrying. */
-export function connectInBackground(client: Redis, log: Logger): void {
-  client.connect().catch((e: Error) => log.warn({ err: { message: e.message } }, 'redis not reachable at start'));
-}
-
 /**
  * The start-up checks that open nothing. createDeps runs them; so does the `serve --workers N`
  * primary before it forks, so a bad setting stops the service with its own message instead of
  * every worker dying of it in turn (issue 17 item 2).
  */
-export function startupChecks(config: Config, opts: Pick<DepsOptions, 'bootstrapAdminToken'> = {}): { redisUrl: string; certificates: readonly CertificateValidity[] } {
-  // Issue [6/6]: redis.url is single mode's; sentinel and cluster find their nodes through their seeds
-  // (engineer A's src/redis/ opens them). ConfigError: one line naming the key, as CONTRACT 9 asks.
-  const redisUrl = config.redis.url ?? '';
-  if (config.redis.mode === 'single' && !redisUrl) throw new ConfigError('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
+export function startupChecks(config: Config, opts: Pick<DepsOptions, 'bootstrapAdminToken'> = {}): { certificates: readonly CertificateValidity[] } {
+  // Issue [6/6]: redis.url is needed in single mode only (the schema checks the other modes' seeds).
+  // ConfigError: one line naming the key, as CONTRACT 9 asks.
+  if (config.redis.mode === 'single' && !config.redis.url) throw new ConfigError('redis.url: not set (rediss://host:port); `partner-gateway demo` starts a local one');
   const boot = opts.bootstrapAdminToken;
   if (boot !== undefined && boot.length < 32) throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN must be at least 32 characters (use a random value)');
   // RULES 36: an expired or over-long certificate refuses start-up, before anything is opened.
-  return { redisUrl, certificates: checkCertificates(gatewayCertificateSettings(config), new Date()) };
+  return { certificates: checkCertificates(gatewayCertificateSettings(config), new Date()) };
 }
 
 export async function createDeps(config: Config, opts: DepsOptions = {}): Promise<Deps> {
-  const { redisUrl, certificates } = startupChecks(config, opts);
+  const { certificates } = startupChecks(config, opts);
   const boot = opts.bootstrapAdminToken;
   const log = opts.log ?? createLogger(config.log.level);
   const keys = loadKeys(config.keys.dir);
-  const redis = createRedisClient(redisUrl, config.redis.tls, config.redis.commandTimeoutMs, log);
-  const redisSub = redis.duplicate();
-  redisSub.on('error', () => undefined); // reported by the main client
-  connectInBackground(redis, log);
-  connectInBackground(redisSub, log);
+  const opened = openRedis(config.redis, log);
+  const { redis, sub: redisSub, topology: redisTopology } = opened;
+  opened.connectInBackground();
   const upstream = new Upstream(config.upstream);
   const metrics = createMetrics();
   registerCertificateGauge(metrics.registry, certificates);
@@ -178,7 +145,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
     } : {}),
   });
   // RULES 50: a failed verify or an anchor mismatch opens an incident.
-  const transferLog = createTransferLog({ redis, keys, config, log, observer: transferLogObserver(metrics), onVerified: (r) => { const i = fromVerify(r); if (i) incidents.report(i); } });
+  const transferLog = createTransferLog({ redis, topology: redisTopology, keys, config, log, observer: transferLogObserver(metrics), onVerified: (r) => { const i = fromVerify(r); if (i) incidents.report(i); } });
   // RULES 48: kept as long as the transfer log (retention.transferLogDays; null keeps it like the log does).
   const accessDenials = createAccessDenials(redis, log, {
     examplesPerKey: config.accessDenials.examplesPerKey, retentionDays: config.retention.transferLogDays,
@@ -205,7 +172,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
   });
   let port = config.server.port;
   return {
-    config, log, redis, redisSub, heartbeat, instance, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
+    config, log, redis, redisSub, redisTopology, heartbeat, instance, certificates, accessDenials, incidents, upstream, keys, metrics, agreements, transferLog, jurisdiction, partnerKeys, keyRotation, partnerTokenCache, notices,
     publicUrl: () => (config.server.publicUrl ?? `https://localhost:${port}`).replace(/\/+$/, ''),
     setListeningPort: (p) => { port = p; },
     cluster: opts.cluster?.(metrics.registry) ?? null,
@@ -222,7 +189,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}): Promis
       heartbeat.close();
       instance.close();
       await transferLog.close();
-      await Promise.allSettled([redis.close(), redisSub.close(), upstream.close()]);
+      await Promise.allSettled([opened.close(), upstream.close()]);
     },
   };
 }

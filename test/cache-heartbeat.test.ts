@@ -32,7 +32,7 @@ test('a subscriber that silently stops hearing: caches not ready, data calls 503
     assert.equal((await fetch(`${stack.url}/readyz`, { dispatcher: stack.client })).status, 503);
     // A token deleted straight from Redis (no revocation message) is refused meanwhile: lookups
     // go to Redis, not to what the cache still holds.
-    await redis.del((await redis.keys('pg:ptok:*')).filter((k) => !k.startsWith('pg:ptok-client')));
+    await redis.del((await redis.keys('pg:{cp}:ptok:*')).filter((k) => !k.startsWith('pg:{cp}:ptok-client')));
     assert.equal((await partnerGet(stack, other, path)).status, 401);
     // No token is issued against an agreement cache that is unsure (503, not invalid_scope).
     await assert.rejects(p.token('service_delivery'), /503/);

@@ -32,7 +32,7 @@ after(async () => {
   await stack.close();
 });
 
-const keyOf = (token: string) => `pg:ptok:${createHash('sha256').update(token).digest('base64url')}`;
+const keyOf = (token: string) => `pg:{cp}:ptok:${createHash('sha256').update(token).digest('base64url')}`;
 
 async function statuses(token: string): Promise<number[]> {
   return Promise.all(ROUTES.map(async (r) => (await partnerGet(stack, token, r)).status));
@@ -49,7 +49,7 @@ async function partnerWithTokens() {
 
 test('the token sweep fails (token set of the wrong type): revocation still succeeds and no token of the credential works anywhere', async () => {
   const p = await partnerWithTokens();
-  const setKey = `pg:ptok-client:${p.clientId}`;
+  const setKey = `pg:{cp}:ptok-client:${p.clientId}`;
   assert.equal(await other.type(setKey), 'set');
   await other.del(setKey);
   await other.set(setKey, 'not a set'); // every SMEMBERS on it now fails with WRONGTYPE
@@ -61,7 +61,7 @@ test('the token sweep fails (token set of the wrong type): revocation still succ
   const again = await oauthToken(stack, p.clientId, p.clientSecret, { grant_type: 'client_credentials', scope: 'service_delivery' });
   assert.equal(again.status, 401);
   assert.equal(again.body.error, 'invalid_client');
-  assert.equal(await other.exists(`pg:cred:${p.clientId}`), 0);
+  assert.equal(await other.exists(`pg:{cp}:cred:${p.clientId}`), 0);
 });
 
 test('the sweep fails on another gateway instance: this instance still drops the client\'s cached tokens on its message', async () => {
@@ -69,7 +69,7 @@ test('the sweep fails on another gateway instance: this instance still drops the
   try {
     const p = await partnerWithTokens();
     const q = await partnerWithTokens();
-    const setKey = `pg:ptok-client:${p.clientId}`;
+    const setKey = `pg:{cp}:ptok-client:${p.clientId}`;
     await other.del(setKey);
     await other.set(setKey, 'not a set');
     // Revoked there: the hashes are unknown to everyone, so only the message naming the client can
@@ -90,7 +90,7 @@ test('an ordinary revocation deletes every token key of the credential in the sa
   assert.equal(await other.exists([keyOf(p.cached), keyOf(p.uncached)]), 2);
   const del = await p.api('DELETE', `/admin/v1/partners/${p.id}/credentials/${p.clientId}`);
   assert.equal(del.status, 204, del.text);
-  assert.equal(await other.exists([keyOf(p.cached), keyOf(p.uncached), `pg:ptok-client:${p.clientId}`, `pg:cred:${p.clientId}`]), 0);
+  assert.equal(await other.exists([keyOf(p.cached), keyOf(p.uncached), `pg:{cp}:ptok-client:${p.clientId}`, `pg:{cp}:cred:${p.clientId}`]), 0);
   assert.deepEqual(await statuses(p.cached), [401, 401, 401, 401]);
   assert.deepEqual(await statuses(q.cached), [200, 200, 404, 200], 'another credential\'s token is untouched');
   assert.deepEqual(await statuses(q.uncached), [200, 200, 404, 200]);
@@ -100,7 +100,7 @@ test('a token whose credential is gone is refused even while its key is still in
   const p = await partnerWithTokens();
   // The state a two-step revocation left when its second step never ran: credential deleted,
   // token keys kept. Lookups must check the credential, not only the token key.
-  await other.del(`pg:cred:${p.clientId}`);
+  await other.del(`pg:{cp}:cred:${p.clientId}`);
   assert.equal(await other.exists(keyOf(p.uncached)), 1);
   assert.deepEqual(await statuses(p.uncached), [401, 401, 401, 401]);
 });

@@ -9,7 +9,7 @@ import { testCerts, tmp } from './harness/certs.ts';
 import { runCli } from './harness/cli.ts';
 import { cliRedis, type CliRedis } from './harness/cli-redis.ts';
 import { waitFor } from './harness/stack.ts';
-import type { Redis } from '../src/deps.ts';
+import type { RedisClient as Redis } from '../src/deps.ts';
 import { Partners } from '../src/agreements/partners.ts';
 import { readAudit } from '../src/auth/admin-audit.ts';
 import { PartnerKeyStore, KEY_VERSIONS_CHANNEL } from '../src/keys/partner-key-store.ts';

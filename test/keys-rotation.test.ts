@@ -13,6 +13,7 @@ import { createLogger } from '../src/log.ts';
 import { Problem } from '../src/http/problem.ts';
 import { ScheduledRotation } from '../src/keys/scheduled-rotation.ts';
 import { testConfig } from './harness/stack.ts';
+import { createRedisClient } from '../src/redis/client.ts';
 
 const GRACE_S = 3;
 let stack: Stack;
@@ -116,7 +117,7 @@ test('rotate: unknown partner 404, a grace longer than configured 400, an audito
 });
 
 test('fail closed: until the cache has subscribed and loaded, versions() is a 503 store_unavailable', async () => {
-  const sub = stack.gateway.deps.redisSub.duplicate();
+  const sub = createRedisClient(stack.config.redis.url!, stack.config.redis.tls, 2000); // issue 18: the subscriber is no longer a client to duplicate
   sub.on('error', () => undefined);
   const cold = new PartnerKeyVersions(stack.gateway.deps.redis, sub, GRACE_S, createLogger('silent'));
   try {

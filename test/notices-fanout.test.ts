@@ -100,7 +100,7 @@ test('an erasure notifies every recipient (legal_obligation flagged), never C; c
   assert.equal((await notifications('E')).items.at(-1)!.type, 'cross_border_withdrawn');
   assert.equal((await notifications('B')).items.at(-1)!.type, 'subject_erased', 'B processes at home only');
   // Nothing in Redis names the user; the logs name neither the user nor a pseudonym.
-  const keys = await stack.gateway.deps.redis.keys('{ntc}*');
+  const keys = await stack.gateway.deps.redis.keys('{cp}*'); // the notice queues' tag (issue 18: the control-plane slot)
   assert.ok(keys.length > 0 && keys.every((k) => !k.includes(user)));
   for (const n of ['A', 'B', 'E'] as const) assert.ok(!stack.logs.text().includes(got[n]!.get(user)!));
   assert.ok(!stack.logs.text().includes(`"${user}"`));

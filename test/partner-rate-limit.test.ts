@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
+import { createRedisClient } from '../src/redis/client.ts';
 
 let stack: Stack;
 before(async () => { stack = await startStack({ users: 50 }); });
@@ -31,7 +32,7 @@ test('a burst of 25 concurrent requests under 10/min: exactly 10 answered, 15 ar
   const p = await setupPartner(stack, { processingCountries: ['KZ'], rateLimit: { requestsPerMinute: 10 }, purposes: { service_delivery: { categories: { phone: 'clear' } } } });
   const token = await p.token('service_delivery');
   // Count the limiter's calls for this partner as Redis sees them (MONITOR on its own connection).
-  const monitor = stack.gateway.deps.redis.duplicate();
+  const monitor = createRedisClient(stack.config.redis.url!, stack.config.redis.tls, 2000); // issue 18: deps.redis is the narrow command type
   monitor.on('error', () => undefined);
   await monitor.connect();
   let counts = 0; // EVAL lines only (the script's own commands are listed too)

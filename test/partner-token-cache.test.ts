@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { setupPartner, partnerGet } from './harness/partner.ts';
 import { adminApi } from './harness/admin.ts';
-import { createRedisClient, type Redis } from '../src/deps.ts';
+import { createRedisClient, type RedisClient as Redis } from '../src/deps.ts';
 import { PartnerTokens } from '../src/auth/partner-tokens.ts';
 import { PartnerTokenCache, TOKEN_CHANNEL } from '../src/auth/partner-token-cache.ts';
 import { createLogger } from '../src/log.ts';
@@ -37,7 +37,7 @@ async function redisGets(): Promise<number> {
 }
 
 const status = async (token: string, s: Pick<Stack, 'url' | 'client'> = stack) => (await partnerGet(s, token, PATH)).status;
-const keyOf = (token: string) => `pg:ptok:${createHash('sha256').update(token).digest('base64url')}`;
+const keyOf = (token: string) => `pg:{cp}:ptok:${createHash('sha256').update(token).digest('base64url')}`;
 
 async function partnerWithToken(): Promise<Awaited<ReturnType<typeof setupPartner>> & { t: string }> {
   const p = await setupPartner(stack, domestic);

@@ -4,6 +4,7 @@
 // subscription is live and the load has finished — at start and after any reconnect — nothing is
 // active, because a suspension could have been missed. The machinery is LiveCache's.
 import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import { LiveCache } from '../cache/live-cache.ts';
 import { AGREEMENT_CHANNEL, PARTNERS_SET } from './redis-keys.ts';
@@ -15,7 +16,7 @@ export class ActiveAgreements extends LiveCache {
   private readonly entries = new Map<string, { rev: number; agreement?: AgreementVersion }>();
   private readonly listeners: AgreementListener[] = [];
 
-  constructor(private readonly redis: Redis, sub: Redis, private readonly store: Agreements, log: Logger) {
+  constructor(private readonly redis: Redis, sub: Subscriber, private readonly store: Agreements, log: Logger) {
     super(sub, AGREEMENT_CHANNEL, log, 'agreement cache', 'nothing is active meanwhile');
   }
 

@@ -29,16 +29,23 @@ export interface LoadedAgreements {
   onChange(listener: () => void): void;
 }
 
-type BeatRedis = Pick<Redis, 'multi'>;
+type BeatRedis = Pick<Redis, 'eval'>;
 
-// One transaction: the record, its expiry, the index entry, and the index pruned of the long-gone.
+// One script: the record, its expiry, the index entry, and the index pruned of the long-gone. A
+// script, not MULTI: MULTI is not portable across the cluster and sentinel objects (issue 18);
+// both keys carry the {instances} tag, so the script stays in one slot.
+const BEAT = `
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'startedAt', ARGV[2], 'beatAt', ARGV[3], 'ready', ARGV[4], 'agreements', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[8])
+return 1`;
+
 const beat = (redis: BeatRedis, r: InstanceRecord, ttlMs: number, nowMs: number) =>
-  redis.multi()
-    .hSet(instanceKey(r.id), { id: r.id, startedAt: r.startedAt, beatAt: r.beatAt, ready: r.ready ? '1' : '0', agreements: JSON.stringify(r.agreements) })
-    .pExpire(instanceKey(r.id), ttlMs)
-    .zAdd(INSTANCES_INDEX, { score: nowMs, value: r.id })
-    .zRemRangeByScore(INSTANCES_INDEX, '-inf', nowMs - ttlMs)
-    .exec();
+  redis.eval(BEAT, {
+    keys: [instanceKey(r.id), INSTANCES_INDEX],
+    arguments: [r.id, r.startedAt, r.beatAt, r.ready ? '1' : '0', JSON.stringify(r.agreements), String(ttlMs), String(nowMs), String(nowMs - ttlMs)],
+  });
 
 export class InstanceHeartbeat {
   readonly id: string;

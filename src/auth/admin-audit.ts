@@ -3,8 +3,10 @@
 // entry never describes a change that did not happen. Read by the `auditor` role only (RULES 49).
 import type { Redis } from '../deps.ts';
 import type { Actor } from './roles.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
-export const AUDIT_STREAM = 'pg:admin:audit';
+// Issue 18: in the control-plane slot, with every key an audited script changes (redis/keys.ts).
+export const AUDIT_STREAM = `${CP}admin:audit`;
 
 // KEYS[1] and ARGV[1..4] belong to this prelude; a script's own keys start at KEYS[2], its own
 // arguments at ARGV[5]. `before`/`after` are small JSON summaries that never carry secrets.

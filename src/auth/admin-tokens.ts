@@ -7,15 +7,16 @@ import type { Redis } from '../deps.ts';
 import { parseBody } from '../http/field-errors.ts';
 import { auditedEval } from './admin-audit.ts';
 import { ROLES, isRole, type Actor, type Role } from './roles.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
 export const BOOTSTRAP_TOKEN_ID = 'tok_bootstrap';
 export const MAX_TTL_SECONDS = 365 * 24 * 3600;
 const TOKEN_SHAPE = /^pga_[A-Za-z0-9_-]{43}$/;
 
 export const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-const tokenKey = (hashHex: string) => `pg:admin:token:${hashHex}`;
-const idKey = (id: string) => `pg:admin:token-id:${id}`;
-const revokedBootstrapKey = (hashHex: string) => `pg:admin:token-revoked:${hashHex}`;
+const tokenKey = (hashHex: string) => `${CP}admin:token:${hashHex}`;
+const idKey = (id: string) => `${CP}admin:token-id:${id}`;
+const revokedBootstrapKey = (hashHex: string) => `${CP}admin:token-revoked:${hashHex}`;
 
 export const mintSchema = z.strictObject({
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
@@ -33,12 +34,13 @@ redis.call('SET', KEYS[3], ARGV[10], 'PXAT', ARGV[9])
 audit(ARGV[5], '', ARGV[11])
 return {1}`;
 
-// The record's key is derived from the id's value; fine on a single Redis (no cluster slots).
+// The record's key is derived from the id's value (ARGV[6]: its prefix); it carries the same
+// control-plane hash tag as KEYS, so the script stays in one cluster slot (issue 18).
 const REVOKE = `
 local hash = redis.call('GET', KEYS[2])
 if not hash then return {0} end
-local role = redis.call('HGET', 'pg:admin:token:' .. hash, 'role') or ''
-redis.call('DEL', 'pg:admin:token:' .. hash, KEYS[2])
+local role = redis.call('HGET', ARGV[6] .. hash, 'role') or ''
+redis.call('DEL', ARGV[6] .. hash, KEYS[2])
 audit(ARGV[5], '{"id":"' .. ARGV[5] .. '","role":"' .. role .. '"}', '{"revoked":true}')
 return {1}`;
 
@@ -74,7 +76,7 @@ export class AdminTokens {
       await auditedEval(this.redis, REVOKE_BOOTSTRAP, actor, 'token.revoke', [revokedBootstrapKey(this.bootstrapHash.toString('hex'))], [id]);
       return true;
     }
-    const [n] = await auditedEval(this.redis, REVOKE, actor, 'token.revoke', [idKey(id)], [id]);
+    const [n] = await auditedEval(this.redis, REVOKE, actor, 'token.revoke', [idKey(id)], [id, tokenKey('')]);
     return n === 1;
   }
 

@@ -5,7 +5,7 @@
 // LiveCache machinery keeps `ready` false until subscribed, and again from any disconnect until
 // resubscribed; meanwhile nothing is read from or written to the cache (lookups go to Redis), and
 // each (re)subscribe empties it, because a revocation may have been missed while down.
-import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import { LiveCache } from '../cache/live-cache.ts';
 import type { PartnerToken } from './partner-tokens.ts';
@@ -24,7 +24,7 @@ export class PartnerTokenCache extends LiveCache {
   /** Bumped by every eviction and every clear; a Redis read started before a bump is not cached. */
   private epoch = 0;
 
-  constructor(sub: Redis, log: Logger, private readonly maxEntries = DEFAULT_TOKEN_CACHE_ENTRIES) {
+  constructor(sub: Subscriber, log: Logger, private readonly maxEntries = DEFAULT_TOKEN_CACHE_ENTRIES) {
     super(sub, TOKEN_CHANNEL, log, 'partner token cache', 'tokens are looked up in Redis meanwhile');
   }
 

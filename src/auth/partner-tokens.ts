@@ -8,6 +8,7 @@ import { credentialKey } from '../agreements/redis-keys.ts';
 import { OAuthError } from './oauth-error.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import { CLIENT_MARK, TOKEN_CHANNEL, type PartnerTokenCache } from './partner-token-cache.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
 export const DEFAULT_TOKEN_TTL_S = 600;
 
@@ -73,13 +74,13 @@ if not ok or type(rec) ~= 'table' or type(rec.clientId) ~= 'string' then return 
 if redis.call('EXISTS', ARGV[1] .. rec.clientId) == 0 then return false end
 return v`;
 
-export const TOKEN_PREFIX = 'pg:ptok:';
+export const TOKEN_PREFIX = `${CP}ptok:`;
 const sha = (t: string) => createHash('sha256').update(t).digest('base64url');
 /** The stored form of a token (its SHA-256), kept by the request so a stream can re-check it. */
 export const tokenHash = sha;
 const tokenKey = (hash: string) => `${TOKEN_PREFIX}${hash}`;
 /** The set of a client's live token hashes. */
-export const clientTokensKey = (clientId: string) => `pg:ptok-client:${clientId}`;
+export const clientTokensKey = (clientId: string) => `${CP}ptok-client:${clientId}`;
 
 export class PartnerTokens {
   /**

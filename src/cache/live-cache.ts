@@ -4,7 +4,7 @@
 // everything. Fail closed (DESIGN 1): `ready` is false at start, after any disconnect and through
 // every full reload until it succeeds, because a change could have been missed meanwhile; each
 // subclass answers "unsure" (undefined or 503) while not ready.
-import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import { subscriberFresh } from './subscriber-heartbeat.ts';
 
@@ -23,7 +23,7 @@ export abstract class LiveCache {
    * load-failed warning, what callers get until the reload succeeds.
    */
   constructor(
-    private readonly sub: Redis, private readonly channel: string, protected readonly log: Logger,
+    private readonly sub: Subscriber, private readonly channel: string, protected readonly log: Logger,
     private readonly name: string, private readonly meanwhile: string,
   ) {
     sub.on('ready', () => void this.onSubReady());
@@ -68,7 +68,7 @@ export abstract class LiveCache {
     try {
       // node-redis resubscribes by itself before `ready` after a reconnect; only the first time is ours.
       if (!this.subscribed) {
-        await this.sub.subscribe(this.channel, (key) => void this.refreshOne(key));
+        await this.sub.subscribe(this.channel, (key: string) => void this.refreshOne(key));
         this.subscribed = true;
       }
       await this.reloadAll();

@@ -8,14 +8,15 @@
 // heartbeat that comes back late means nothing was lost; a dead one reconnects and reloads anyway.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 500;
 export const HEARTBEAT_STALE_MS = 3000;
 
-const bySubscriber = new WeakMap<Redis, SubscriberHeartbeat>();
+const bySubscriber = new WeakMap<Subscriber, SubscriberHeartbeat>();
 
 /** False while the heartbeat watching `sub` is overdue; true when nothing watches `sub`. */
-export function subscriberFresh(sub: Redis): boolean {
+export function subscriberFresh(sub: Subscriber): boolean {
   return bySubscriber.get(sub)?.fresh ?? true;
 }
 
@@ -25,7 +26,7 @@ export class SubscriberHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private subscribed = false;
 
-  constructor(private readonly pub: Redis, private readonly sub: Redis, private readonly staleMs = HEARTBEAT_STALE_MS, private readonly now = () => Date.now()) {
+  constructor(private readonly pub: Pick<Redis, 'publish' | 'isReady'>, private readonly sub: Subscriber, private readonly staleMs = HEARTBEAT_STALE_MS, private readonly now = () => Date.now()) {
     bySubscriber.set(sub, this);
   }
 

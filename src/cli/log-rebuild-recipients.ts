@@ -31,8 +31,8 @@ export function describeRecipients(r: VerifyResult): string {
 export async function rebuildRecipientsCommand(env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
   const config = loadConfig({ env, requireFiles: REDIS_FILES });
   const jwks = gatewayJwks(config.keys.dir);
-  const out = await withRedis(config, 'rebuild the recipients index', async (redis) => {
-    const r = await rebuildRecipients(redis, logKeys(), jwks);
+  const out = await withRedis(config, 'rebuild the recipients index', async (redis, topology) => {
+    const r = await rebuildRecipients(redis, logKeys(), jwks, topology);
     const x = r.ran ? r.result.recipients : undefined;
     // RULES 49: the index addresses withdrawal notices, so who rewrote it, and how much, is on the
     // admin audit trail (counts only; the records changed are printed to the operator).

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, ConfigError } from '../config/load.ts';
-import { createRedisClient } from '../deps.ts';
+import { openRedis } from '../redis/open.ts';
 import { loadKeys } from '../keys/files.ts';
 import { publicJwks, type Jwks } from '../transfer-log/jwks.ts';
 import { logKeys } from '../transfer-log/keys.ts';
@@ -30,14 +30,16 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
     return 2;
   }
   const config = loadConfig({ env, requireFiles: ['redis.tls.ca', 'redis.tls.cert', 'redis.tls.key'] });
-  if (!config.redis.url) throw new ConfigError('redis.url: not set (rediss://host:port)');
+  // Issue 18: the configured Redis mode; redis.url is needed in single mode only.
+  if (config.redis.mode === 'single' && !config.redis.url) throw new ConfigError('redis.url: not set (rediss://host:port)');
   const jwks = values.jwks ? readJwks(resolve(values.jwks)) : gatewayJwks(config.keys.dir);
-  const redis = createRedisClient(config.redis.url, config.redis.tls, config.redis.commandTimeoutMs);
+  const opened = openRedis(config.redis, undefined, { subscriber: false });
+  const { redis, topology } = opened;
   redis.on('error', () => undefined); // reported below, once
   try {
-    await deadline(redis.connect(), Math.max(5000, config.redis.commandTimeoutMs));
+    await deadline(opened.connect(), Math.max(5000, config.redis.commandTimeoutMs));
     if (values.receipt) return await verifyReceiptFile({ redis, keys: logKeys(), jwks, ...receiptSubjects(config.keys.dir) }, resolve(values.receipt), values.json === true);
-    const r = await verifyLog(redis, logKeys(), jwks, values.anchors ? { anchorsFile: resolve(values.anchors) } : {});
+    const r = await verifyLog(redis, logKeys(), jwks, { topology, ...(values.anchors ? { anchorsFile: resolve(values.anchors) } : {}) });
     console.log(values.json ? JSON.stringify(r) : describe(r));
     // RULES 50: a failed verify against the gateway's own keys opens an incident (the gateways'
     // /readyz and gateway_incidents_open show it). With --jwks the verdict rests on a key the
@@ -52,7 +54,7 @@ export async function logCommand(env: NodeJS.ProcessEnv, args: string[]): Promis
     console.error(`partner-gateway: cannot verify the transfer log: ${(e as Error).message}`);
     return 1;
   } finally {
-    redis.destroy();
+    await opened.close().catch(() => undefined);
   }
 }
 

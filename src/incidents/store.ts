@@ -6,12 +6,13 @@ import type { Redis } from '../deps.ts';
 import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
 import { dedupeKey, type Incident, type IncidentReport } from './incident.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
 const K = {
-  incident: (id: string) => `pg:{incidents}:i:${id}`,
-  order: 'pg:{incidents}:order',
-  open: 'pg:{incidents}:open',
-  dedupe: 'pg:{incidents}:dedupe',
+  incident: (id: string) => `${CP}incidents:i:${id}`,
+  order: `${CP}incidents:order`,
+  open: `${CP}incidents:open`,
+  dedupe: `${CP}incidents:dedupe`,
 };
 export const INCIDENT_ID = /^inc_[0-9a-f]{16}$/;
 

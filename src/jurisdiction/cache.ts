@@ -4,7 +4,7 @@
 // subscription is live and the state is loaded — at start and after any reconnect — current()
 // throws 503 store_unavailable, because a block could have been missed. The machinery is
 // LiveCache's; unlike the per-partner caches this holds one state, so a message's text is ignored.
-import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import type { Jurisdiction } from '../policy/decision-context.ts';
 import { Problem } from '../http/problem.ts';
@@ -18,7 +18,7 @@ export class JurisdictionCache extends LiveCache {
 
   /** `beforeLoad` runs before each full load until it succeeds once (the configuration bootstrap). */
   constructor(
-    sub: Redis, private readonly store: JurisdictionStore, private readonly home: string,
+    sub: Subscriber, private readonly store: JurisdictionStore, private readonly home: string,
     log: Logger, private beforeLoad?: () => Promise<void>,
   ) {
     super(sub, JURISDICTION_CHANNEL, log, 'jurisdiction cache', 'pulls answer 503 meanwhile');

@@ -6,6 +6,7 @@
 // a review date one year out. From then on the governed list alone is in force; configuration is
 // not merged, so an entry an admin removed cannot come back with a restart.
 import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { Actor } from '../auth/roles.ts';
@@ -26,7 +27,7 @@ export interface JurisdictionView {
 
 const notListed = (what: string, country: string) => new Problem({ status: 404, code: 'not_found', detail: `${country} is not ${what}` });
 
-export function createJurisdiction(p: { redis: Redis; redisSub: Redis; config: Config; log: Logger; now?: () => Date }) {
+export function createJurisdiction(p: { redis: Redis; redisSub: Subscriber; config: Config; log: Logger; now?: () => Date }) {
   const now = p.now ?? (() => new Date());
   const home = p.config.jurisdiction.home;
   const store = new JurisdictionStore(p.redis);

@@ -5,9 +5,10 @@ import type { Redis } from '../deps.ts';
 import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
 import type { AdequacyRecord, BlockRecord, JurisdictionState } from './entries.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
-export const JURISDICTION_KEY = 'pg:jurisdiction';
-export const JURISDICTION_HISTORY = 'pg:jurisdiction:history';
+export const JURISDICTION_KEY = `${CP}jurisdiction`;
+export const JURISDICTION_HISTORY = `${CP}jurisdiction:history`;
 /** Published (message: the new version) in the same script as every change. */
 export const JURISDICTION_CHANNEL = 'pg:jurisdiction:changed';
 

@@ -9,10 +9,11 @@ import { auditedEval, type AuditActor } from '../auth/admin-audit.ts';
 import { notFoundPartner } from '../agreements/partners.ts';
 import { PARTNERS_SET, partnerKey } from '../agreements/redis-keys.ts';
 import { PARTNER_ID } from '../agreements/partner-schema.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
-export const keyVersionsKey = (partnerId: string) => `pg:pkeys:${partnerId}`;
+export const keyVersionsKey = (partnerId: string) => `${CP}pkeys:${partnerId}`;
 /** Partners that have rotated at least once (everyone else is at version 1). */
-export const ROTATED_SET = 'pg:pkeys:partners';
+export const ROTATED_SET = `${CP}pkeys:partners`;
 /** Published (message: partner id) in the same script as every rotation. */
 export const KEY_VERSIONS_CHANNEL = 'pg:pkeys:changed';
 /** The audit trail's actor for scheduled rotations: the gateway itself, not an admin token. */

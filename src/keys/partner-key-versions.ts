@@ -5,6 +5,7 @@
 // a rotation could have been missed and an old pseudonym must not resolve past its grace. The
 // machinery is LiveCache's.
 import type { Redis } from '../deps.ts';
+import type { Subscriber } from '../redis/subscriber.ts';
 import type { Logger } from '../log.ts';
 import type { Actor } from '../auth/roles.ts';
 import { Problem } from '../http/problem.ts';
@@ -17,7 +18,7 @@ export class PartnerKeyVersions extends LiveCache {
   readonly store: PartnerKeyStore;
   private readonly entries = new Map<string, KeyVersionRecord>();
 
-  constructor(redis: Redis, sub: Redis, private readonly graceSeconds: number, log: Logger, private readonly now = () => Date.now()) {
+  constructor(redis: Redis, sub: Subscriber, private readonly graceSeconds: number, log: Logger, private readonly now = () => Date.now()) {
     super(sub, KEY_VERSIONS_CHANNEL, log, 'key version cache', 'pulls answer 503 meanwhile');
     this.store = new PartnerKeyStore(redis);
   }

@@ -89,10 +89,11 @@ export class DeletionSchedule {
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < args.length; i += MAX_GROUP_ITEMS * 4) {
       const chunk = args.slice(i, i + MAX_GROUP_ITEMS * 4);
-      const call = (cmd: string, first: string) => this.redis.sendCommand([cmd, first, '2', this.keys.deleteBy, this.keys.deleteInfo, ...chunk]);
-      calls.push(call('EVALSHA', SCHEDULE_SHA).catch((e: unknown) => {
+      // Issue 18: evalSha/eval command methods (routed by first key in cluster mode), not sendCommand.
+      const opts = { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: chunk };
+      calls.push(this.redis.evalSha(SCHEDULE_SHA, opts).catch((e: unknown) => {
         if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-        return call('EVAL', SCHEDULE);
+        return this.redis.eval(SCHEDULE, opts);
       }));
     }
     await Promise.all(calls);

@@ -1,5 +1,7 @@
 // Redis keys of the notices. One hash tag, so the scripts that touch several of them stay in one
 // cluster slot. Nothing here holds a raw user id: subjects are the partners' pseudonyms.
+import { NOTICES_TAG } from '../redis/keys.ts';
+
 export interface NoticeKeys {
   /** Per partner: every notice, oldest first (stream); GET /v1/notifications reads it. */
   stream(partnerId: string): string;
@@ -27,7 +29,8 @@ export interface NoticeKeys {
   overdueCount: string;
 }
 
-export function noticeKeys(prefix = 'ntc'): NoticeKeys {
+// Issue 18: by default the control-plane tag, since a dead letter's retry is audited in one script.
+export function noticeKeys(prefix = NOTICES_TAG): NoticeKeys {
   const p = `{${prefix}}`;
   return {
     stream: (id) => `${p}:s:${id}`,

@@ -9,6 +9,7 @@ import type { Redis } from '../deps.ts';
 import type { Actor } from '../auth/roles.ts';
 import { auditedEval } from '../auth/admin-audit.ts';
 import { Problem } from '../http/problem.ts';
+import { CONTROL_PLANE as CP } from '../redis/keys.ts';
 
 /** What re-identification needs of the pseudonym keys and the transfer log, and nothing more. */
 export interface SubjectResolver {
@@ -25,10 +26,10 @@ export interface ReidRequest {
   approvedBy?: string; approvedAt?: string;
 }
 
-export const reidKey = (id: string) => `pg:reid:${id}`;
+export const reidKey = (id: string) => `${CP}reid:${id}`;
 export const REID_ID = /^reid_[A-Za-z0-9_-]{22}$/;
 /** Pending requests by expiry (ms): what the console lists as waiting for a second admin. */
-export const REID_PENDING = 'pg:reid:pending';
+export const REID_PENDING = `${CP}reid:pending`;
 
 // ARGV[5] id, ARGV[6..8] partnerId, subject, reason, ARGV[9] expiresAt (ms), ARGV[10] audit summary.
 const CREATE = `

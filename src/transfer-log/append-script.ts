@@ -70,11 +70,12 @@ export function scriptArgs(keys: LogKeys, batch: TransferEntry[], checkpointJws:
  */
 export async function runAppend(redis: Redis, keys: LogKeys, batch: TransferEntry[], checkpointJws: string): Promise<string[]> {
   const { keys: k, args } = scriptArgs(keys, batch, checkpointJws);
-  const call = (cmd: string, first: string) => redis.sendCommand<string[]>([cmd, first, String(k.length), ...k, ...args]);
+  // Issue 18: evalSha/eval command methods, not sendCommand, so cluster mode routes the script to
+  // the primary owning its keys (one hash tag: a single-slot script).
   try {
-    return await call('EVALSHA', SHA);
+    return (await redis.evalSha(SHA, { keys: k, arguments: args })) as string[];
   } catch (e) {
     if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-    return await call('EVAL', APPEND_LUA);
+    return (await redis.eval(APPEND_LUA, { keys: k, arguments: args })) as string[];
   }
 }

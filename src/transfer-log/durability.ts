@@ -3,12 +3,11 @@
 // that hides CONFIG (renamed or forbidden, as managed services do) cannot show it, so it is
 // refused too (DESIGN 1: a check that cannot run is a denial), unless the operator states in
 // transferLog.durabilityAssertedBy who vouches for its durability (issue [1/6] item 7a).
-import type { Redis } from '../deps.ts';
 
 export type DurabilityCheck = { ok: true; asserted: boolean } | { ok: false; problem: string };
 
 /** `assertedBy`: transferLog.durabilityAssertedBy, consulted only when CONFIG is hidden. */
-export async function checkDurability(redis: Pick<Redis, 'configGet'>, assertedBy: string | null): Promise<DurabilityCheck> {
+export async function checkDurability(redis: { configGet(parameters: string[]): Promise<unknown> }, assertedBy: string | null): Promise<DurabilityCheck> {
   let cfg: Record<string, string>;
   try {
     cfg = (await redis.configGet(['appendonly', 'appendfsync'])) as Record<string, string>;

@@ -2,6 +2,7 @@
 // The pull use cases append (and release nothing unless that resolves); the auditor routes
 // query, follow, export, verify and list recipients; /.well-known/jwks.json serves `jwks`.
 import type { Redis } from '../deps.ts';
+import { logTopology, type LogTopology } from './topology.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { KeyMaterial } from '../keys/files.ts';
@@ -28,6 +29,8 @@ import { observedVerify, timedAppend, type TransferLogObserver } from './observe
 
 export interface TransferLogDeps {
   redis: Redis;
+  /** Issue 18: node-level work in the configured Redis mode (absent: `redis` is a single node). */
+  topology?: LogTopology;
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
   config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
@@ -76,6 +79,7 @@ export interface TransferLog {
 
 export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOptions = {}): TransferLog {
   const { redis, log } = deps;
+  const topology = logTopology(redis, deps.topology);
   const cfg = deps.config.transferLog;
   // Issue [6/6] item 4: with Sentinel or Cluster an entry is durable only once a replica has it too.
   const replicas = cfg.replicas ?? (deps.config.redis.mode === 'single' ? 0 : 1);
@@ -102,7 +106,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
   });
   const writer = new TransferLogWriter({
-    redis, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
+    redis, topology, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
     log, replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
     maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
@@ -118,7 +122,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
     verify: (o = {}) => observedVerify(deps.observer, async () => {
-      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const r = await verifyLog(redis, keys, jwks, { topology, anchorsFile: cfg.anchors.file, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       deps.onVerified?.(r);
       return r;
     }),

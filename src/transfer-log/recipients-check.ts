@@ -11,6 +11,7 @@
 // record is replaced only if no entry of that subject was appended past the scanned tail), so an
 // append is never lost to a rewrite; retention is kept out by the trim lock (rebuild-recipients.ts).
 import { createHash } from 'node:crypto';
+import { logTopology, type LogTopology } from './topology.ts';
 import type { Redis } from '../deps.ts';
 import type { LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
@@ -125,7 +126,7 @@ async function digests(redis: Redis, keys: LogKeys, refs: string[]): Promise<Arr
  * verified entries; a log too long for one pass is checked in `tally.parts` passes, each over the
  * subjects of one partition, each scanning the entries again.
  */
-export async function checkRecipients(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean }): Promise<RecipientsReport> {
+export async function checkRecipients(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean; topology?: LogTopology }): Promise<RecipientsReport> {
   const report: RecipientsReport = { ok: true, subjects: 0, trimmed: o.trimmed, driftCount: 0, drift: [], ...(o.repair ? { repaired: 0 } : {}) };
   let unsettled = 0;
   for (let part = 0; part < tally.parts; part++) {
@@ -142,16 +143,19 @@ export async function checkRecipients(redis: Redis, keys: LogKeys, tally: Recipi
 }
 
 /** One partition's records; returns how many stayed unsettled. */
-async function comparePass(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean }, report: RecipientsReport): Promise<number> {
+async function comparePass(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean; topology?: LogTopology }, report: RecipientsReport): Promise<number> {
   const refs = new Set(tally.subjects.keys());
   // Records of subjects with no entry at all are drift too (a notice would reach a partner that received nothing).
   const prefix = keys.recipients('');
-  for await (const batch of redis.scanIterator({ MATCH: `${globEscape(prefix)}*`, COUNT: 1000 })) {
-    for (const key of batch as unknown as string[]) {
-      const ref = key.slice(prefix.length);
-      if (tally.holds(ref)) refs.add(ref);
+  // Issue 18: SCAN is per node, so every primary is scanned.
+  await logTopology(redis, o.topology).forEachPrimary(async (node) => {
+    for await (const batch of node.scanIterator({ MATCH: `${globEscape(prefix)}*`, COUNT: 1000 })) {
+      for (const key of batch as unknown as string[]) {
+        const ref = key.slice(prefix.length);
+        if (tally.holds(ref)) refs.add(ref);
+      }
     }
-  }
+  });
   report.subjects += refs.size;
   const note = (items: RecipientsDrift[]) => {
     report.driftCount += items.length;

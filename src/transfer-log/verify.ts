@@ -13,6 +13,7 @@ import { scanStream } from './scan.ts';
 import { statementHash, jwsVerifier } from './statement-signer.ts';
 import { parseRegistry } from './registry.ts';
 import { checkAnchors, readAnchors, type AnchorSummary } from './anchor-check.ts';
+import { logTopology, type LogTopology } from './topology.ts';
 import { checkRecipients, type RecipientsReport } from './recipients-check.ts';
 import { recipientsTally } from './recipients-tally.ts';
 
@@ -41,6 +42,8 @@ export interface VerifyOptions {
   anchorGraceMs?: number;
   /** Told how far the scan is (issue 16: the console's progress); never changes the result. */
   onProgress?: (p: VerifyProgress) => void;
+  /** Issue 18: SCAN on every primary (absent: `redis` is a single node). */
+  topology?: LogTopology;
 }
 
 /** Chains whose entries the scan has walked up to the head they had when it began, of all of them. */
@@ -161,7 +164,7 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   // from an intact log: a rebuild must never launder tampered entries into the index.
   const trimmed = cps.chains().some((c) => cps.trimmedBelow(c, Infinity) > 0);
   report(progress('recipients'));
-  const recipients = await checkRecipients(redis, keys, tally, { trimmed, repair: opts.repairRecipients === true });
+  const recipients = await checkRecipients(redis, keys, tally, { trimmed, repair: opts.repairRecipients === true, topology: logTopology(redis, opts.topology) });
   report(progress('done'));
   return { ...result(), ok: recipients.ok, recipients };
 }

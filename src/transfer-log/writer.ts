@@ -10,6 +10,7 @@ import { GENESIS, sealEntry, type EntryBody, type TransferEntry } from './entry.
 import { entryBody, type AppendInput } from './input.ts';
 import { runAppend } from './append-script.ts';
 import { checkDurability } from './durability.ts';
+import type { LogTopology } from './topology.ts';
 import { deadline } from './deadline.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { SyncCheckpointSigner } from './checkpoint.ts';
@@ -20,6 +21,8 @@ import type { SubjectRefFn } from './subject-ref.ts';
 
 export interface WriterOptions {
   redis: Redis;
+  /** Issue 18: CONFIG GET on every primary, WAIT on the primary owning the chain's keys. */
+  topology: LogTopology;
   keys: LogKeys;
   subjectRef: SubjectRefFn;
   checkpointer: Checkpointer;
@@ -224,7 +227,9 @@ export class TransferLogWriter {
   // chain: a Redis switched to appendfsync everysec at run time is refused within one interval.
   private async ensureDurable(): Promise<void> {
     if (Date.now() < this.durableUntil) return;
-    const c = await checkDurability(this.o.redis, this.o.durabilityAssertedBy);
+    // Issue 18: every primary must be durable (in cluster mode any of them may hold a chain).
+    const all = await this.o.topology.forEachPrimary((node) => checkDurability(node, this.o.durabilityAssertedBy));
+    const c = all.find((r) => !r.ok) ?? all[0]!;
     if (!c.ok) {
       // Once per distinct problem, not once per refused batch.
       if (c.problem !== this.lastProblem) this.o.log.error({ problem: c.problem }, 'transfer log refuses a non-durable redis');
@@ -240,7 +245,7 @@ export class TransferLogWriter {
     const { replicas, waitTimeoutMs } = this.o;
     if (replicas <= 0) return;
     // WAIT is sent on the connection that wrote the batch, so it covers exactly that write.
-    const acked = await deadline(this.o.redis.sendCommand<number>(['WAIT', String(replicas), String(waitTimeoutMs)]), waitTimeoutMs + this.o.timeoutMs);
+    const acked = await deadline(this.o.topology.waitReplicas(this.o.keys.entries, replicas, waitTimeoutMs), waitTimeoutMs + this.o.timeoutMs);
     if (acked < replicas) throw new Error(`WAIT: ${acked} of ${replicas} replicas acknowledged within ${waitTimeoutMs} ms`);
   }
 }

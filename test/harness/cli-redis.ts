@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testCerts, tmp } from './certs.ts';
 import { startTestRedis } from './redis.ts';
-import { createRedisClient, type Redis } from '../../src/deps.ts';
+import { createRedisClient, type RedisClient as Redis } from '../../src/deps.ts';
 import type { LocalRedis } from '../../src/dev/local-redis.ts';
 
 export interface CliRedis { server: LocalRedis; redis: Redis; env: Record<string, string>; close(): Promise<void> }

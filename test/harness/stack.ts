@@ -72,9 +72,27 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; adminToken?: string; source?: UserSource } = {}): Promise<Stack> {
+/**
+ * Issue 18 item 5: run the gateway against a Redis Cluster or Sentinel deployment
+ * (test/harness/redis-cluster.ts, redis-sentinel.ts) instead of a single Redis. `server` is one of
+ * its nodes (Stack.redis; left running by close, its owner stops it).
+ */
+export type RedisModeOption =
+  | { mode: 'cluster'; nodes: string[]; server: LocalRedis }
+  | { mode: 'sentinel'; name: string; nodes: string[]; server: LocalRedis };
+
+/** The config.redis overrides for a mode. */
+export function redisModeConfig(m: RedisModeOption): object {
+  return m.mode === 'cluster'
+    ? { redis: { mode: 'cluster', cluster: { nodes: m.nodes } } }
+    : { redis: { mode: 'sentinel', sentinel: { name: m.name, nodes: m.nodes } } };
+}
+
+export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; redisMode?: RedisModeOption; adminToken?: string; source?: UserSource } = {}): Promise<Stack> {
   const c = await testCerts();
-  const redis = opts.redis ?? (await startTestRedis());
+  const given = opts.redis ?? opts.redisMode?.server;
+  const redis = given ?? (await startTestRedis());
+  if (opts.redisMode) opts = { ...opts, extra: deepAssign(redisModeConfig(opts.redisMode) as Record<string, any>, opts.extra ?? {}) };
   const store = await startCoreStore({
     port: 0, host: '127.0.0.1', source: opts.source ?? syntheticSource(opts.users ?? 2000),
     tls: { cert: c.cert('core-store'), key: c.key('core-store') },
@@ -96,7 +114,7 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
       await gateway.close();
       await store.close();
       await client.destroy(); // a test that left a body unread must not hang the close
-      if (!opts.redis) await redis.stop();
+      if (!given) await redis.stop();
       // Issue 19: a response that did not match its documentation fails the file even if unread.
       if (client.mismatches.length) throw new Error(`responses not matching the served OpenAPI documents:\n${client.mismatches.join('\n')}`);
     },
