@@ -25,6 +25,7 @@ import { TransferLogWriter } from './writer.ts';
 import type { AppendInput } from './input.ts';
 import type { TransferEntry } from './entry.ts';
 import { observedVerify, timedAppend, type TransferLogObserver } from './observer.ts';
+import { singleTopology, type LogTopology } from './topology.ts';
 
 export interface TransferLogDeps {
   redis: Redis;
@@ -35,6 +36,11 @@ export interface TransferLogDeps {
   observer?: TransferLogObserver;
   /** RULES 50: told of every verify result; a failed one opens an incident (must not throw). */
   onVerified?: (r: VerifyResult) => void;
+  /**
+   * Issue [6/6] item 4: WAIT on the primary owning a chain, CONFIG GET and SCAN on every primary
+   * (deps.redisTopology, src/redis/topology.ts). Default: single mode, the one client is the primary.
+   */
+  topology?: LogTopology;
 }
 
 export interface TransferLogOptions {
@@ -83,6 +89,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     throw new ConfigError(`transferLog.waitTimeoutMs must be below redis.commandTimeoutMs (${deps.config.redis.commandTimeoutMs})`);
   }
   const keys = logKeys(opts.keyPrefix);
+  const topology = deps.topology ?? singleTopology(redis);
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
   const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
@@ -102,7 +109,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     intervalMs: cfg.checkpointIntervalMs, timeoutMs: deps.config.redis.commandTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
   });
   const writer = new TransferLogWriter({
-    redis, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
+    redis, topology, keys, subjectRef, checkpointer, signBatch: syncCheckpointSigner(deps.keys.signingJwk, opts.now), anchors,
     log, replicas, waitTimeoutMs: cfg.waitTimeoutMs,
     timeoutMs: deps.config.redis.commandTimeoutMs,
     maxBatch: cfg.maxBatch, durabilityAssertedBy: cfg.durabilityAssertedBy, durabilityCheckIntervalMs: cfg.durabilityCheckIntervalMs,
@@ -118,7 +125,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
     verify: (o = {}) => observedVerify(deps.observer, async () => {
-      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file, topology, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       deps.onVerified?.(r);
       return r;
     }),

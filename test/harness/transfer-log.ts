@@ -7,6 +7,7 @@ import { createLogger } from '../../src/log.ts';
 import { createTransferLog, type TransferLog, type TransferLogOptions, type AppendInput } from '../../src/transfer-log/index.ts';
 import type { LocalRedis } from '../../src/dev/local-redis.ts';
 import { join } from 'node:path';
+import { compareIds } from '../../src/transfer-log/merge.ts';
 import { testCerts, tmp } from './certs.ts';
 import { startTestRedis } from './redis.ts';
 
@@ -81,4 +82,25 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Issue [6/6] item 2: every chain has its own entries stream. The rows of every chain, merged by
+ * stream id as readers see them, each with the stream key it was read from (for tests that read
+ * or rewrite the log directly).
+ */
+export async function entryRows(r: Redis, log: Pick<TransferLog, 'keys'>): Promise<Array<{ id: string; message: Record<string, string>; key: string }>> {
+  const out: Array<{ id: string; message: Record<string, string>; key: string }> = [];
+  for (const chain of (await r.sMembers(log.keys.chains)).sort()) {
+    const key = log.keys.chain(chain).entries;
+    for (const m of (await r.xRange(key, '-', '+')) ?? []) out.push({ id: m.id, message: m.message as Record<string, string>, key });
+  }
+  return out.sort((a, b) => compareIds({ streamId: a.id, chain: a.key }, { streamId: b.id, chain: b.key }));
+}
+
+/** How many entries every chain holds together. */
+export async function entryCount(r: Redis, log: Pick<TransferLog, 'keys'>): Promise<number> {
+  let n = 0;
+  for (const chain of await r.sMembers(log.keys.chains)) n += await r.xLen(log.keys.chain(chain).entries);
+  return n;
 }
