@@ -15,6 +15,12 @@ import { writeDevCerts } from '../src/tls/dev-certs.ts';
 import { startLocalRedis } from '../src/dev/local-redis.ts';
 import type { TlsFiles } from '../src/tls/options.ts';
 import { benchEntry, benchTransferLog } from './log-append.ts';
+import { APPEND_LUA, scriptArgs } from '../src/transfer-log/append-script.ts';
+import { entryBody } from '../src/transfer-log/input.ts';
+import { GENESIS, sealEntry, type TransferEntry } from '../src/transfer-log/entry.ts';
+import { logKeys } from '../src/transfer-log/keys.ts';
+import { subjectRefFn } from '../src/transfer-log/subject-ref.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface CostRow { name: string; entries: number; cpuUs: number; commands: Record<string, number>; calls: Record<string, number> }
 
@@ -72,6 +78,49 @@ export async function runLogRedisCost(o: { url: string; tls: TlsFiles; entries?:
   }
 }
 
+// One part removed at a time (as bench/log-pages.ts does): the append script with a part cut out,
+// run on pages of 1000 sealed entries, Redis CPU per entry. The difference to the whole script is
+// what that part costs. The head check is cut from every variant (each page starts a fresh chain).
+const VARIANTS: Array<[string, (lua: string) => string]> = [
+  ['the append script, whole', (l) => l],
+  ['  without the recipients records', (l) => l.replace(/if released == '1'[\s\S]*?\n  end\n/, '')],
+  ['  without the subject index', (l) => l.replace(/if subject ~= '' then redis.call\('XADD', KEYS\[k\][^\n]*\n/, '')],
+  ['  entries, head and checkpoint only', (l) => l.replace(/for i = 0, n - 1 do\n  local a = 4[\s\S]*?\nend\n/, '')],
+];
+
+export async function runLogPartsCost(o: { url: string; tls: TlsFiles; pages?: number }): Promise<Array<{ name: string; cpuUs: number }>> {
+  const redis = createRedisClient(o.url, o.tls, 10_000);
+  await redis.connect();
+  const pages = o.pages ?? 10;
+  const ref = subjectRefFn(randomBytes(32));
+  const keys = logKeys('bench-parts');
+  const now = new Date();
+  try {
+    const out: Array<{ name: string; cpuUs: number }> = [];
+    for (const [name, cut] of VARIANTS) {
+      const lua = cut(APPEND_LUA).replace(/if \(redis.call\('GET', KEYS\[2\]\)[\s\S]*?\nend\n/, '');
+      const row = await measure(redis, name, async () => {
+        for (let p = 0; p < pages; p++) {
+          const chain = randomBytes(6).toString('base64url');
+          let prev = GENESIS;
+          const batch: TransferEntry[] = Array.from({ length: 1000 }, (_, i) => {
+            const e = sealEntry(entryBody(benchEntry(p * 1000 + i), ref, now), chain, i + 1, prev);
+            prev = e.hash;
+            return e;
+          });
+          const { keys: k, args } = scriptArgs(keys.chain(chain), batch, 'x'.repeat(400));
+          await redis.eval(lua, { keys: k, arguments: args });
+        }
+        return pages * 1000;
+      });
+      out.push({ name, cpuUs: row.cpuUs });
+    }
+    return out;
+  } finally {
+    redis.destroy();
+  }
+}
+
 export function printLogRedisCost(rows: CostRow[]): void {
   console.log('transfer log, Redis CPU per entry (INFO cpu) and command time per entry (INFO commandstats), AOF appendfsync always');
   for (const r of rows) {
@@ -89,6 +138,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const tls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
     printLogRedisCost(await runLogRedisCost({ url: redis.url, tls, entries: Number(process.env.BENCH_ENTRIES ?? 20_000) }));
+    console.log('one part removed (bulk pages of 1000, raw script, Redis CPU per entry):');
+    for (const r of await runLogPartsCost({ url: redis.url, tls })) console.log(`${r.name.padEnd(48)} ${r.cpuUs.toFixed(1).padStart(5)} us/entry`);
   } finally {
     await redis.stop();
   }

@@ -40,14 +40,14 @@ for i = 0, n - 1 do
   local k = 4 + i * 2
   if subject ~= '' then redis.call('XADD', KEYS[k], out[i + 1], 'c', '') end
   if released == '1' and subject ~= '' and partner ~= '' then
+    -- Two calls per release: the count travels with the HSET (no HINCRBY of its own).
     local r, p = KEYS[k+1], partner .. '\\31'
-    redis.call('HINCRBY', r, p .. 'count', 1)
-    local fl = redis.call('HMGET', r, p .. 'first', p .. 'last')
-    local set = {}
-    if (not fl[1]) or at < fl[1] then set[#set + 1] = p .. 'first'; set[#set + 1] = at end
-    if (not fl[2]) or at > fl[2] then set[#set + 1] = p .. 'last'; set[#set + 1] = at end
+    local fl = redis.call('HMGET', r, p .. 'count', p .. 'first', p .. 'last')
+    local set = { p .. 'count', (tonumber(fl[1]) or 0) + 1 }
+    if (not fl[2]) or at < fl[2] then set[#set + 1] = p .. 'first'; set[#set + 1] = at end
+    if (not fl[3]) or at > fl[3] then set[#set + 1] = p .. 'last'; set[#set + 1] = at end
     for f in string.gmatch(facets, '[^,]+') do set[#set + 1] = p .. f; set[#set + 1] = '1' end
-    if #set > 0 then redis.call('HSET', r, unpack(set)) end
+    redis.call('HSET', r, unpack(set))
   end
 end
 out[#out + 1] = cp
