@@ -23,11 +23,17 @@ return redis.call('XADD', KEYS[2], '*', 'jws', ARGV[3])
 export interface ChainEnd { chain: string; sent: number; released: number; sink: string | null }
 
 /** Closes the chain where Redis has it now; returns the anchor line of its end statement. */
-export async function closeChain(redis: Pick<Redis, 'get' | 'eval'>, keys: ChainKeys, end: ChainEnd, sign: SyncCheckpointSigner): Promise<{ seq: number; line: AnchorLine }> {
+export async function closeChain(redis: Pick<Redis, 'get' | 'eval' | 'xRevRange'>, keys: ChainKeys, end: ChainEnd, sign: SyncCheckpointSigner): Promise<{ seq: number; line: AnchorLine }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const raw = await redis.get(keys.head);
     const head = parseHead(raw);
-    if (head?.ended) throw new Error(`chain ${end.chain} is already closed`);
+    if (head?.ended) {
+      // Closed by an earlier attempt whose anchor line then failed: its end statement is the chain's last checkpoint.
+      const [last] = (await redis.xRevRange(keys.checkpoints, '+', '-', { COUNT: 1 })) ?? [];
+      const jws = (last?.message as Record<string, string> | undefined)?.jws;
+      if (!last || !jws) throw new Error(`chain ${end.chain} is closed but its end statement is gone`);
+      return { seq: head.seq, line: { stream: 'checkpoints', id: last.id, jws } };
+    }
     const seq = head?.seq ?? 0;
     const hash = head?.hash || GENESIS;
     const jws = sign({ kind: 'end', chain: end.chain, seq, hash, released: end.released, sent: end.sent, ...(end.sink ? { sink: end.sink } : {}) });
