@@ -22,7 +22,7 @@ import { logKeys } from '../src/transfer-log/keys.ts';
 import { subjectRefFn } from '../src/transfer-log/subject-ref.ts';
 import { randomBytes } from 'node:crypto';
 
-export interface CostRow { name: string; entries: number; cpuUs: number; commands: Record<string, number>; calls: Record<string, number> }
+export interface CostRow { name: string; entries: number; cpuUs: number; /** of which kernel time: socket writes and the AOF fsync of every batch */ sysUs: number; commands: Record<string, number>; calls: Record<string, number> }
 
 const info = async (redis: Redis, section: string) => {
   const text = await redis.info(section);
@@ -46,7 +46,7 @@ async function measure(redis: Redis, name: string, run: () => Promise<number>): 
     commands[k.replace('cmdstat_', '')] = Number(m[2]) / entries;
     calls[k.replace('cmdstat_', '')] = Number(m[1]) / entries;
   }
-  return { name, entries, cpuUs: ((cpu(c1) - cpu(c0)) * 1e6) / entries, commands, calls };
+  return { name, entries, cpuUs: ((cpu(c1) - cpu(c0)) * 1e6) / entries, sysUs: ((Number(c1.used_cpu_sys) - Number(c0.used_cpu_sys)) * 1e6) / entries, commands, calls };
 }
 
 export async function runLogRedisCost(o: { url: string; tls: TlsFiles; entries?: number; inFlight?: number }): Promise<CostRow[]> {
@@ -127,7 +127,7 @@ export function printLogRedisCost(rows: CostRow[]): void {
   for (const r of rows) {
     const top = Object.entries(r.commands).sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${k} ${v.toFixed(2)}us x${r.calls[k]!.toFixed(2)}`).join(', ');
-    console.log(`${r.name.padEnd(48)} redis cpu ${r.cpuUs.toFixed(1).padStart(5)} us/entry; commands: ${top}`);
+    console.log(`${r.name.padEnd(48)} redis cpu ${r.cpuUs.toFixed(1).padStart(5)} us/entry (kernel ${r.sysUs.toFixed(1)}); commands: ${top}`);
     console.log(`${''.padEnd(48)} => ceiling ${(1e6 / r.cpuUs).toFixed(0)} entries/s on one Redis core`);
   }
 }
