@@ -115,7 +115,8 @@ test('two workers behind one listener: both answer, each appends to its own chai
   }
   // Each worker seals entries on a chain of its own: two chains with entries means both workers
   // released (connections are spread over the workers), and no chain was appended to by two.
-  const heads = await redis.hGetAll(logKeys().heads);
+  const ids = await redis.sMembers(logKeys().chains); // issue [6/6] item 2: a head per chain
+  const heads = Object.fromEntries(await Promise.all(ids.map(async (c) => [c, (await redis.get(logKeys().chain(c).head)) ?? '0:'] as const)));
   const chains = Object.entries(heads).filter(([, v]) => Number(v.split(':')[0]) > 0);
   assert.equal(chains.length, 2, JSON.stringify(heads));
   const verify = await runCli(['log', 'verify', '--json'], env);

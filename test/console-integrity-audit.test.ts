@@ -82,7 +82,7 @@ test('verify reports progress (chains done of total, entries) and the same resul
   const plain = await tlog.verify();
   assert.deepEqual(withProgress, plain, 'the callback does not change the result');
   assert.equal(plain.ok, true);
-  const chains = Object.keys(await stack.gateway.deps.redis.hGetAll(tlog.keys.heads)).length;
+  const chains = (await stack.gateway.deps.redis.sMembers(tlog.keys.chains)).length;
   assert.ok(chains >= 1);
   assert.deepEqual(seen.map((p) => p.phase).filter((p, i, a) => a.indexOf(p) === i), ['checkpoints', 'entries', 'anchors', 'recipients', 'done']);
   assert.deepEqual(seen.find((p) => p.phase === 'entries'), { phase: 'entries', chainsDone: 0, chainsTotal: chains, entries: 0 });
@@ -258,11 +258,11 @@ test('a receipt whose entry was rewritten in Redis shows "Tampering" with the ch
   const tlog = stack.gateway.deps.transferLog;
   const { redis } = stack.gateway.deps;
   const requestId = JSON.parse(Buffer.from(receipt.split('.')[1]!, 'base64url').toString()).requestId as string;
-  const rows = ((await redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
+  const rows = ((await redis.xRange(tlog.keys.chain(tlog.writer.chain).entries, '-', '+')) ?? []);
   const target = rows.find((m) => JSON.parse(m.message.e!).requestId === requestId)!;
   assert.ok(target, 'the pull\'s entry');
-  await redis.del(tlog.keys.entries); // rewritten as someone with write access to Redis could
-  for (const m of rows) await redis.xAdd(tlog.keys.entries, m.id, m.id === target.id ? { e: JSON.stringify({ ...JSON.parse(m.message.e!), purpose: 'marketing_research' }) } : m.message);
+  await redis.del(tlog.keys.chain(tlog.writer.chain).entries); // rewritten as someone with write access to Redis could
+  for (const m of rows) await redis.xAdd(tlog.keys.chain(tlog.writer.chain).entries, m.id, m.id === target.id ? { e: JSON.stringify({ ...JSON.parse(m.message.e!), purpose: 'marketing_research' }) } : m.message);
   const r = await req('POST', '/console/integrity/receipt', { cookie: auditor.cookie, form: { _csrf: auditor.csrf, receipt } });
   assert.equal(r.status, 200, r.text);
   const entry = JSON.parse(target.message.e!);

@@ -160,10 +160,10 @@ test('an anchor mismatch, then a tampered entry, each open an incident naming wh
   await stack.gateway.deps.incidents.settled();
 
   const { redis } = stack.gateway.deps;
-  const rows = ((await redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
+  const rows = ((await redis.xRange(tlog.keys.chain(tlog.writer.chain).entries, '-', '+')) ?? []);
   const target = rows.find((m) => JSON.parse(m.message.e!).id === e!.id)!;
-  await redis.del(tlog.keys.entries); // rewritten as someone with write access to Redis could
-  for (const m of rows) await redis.xAdd(tlog.keys.entries, m.id, m.id === target.id ? { e: JSON.stringify({ ...JSON.parse(m.message.e!), purpose: 'marketing_research' }) } : m.message);
+  await redis.del(tlog.keys.chain(tlog.writer.chain).entries); // rewritten as someone with write access to Redis could
+  for (const m of rows) await redis.xAdd(tlog.keys.chain(tlog.writer.chain).entries, m.id, m.id === target.id ? { e: JSON.stringify({ ...JSON.parse(m.message.e!), purpose: 'marketing_research' }) } : m.message);
   const v2 = await auditor('GET', '/admin/v1/transfers/verify');
   assert.equal(v2.body.brokenAt.reason, 'hash_mismatch');
   await stack.gateway.deps.incidents.settled();

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { logFixture, released } from './harness/transfer-log.ts';
+import { logFixture, released, entryCount } from './harness/transfer-log.ts';
 import { tmp } from './harness/certs.ts';
 import { verifyLog } from '../src/transfer-log/verify.ts';
 import { AnchorFile } from '../src/transfer-log/anchor-file.ts';
@@ -28,8 +28,8 @@ async function seeded() {
     await log.appendMany(Array.from({ length: 10 }, () => released()));
     await log.checkpointNow();
   }
-  const entries = async () => ((await r.xRange(log.keys.entries, '-', '+')) ?? []).map((m) => ({ id: m.id, e: JSON.parse(m.message.e!) as TransferEntry }));
-  const checkpoints = async () => ((await r.xRange(log.keys.checkpoints, '-', '+')) ?? []).map((m) => ({ id: m.id, jws: m.message.jws!, p: payload(m.message.jws!) }));
+  const entries = async () => ((await r.xRange(log.keys.chain(log.writer.chain).entries, '-', '+')) ?? []).map((m) => ({ id: m.id, e: JSON.parse(m.message.e!) as TransferEntry }));
+  const checkpoints = async () => ((await r.xRange(log.keys.chain(log.writer.chain).checkpoints, '-', '+')) ?? []).map((m) => ({ id: m.id, jws: m.message.jws!, p: payload(m.message.jws!) }));
   const chain = (await entries())[0]!.e.chain;
   const v = await log.verify();
   assert.equal(v.ok, true, 'control: intact');
@@ -41,10 +41,10 @@ async function seeded() {
 
 async function cutTail(r: Redis, log: TransferLog, s: Awaited<ReturnType<typeof seeded>>, keep: number) {
   const all = await s.entries();
-  await r.xDel(log.keys.entries, all.slice(keep).map((x) => x.id));
-  await r.hSet(log.keys.heads, s.chain, `${keep}:${all[keep - 1]!.e.hash}`);
+  await r.xDel(log.keys.chain(s.chain).entries, all.slice(keep).map((x) => x.id));
+  await r.set(log.keys.chain(s.chain).head, `${keep}:${all[keep - 1]!.e.hash}`);
   // ... and the batch checkpoints that covered the cut entries, so no checkpoint names them.
-  for (const cp of await s.checkpoints()) if (cp.p.seq > keep) await r.xDel(log.keys.checkpoints, cp.id);
+  for (const cp of await s.checkpoints()) if (cp.p.seq > keep) await r.xDel(log.keys.chain(s.chain).checkpoints, cp.id);
 }
 
 test('tail truncation plus head reset (and its checkpoint removed): verify ok:false naming the chain', async () => {
@@ -72,7 +72,7 @@ test('tail truncation with the registry rewound too: the anchors file names the 
   assert.equal(cut.brokenAt, undefined, 'chains, checkpoints and registry are consistent');
   assert.equal(cut.recipients?.ok, false, 'the recipients index still names the cut entries');
   // The attacker empties the index and has it recomputed from what is left.
-  for (const d of cut.recipients!.drift) await s.r.del(s.log.keys.recipients(d.subjectRef));
+  for (const d of cut.recipients!.drift) await s.r.del(s.log.keys.chain(s.chain).recipients(d.subjectRef));
   await verifyLog(s.r, s.log.keys, s.log.jwks, { repairRecipients: true });
   const o = await s.redisOnly();
   assert.equal(o.ok, true, 'Redis alone cannot see this (a consistent older state): why the anchors exist ' + JSON.stringify(o.recipients ?? o.brokenAt).slice(0, 600));
@@ -85,8 +85,8 @@ test('tail truncation with the registry rewound too: the anchors file names the 
 
 test('whole-chain deletion (entries, head and checkpoints): verify ok:false naming the chain', async () => {
   const s = await seeded();
-  await s.r.del([s.log.keys.entries, s.log.keys.checkpoints]);
-  await s.r.hDel(s.log.keys.heads, s.chain);
+  await s.r.del([s.log.keys.chain(s.chain).entries, s.log.keys.chain(s.chain).checkpoints]);
+  await s.r.del(s.log.keys.chain(s.chain).head);
   const o = await s.redisOnly();
   assert.equal(o.ok, false);
   assert.equal(o.brokenAt?.chain, s.chain);
@@ -100,8 +100,8 @@ test('whole-chain deletion (entries, head and checkpoints): verify ok:false nami
 test('a checkpoint replaced by an older valid one: verify ok:false naming the chain and seq', async () => {
   const s = await seeded();
   const cps = await s.checkpoints();
-  await s.r.xDel(s.log.keys.checkpoints, cps[2]!.id);
-  await s.r.xAdd(s.log.keys.checkpoints, '*', { jws: cps[0]!.jws }); // genuine, signed, older
+  await s.r.xDel(s.log.keys.chain(s.chain).checkpoints, cps[2]!.id);
+  await s.r.xAdd(s.log.keys.chain(s.chain).checkpoints, '*', { jws: cps[0]!.jws }); // genuine, signed, older
   const o = await s.redisOnly();
   assert.equal(o.ok, false);
   assert.equal(o.brokenAt?.reason, 'checkpoint_chain_break');
@@ -148,7 +148,7 @@ test('an anchors file that cannot be written: append fails with 503 audit_unavai
   writeFileSync(parent, 'x');
   const log = await fx.newLog({ anchorsFile: join(parent, 'anchors.jsonl') });
   await assert.rejects(log.append(released()), (e: any) => e.status === 503 && e.code === 'audit_unavailable');
-  assert.equal(await r.xLen(log.keys.entries), 0, 'nothing stored, so nothing can be released');
+  assert.equal(await entryCount(r, log), 0, 'nothing stored, so nothing can be released');
 });
 
 test('a batch stored but not anchored is not released; its chain ends, the next append starts a new one, and verify says which line is missing', async () => {
@@ -171,7 +171,7 @@ test('a batch stored but not anchored is not released; its chain ends, the next 
   const c = await log.append(released());
   assert.notEqual(c.chain, a.chain, 'a new chain');
   assert.equal(c.seq, 1);
-  assert.equal(await r.xLen(log.keys.entries), 3, 'the refused batch is in Redis (never released)');
+  assert.equal(await entryCount(r, log), 3, 'the refused batch is in Redis (never released)');
   const v = await log.verify();
   assert.equal(v.ok, false);
   assert.equal(v.brokenAt?.reason, 'anchor_missing');

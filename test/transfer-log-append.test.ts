@@ -2,7 +2,7 @@
 // writer; must-show 1 (1,000 concurrent appends from two writers).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { logFixture, released, denied } from './harness/transfer-log.ts';
+import { logFixture, released, denied, entryRows, entryCount } from './harness/transfer-log.ts';
 import { Problem } from '../src/http/problem.ts';
 import { InvalidEntry } from '../src/transfer-log/index.ts';
 
@@ -19,7 +19,7 @@ test('1,000 concurrent appends from two writers: each entry once, each chain gap
   assert.notEqual(a.writer.chain, b.writer.chain);
 
   const r = await fx.client();
-  const rows = ((await r.xRange(a.keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(r, a);
   assert.equal(rows.length, 1000, 'every entry present once');
   const inRedis = rows.map((m) => JSON.parse(m.message.e!) as { id: string; chain: string; seq: number });
   assert.deepEqual(new Set(inRedis.map((e) => e.id)), new Set(stored.map((e) => e.id)));
@@ -47,7 +47,7 @@ test('an append that returned survives a crash of Redis right after (AOF, fsync 
   await fx.redis.kill(); // SIGKILL: no shutdown save, only what was fsynced remains
   await fx.redis.restart();
   const r = await fx.client();
-  const rows = ((await r.xRange(log.keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(r, log);
   assert.deepEqual(rows.map((m) => JSON.parse(m.message.e!).id), [e.id]);
 });
 
@@ -69,7 +69,7 @@ test('a Redis without appendfsync always is refused: appends fail closed', async
   try {
     const log = await fx.newLog();
     await assert.rejects(log.append(released()), (e: Problem) => e.code === 'audit_unavailable');
-    assert.equal(await r.xLen(log.keys.entries), 0);
+    assert.equal(await entryCount(r, log), 0);
   } finally {
     await r.configSet('appendfsync', 'always');
   }
@@ -86,7 +86,7 @@ test('an entry missing a field is rejected before anything is written (RULES 48)
   await assert.rejects(log.append(released({ tls: { protocol: 'TLSv1.1', cipher: 'AES128-SHA', clientCertThumbprint: null } })), InvalidEntry);
   await assert.rejects(log.append(denied({ reason: null })), InvalidEntry);
   await assert.rejects(log.appendMany([released(), released({ purpose: 'spying' as never })]), InvalidEntry);
-  assert.equal(await (await fx.client()).xLen(log.keys.entries), 0);
+  assert.equal(await entryCount(await fx.client(), log), 0);
 });
 
 test('appendMany stores a bulk pull in order on one chain; a denial without subject or partner is logged', async () => {

@@ -34,11 +34,11 @@ test('log verify: 0 when intact, 1 naming the first broken entry once an entry i
   assert.match(ok.stdout, /transfer log intact: 12 entries in 1 chains, 1 signed checkpoints/);
 
   const r = await fx.client();
-  const rows = ((await r.xRange(log.keys.entries, '-', '+')) ?? []);
+  const rows = ((await r.xRange(log.keys.chain(log.writer.chain).entries, '-', '+')) ?? []);
   const e = JSON.parse(rows[6]!.message.e!) as TransferEntry;
   e.categories = ['phone'];
-  await r.del(log.keys.entries);
-  for (const [i, m] of rows.entries()) await r.xAdd(log.keys.entries, m.id, { e: i === 6 ? JSON.stringify(e) : m.message.e! });
+  await r.del(log.keys.chain(log.writer.chain).entries);
+  for (const [i, m] of rows.entries()) await r.xAdd(log.keys.chain(log.writer.chain).entries, m.id, { e: i === 6 ? JSON.stringify(e) : m.message.e! });
   const bad = await runCli(['log', 'verify'], env);
   assert.equal(bad.code, 1);
   assert.ok(bad.stdout.includes(`first broken entry: chain ${e.chain} seq 7 (stream id ${rows[6]!.id}, entry ${e.id}): hash_mismatch`), bad.stdout);

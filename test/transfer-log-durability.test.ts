@@ -9,6 +9,7 @@ import { startTestRedis } from './harness/redis.ts';
 import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 import { findUser, active } from './harness/users.ts';
+import { entryCount } from './harness/transfer-log.ts';
 
 const USERS = 50;
 const TERMS = { processingCountries: ['KZ'], purposes: { service_delivery: { categories: { phone: 'clear' } } } };
@@ -24,7 +25,7 @@ async function pullOne(stack: Stack, p: TestPartner) {
   return partnerGet(stack, await p.token('service_delivery'), `/v1/subjects/${subject}?purpose=service_delivery`);
 }
 
-const entries = (stack: Stack) => stack.gateway.deps.redis.xLen(stack.gateway.deps.transferLog.keys.entries);
+const entries = (stack: Stack) => entryCount(stack.gateway.deps.redis, stack.gateway.deps.transferLog);
 
 test('a Redis that hides CONFIG, with no durabilityAssertedBy: pulls answer 503 audit_unavailable and nothing is logged as released', async () => {
   const stack = await startStack({ users: USERS, redis: hidden });

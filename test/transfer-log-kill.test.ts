@@ -13,6 +13,8 @@ import { setupPartner, partnerGet, oauthToken } from './harness/partner.ts';
 import { testCerts, tmp } from './harness/certs.ts';
 import { BIN, runCli } from './harness/cli.ts';
 import { freePort } from '../src/dev/local-redis.ts';
+import { entryRows, entryCount } from './harness/transfer-log.ts';
+import { logKeys } from '../src/transfer-log/keys.ts';
 
 let childLog = '';
 const stacks: Stack[] = [];
@@ -76,13 +78,13 @@ test('kill -9 right after a release, then a restart: verify reports 0 unsigned e
   assert.equal(r.unsigned, 0);
 
   // The released entry, and the anchored signed batch checkpoint that covers it.
-  const all = ((await stack.gateway.deps.redis.xRange('{tlog}:entries', '-', '+')) ?? []);
+  const all = await entryRows(stack.gateway.deps.redis, { keys: logKeys() });
   const entry = all.map((m) => JSON.parse(m.message.e!)).find((e) => e.id === one.body.transferId);
   assert.ok(entry, 'the release was logged');
   const lines = readFileSync(anchors, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.stream === 'checkpoints');
   const covering = lines.map((l) => payload(l.jws)).find((b) => b.kind === 'batch' && b.chain === entry.chain && b.first <= entry.seq && b.seq >= entry.seq);
   assert.ok(covering, 'an anchored batch checkpoint covers the released entry');
-  const cps = ((await stack.gateway.deps.redis.xRange('{tlog}:checkpoints', '-', '+')) ?? []).map((m) => payload(m.message.jws!));
+  const cps = ((await stack.gateway.deps.redis.xRange(logKeys().chain(entry.chain).checkpoints, '-', '+')) ?? []).map((m) => payload(m.message.jws!));
   assert.ok(cps.some((b) => b.chain === entry.chain && b.seq === covering.seq && b.hash === covering.hash), 'and it is in Redis too');
 
   // The CLI against the anchors file with that line deleted: exit 1, naming the chain and seq
@@ -106,5 +108,5 @@ test('an anchors file that cannot be written: the pull answers 503 audit_unavail
   assert.equal(page.body.code, 'audit_unavailable');
   assert.equal(page.body.items, undefined);
   assert.doesNotMatch(page.text, /"data"/, 'no record in the answer');
-  assert.equal(await stack.gateway.deps.redis.xLen('{tlog}:entries'), 0, 'nothing logged, so nothing released');
+  assert.equal(await entryCount(stack.gateway.deps.redis, { keys: logKeys() }), 0, 'nothing logged, so nothing released');
 });

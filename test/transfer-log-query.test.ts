@@ -3,7 +3,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logFixture, released, denied } from './harness/transfer-log.ts';
+import { logFixture, released, denied, entryRows } from './harness/transfer-log.ts';
 import { Problem } from '../src/http/problem.ts';
 import type { TransferLog, TransferEntry, TransferFilter, AppendInput } from '../src/transfer-log/index.ts';
 
@@ -37,7 +37,7 @@ before(async () => {
     if (g === 2) to = stored.map((e) => e.at).sort()[0]!;
     await sleep(25);
   }
-  const rows = ((await (await fx.client()).xRange(a.keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(await fx.client(), a);
   all = rows.map((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return { streamId: m.id, e, userId: byId.get(e.id)! }; });
   assert.equal(all.length, 24);
   middleGroup = expected({ from, to });

@@ -4,7 +4,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { logFixture, released } from './harness/transfer-log.ts';
 import { checkRecipients } from '../src/transfer-log/recipients-check.ts';
-import { RecipientsTally, recipientsTally } from '../src/transfer-log/recipients-tally.ts';
+import { RecipientsTally, recipientsTallies } from '../src/transfer-log/recipients-tally.ts';
+import { singleTopology } from '../src/transfer-log/topology.ts';
 import { scanStream } from '../src/transfer-log/scan.ts';
 
 const fx = await logFixture();
@@ -16,22 +17,23 @@ test('checked in three passes: every record once, and a deleted one in any parti
   const log = await fx.newLog();
   const users = Array.from({ length: 30 }, (_, i) => `u_pass_${i}`);
   await log.appendMany(users.map((userId) => released({ userId })));
-  assert.equal((await recipientsTally(r, log.keys, 10)).parts, 3, '30 entries at 10 a pass');
+  const chain = log.writer.chain;
+  assert.equal((await recipientsTallies(r, log.keys, [chain], 10)).get(chain)!.parts, 3, '30 entries at 10 a pass');
   const firstPass = async () => {
     const t = new RecipientsTally(0, 3);
-    for await (const raw of scanStream(r, log.keys.entries, { direction: 'asc' })) t.feed(raw);
+    for await (const raw of scanStream(r, log.keys.chain(chain).entries, { direction: 'asc' })) t.feed(raw);
     assert.ok(t.subjects.size > 0 && t.subjects.size < users.length, 'the first pass holds one partition only');
     return t;
   };
-  const clean = await checkRecipients(r, log.keys, await firstPass(), { trimmed: false, repair: false });
+  const clean = await checkRecipients(r, singleTopology(r), log.keys, [chain], new Map([[chain, await firstPass()]]), { trimmed: false, repair: false });
   assert.deepEqual([clean.ok, clean.subjects, clean.driftCount], [true, users.length, 0]);
 
   // One subject of the first pass and one of a later pass (subjectRefs are keyed hashes, so look).
   const first = new RecipientsTally(0, 3);
   const gone = [users.find((u) => first.holds(log.subjectRef(u)))!, users.find((u) => !first.holds(log.subjectRef(u)))!];
   assert.ok(gone.every(Boolean));
-  for (const u of gone) await r.del(log.keys.recipients(log.subjectRef(u)));
-  const broken = await checkRecipients(r, log.keys, await firstPass(), { trimmed: false, repair: false });
+  for (const u of gone) await r.del(log.keys.chain(chain).recipients(log.subjectRef(u)));
+  const broken = await checkRecipients(r, singleTopology(r), log.keys, [chain], new Map([[chain, await firstPass()]]), { trimmed: false, repair: false });
   assert.equal(broken.ok, false);
   assert.deepEqual(broken.drift.map((d) => d.subjectRef).sort(), gone.map((u) => log.subjectRef(u)).sort());
   assert.ok(broken.drift.every((d) => d.problem === 'missing_record'));

@@ -27,7 +27,7 @@ test('after a trim: a partly trimmed record passes, what the remaining entries c
   assert.equal(ok.ok, true, JSON.stringify(ok));
   assert.deepEqual([ok.recipients?.trimmed, ok.recipients?.driftCount], [true, 0], 'count 19 over 10 remaining entries is not drift');
   const ref = log.subjectRef('u_both');
-  const record = log.keys.recipients(ref);
+  const record = log.keys.chain(log.writer.chain).recipients(ref);
 
   await r.hSet(record, 'p_a\x1fcount', '5'); // fewer than the 10 releases still in the log
   const low = await log.verify();
@@ -63,15 +63,15 @@ test('rebuild-recipients does not run while the retention job holds the trim loc
   assert.equal(await r.get(log.keys.trimLock), 'someone-else', 'the other holder\'s lock is left alone');
   await r.del(log.keys.trimLock);
 
-  const record = log.keys.recipients(log.subjectRef('u_lock'));
+  const record = log.keys.chain(log.writer.chain).recipients(log.subjectRef('u_lock'));
   await r.del(record);
   // The attacker rewrites the stream with the first entry's partner changed.
-  const rows = ((await r.xRange(log.keys.entries, '-', '+')) ?? []);
-  await r.del(log.keys.entries);
+  const rows = ((await r.xRange(log.keys.chain(log.writer.chain).entries, '-', '+')) ?? []);
+  await r.del(log.keys.chain(log.writer.chain).entries);
   for (const [i, m] of rows.entries()) {
     const e = JSON.parse(m.message.e!);
     if (i === 0) e.partnerId = 'p_tampered';
-    await r.xAdd(log.keys.entries, m.id, { e: JSON.stringify(e) });
+    await r.xAdd(log.keys.chain(log.writer.chain).entries, m.id, { e: JSON.stringify(e) });
   }
   const out = await rebuildRecipients(r, log.keys, log.jwks);
   assert.ok(out.ran && out.result.ok === false && out.result.brokenAt?.reason === 'hash_mismatch' && !out.result.recipients, JSON.stringify(out));

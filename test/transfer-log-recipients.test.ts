@@ -13,6 +13,7 @@ import { tmp } from './harness/certs.ts';
 import { createPseudonymizer } from '../src/pseudonym/subject.ts';
 import { createRedisClient, type Redis } from '../src/deps.ts';
 import { checkRecipients } from '../src/transfer-log/recipients-check.ts';
+import { singleTopology } from '../src/transfer-log/topology.ts';
 import { RecipientsTally } from '../src/transfer-log/recipients-tally.ts';
 import { scanStream } from '../src/transfer-log/scan.ts';
 import { readAudit } from '../src/auth/admin-audit.ts';
@@ -59,7 +60,9 @@ const verify = async () => {
 };
 const users = () => [...got.keys()];
 const refOf = (u: string) => stack.gateway.deps.transferLog.subjectRef(u);
-const recordKey = (u: string) => stack.gateway.deps.transferLog.keys.recipients(refOf(u));
+// Issue [6/6] item 2: records are kept per chain; this gateway writes one chain.
+const chainKeys = () => stack.gateway.deps.transferLog.keys.chain(stack.gateway.deps.transferLog.writer.chain);
+const recordKey = (u: string) => chainKeys().recipients(refOf(u));
 
 test('a deleted recipients record is drift naming the subjectRef; rebuild-recipients restores it; a withdrawal then reaches the partner', async () => {
   const clean = await verify();
@@ -118,7 +121,7 @@ test('a removed partner, a lowered count, a forged partner and a dropped key ver
   await attacker.hSet(recordKey(b), `${p}\x1fcount`, '0');
   await attacker.hDel(recordKey(c), `${p}\x1fkv\x1f1`);
   const forged = 'forged-subject-ref';
-  await attacker.hSet(stack.gateway.deps.transferLog.keys.recipients(forged), { [`${p}\x1fcount`]: '3', [`${p}\x1flast`]: '2026-01-01T00:00:00.000Z' });
+  await attacker.hSet(chainKeys().recipients(forged), { [`${p}\x1fcount`]: '3', [`${p}\x1flast`]: '2026-01-01T00:00:00.000Z' });
 
   const r = (await verify()).body;
   assert.equal(r.ok, false);
@@ -136,7 +139,7 @@ test('a removed partner, a lowered count, a forged partner and a dropped key ver
   assert.equal(rebuilt.code, 0, rebuilt.stdout + rebuilt.stderr);
   assert.equal((await verify()).body.ok, true);
   assert.deepEqual(await attacker.hGetAll(recordKey(b)), before, 'restored exactly');
-  assert.equal(await attacker.exists(stack.gateway.deps.transferLog.keys.recipients(forged)), 0, 'a record no entry supports is removed');
+  assert.equal(await attacker.exists(chainKeys().recipients(forged)), 0, 'a record no entry supports is removed');
 });
 
 test('releases appended after the scan: verify catches up instead of reporting drift, and a rebuild never overwrites them', async () => {
@@ -146,7 +149,7 @@ test('releases appended after the scan: verify catches up instead of reporting d
   const keys = stack.gateway.deps.transferLog.keys;
   const stale = async () => {
     const tally = new RecipientsTally();
-    for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) tally.feed(raw);
+    for await (const raw of scanStream(redis, chainKeys().entries, { direction: 'asc' })) tally.feed(raw);
     return tally;
   };
   const [u1, u2] = users().slice(4, 6) as [string, string];
@@ -154,13 +157,14 @@ test('releases appended after the scan: verify catches up instead of reporting d
 
   let tally = await stale();
   await pull(u1);
-  const checked = await checkRecipients(redis, keys, tally, { trimmed: false, repair: false });
+  const chain = stack.gateway.deps.transferLog.writer.chain;
+  const checked = await checkRecipients(redis, singleTopology(redis), keys, [chain], new Map([[chain, tally]]), { trimmed: false, repair: false });
   assert.deepEqual([checked.ok, checked.drift], [true, []], 'a release after the scan is not drift');
 
   tally = await stale();
   await attacker.del(recordKey(u2));
   await pull(u2); // appended to the deleted record after the rebuild scanned the log
-  const rebuilt = await checkRecipients(redis, keys, tally, { trimmed: false, repair: true });
+  const rebuilt = await checkRecipients(redis, singleTopology(redis), keys, [chain], new Map([[chain, tally]]), { trimmed: false, repair: true });
   assert.deepEqual([rebuilt.ok, rebuilt.repaired], [true, 1]);
   const count = (await auditor('GET', `/admin/v1/subjects/${encodeURIComponent(u2)}/recipients`)).body.items[0].count;
   assert.equal(count, 2, 'the bulk release and the single pull, none lost to the rewrite');

@@ -37,18 +37,18 @@ test('trim removes old entries after a signed trim checkpoint; verify passes; in
   const v = await a.verify();
   assert.equal(v.ok, true, JSON.stringify(v.brokenAt));
   assert.equal(v.entries, 10);
-  const kinds = ((await r.xRange(a.keys.checkpoints, '-', '+')) ?? []).map((m) => JSON.parse(Buffer.from(m.message.jws!.split('.')[1]!, 'base64url').toString()).kind);
+  const kinds = [...((await r.xRange(a.keys.chain(a.writer.chain).checkpoints, '-', '+')) ?? []), ...((await r.xRange(a.keys.chain(b.writer.chain).checkpoints, '-', '+')) ?? [])].map((m) => JSON.parse(Buffer.from(m.message.jws!.split('.')[1]!, 'base64url').toString()).kind);
   assert.deepEqual(kinds.filter((k) => k === 'trim').length, 2);
 
   assert.deepEqual(await a.recipients('u_old_only'), { items: [] }, 'recipients older than the cutoff are forgotten');
   assert.equal((await a.recipients('u_both')).items[0]?.count, 19, 'a partner still receiving keeps its row');
   const page = await a.query.page({ subject: 'u_both' }, { limit: 100 });
   assert.deepEqual(new Set(page.items.map((e) => e.id)), new Set(recent.map((e) => e.id)));
-  assert.equal(await r.xLen(a.keys.bySubject(oldOnly.subjectRef!)), 0, 'index streams are trimmed too');
+  assert.equal(await r.xLen(a.keys.chain(oldOnly.chain).bySubject(oldOnly.subjectRef!)), 0, 'index streams are trimmed too');
 
   // Still tamper-evident after the trim: removing the first remaining entry of a chain is caught.
-  const first = ((await r.xRange(a.keys.entries, '-', '+', { COUNT: 1 })) ?? [])[0]!;
-  await r.xDel(a.keys.entries, first.id);
+  const first = ((await r.xRange(a.keys.chain(a.writer.chain).entries, '-', '+', { COUNT: 1 })) ?? [])[0]!;
+  await r.xDel(a.keys.chain(a.writer.chain).entries, first.id);
   const broken = await a.verify();
   assert.equal(broken.ok, false);
   assert.equal(broken.brokenAt?.reason, 'missing');
@@ -77,15 +77,15 @@ test('a range that does not verify is not trimmed (a trim must not launder tampe
   await a.appendMany(Array.from({ length: 6 }, () => released()));
   const cutoff = await pause();
   await a.append(released());
-  const rows = ((await r.xRange(a.keys.entries, '-', '+')) ?? []);
+  const rows = ((await r.xRange(a.keys.chain(a.writer.chain).entries, '-', '+')) ?? []);
   const e = JSON.parse(rows[2]!.message.e!) as TransferEntry;
   e.partnerId = 'p_someone_else';
-  await r.del(a.keys.entries);
-  for (const [i, m] of rows.entries()) await r.xAdd(a.keys.entries, m.id, { e: i === 2 ? JSON.stringify(e) : m.message.e! });
+  await r.del(a.keys.chain(a.writer.chain).entries);
+  for (const [i, m] of rows.entries()) await r.xAdd(a.keys.chain(a.writer.chain).entries, m.id, { e: i === 2 ? JSON.stringify(e) : m.message.e! });
   const res = await a.trimBefore(cutoff);
   assert.equal(res.removed, 0);
   assert.match((res as { skipped: string }).skipped, /does not verify/);
-  assert.equal(await r.xLen(a.keys.entries), 7);
+  assert.equal(await r.xLen(a.keys.chain(a.writer.chain).entries), 7);
 });
 
 test('retention period: transferLogDays, else afterTerminationDays + the longest agreement term, else keep all', async () => {
@@ -108,7 +108,7 @@ test('the scheduled job trims what is older than the period', async () => {
     intervalMs: 50, now: () => Date.now() + 31 * DAY,
   });
   try {
-    await until(async () => (await r.xLen(log.keys.entries)) === 0, 5000);
+    await until(async () => (await r.xLen(log.keys.chain(log.writer.chain).entries)) === 0, 5000);
   } finally {
     job.stop();
   }

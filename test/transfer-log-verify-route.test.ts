@@ -46,8 +46,8 @@ test('verify checks the anchors file: a deleted line, then a deleted chain, each
   assert.equal((await auditor('GET', '/admin/v1/transfers/verify')).body.ok, true, 'control: restored');
 
   // A Redis writer deletes the whole chain (entries, head, checkpoints, registry): the file still names it.
-  await redis.del([tlog.keys.entries, tlog.keys.checkpoints, tlog.keys.registry]);
-  await redis.hDel(tlog.keys.heads, e!.chain);
+  await redis.del([tlog.keys.chain(e!.chain).entries, tlog.keys.chain(e!.chain).checkpoints, tlog.keys.registry]);
+  await redis.del(tlog.keys.chain(e!.chain).head);
   v = await auditor('GET', '/admin/v1/transfers/verify');
   assert.equal(v.body.ok, false);
   assert.equal(v.body.brokenAt.reason, 'missing');

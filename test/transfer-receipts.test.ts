@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fetch } from 'undici';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, generateKeyPair, exportJWK, type JSONWebKeySet } from 'jose';
 import { startStack, type Stack } from './harness/stack.ts';
+import { entryRows } from './harness/transfer-log.ts';
 import { setupPartner, partnerGet, type TestPartner } from './harness/partner.ts';
 import { adminApi, fieldsOf, type Api } from './harness/admin.ts';
 import { findUser, active } from './harness/users.ts';
@@ -209,12 +210,12 @@ test('admin API and CLI: a genuine receipt is included; its entry deleted by a s
   assert.equal(JSON.parse(badCli.stdout).invalid, true);
 
   // The attacker removes the single pull's entry, and one entry in the middle of the page.
-  const rows = ((await attacker.xRange(tlog().keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(attacker, tlog());
   const find = (chain: string, seq: number) => rows.find((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return e.chain === chain && e.seq === seq; })!;
-  await attacker.xDel(tlog().keys.entries, find(body.entry.chain, body.entry.seq).id);
+  await attacker.xDel(tlog().keys.chain(body.entry.chain).entries, find(body.entry.chain, body.entry.seq).id);
   const seg = (await payloadOf(pageReceipt)).body.segments[0];
   const middle = decodeRanges(seg.released)![3]!;
-  await attacker.xDel(tlog().keys.entries, find(seg.chain, middle).id);
+  await attacker.xDel(tlog().keys.chain(seg.chain).entries, find(seg.chain, middle).id);
 
   const gone = await verifyApi(receipt);
   assert.equal(gone.status, 200, gone.text);

@@ -88,7 +88,7 @@ test('recipients lists exactly the partners that received the user\'s data, with
 test('verify is ok, names an entry changed in Redis, and is ok again once it is restored', async () => {
   const auditor = adminApi(stack, tokens.auditor!);
   const { redis, transferLog: tlog } = stack.gateway.deps;
-  const rows = ((await redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
+  const rows = ((await redis.xRange(tlog.keys.chain(tlog.writer.chain).entries, '-', '+')) ?? []);
   let v = await auditor('GET', '/admin/v1/transfers/verify');
   assert.equal(v.status, 200, v.text);
   assert.equal(v.body.ok, true);
@@ -98,8 +98,8 @@ test('verify is ok, names an entry changed in Redis, and is ok again once it is 
   const victim = rows[2]!;
   const changed = { ...(JSON.parse(victim.message.e!) as TransferEntry), partnerId: 'p_someone_else' };
   const rewrite = async (swap: boolean) => {
-    await redis.del(tlog.keys.entries);
-    for (const m of rows) await redis.xAdd(tlog.keys.entries, m.id, swap && m.id === victim.id ? { e: JSON.stringify(changed) } : m.message);
+    await redis.del(tlog.keys.chain(tlog.writer.chain).entries);
+    for (const m of rows) await redis.xAdd(tlog.keys.chain(tlog.writer.chain).entries, m.id, swap && m.id === victim.id ? { e: JSON.stringify(changed) } : m.message);
   };
   await rewrite(true);
   v = await auditor('GET', '/admin/v1/transfers/verify');
@@ -115,7 +115,7 @@ test('/.well-known/jwks.json: public, cacheable, no private member; its kid veri
   const tlog = stack.gateway.deps.transferLog;
   await tlog.append(released());
   await tlog.checkpointNow();
-  const [cp] = ((await stack.gateway.deps.redis.xRevRange(tlog.keys.checkpoints, '+', '-', { COUNT: 1 })) ?? []);
+  const [cp] = ((await stack.gateway.deps.redis.xRevRange(tlog.keys.chain(tlog.writer.chain).checkpoints, '+', '-', { COUNT: 1 })) ?? []);
   const jws = cp!.message.jws!;
   // Partner-facing (RULES 43): on the partner listener.
   const r = await adminApi({ url: stack.url, client: stack.client }, '')('GET', '/.well-known/jwks.json', { token: null });

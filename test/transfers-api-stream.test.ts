@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch } from 'undici';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { adminApi, fieldsOf, type Api } from './harness/admin.ts';
-import { released, denied } from './harness/transfer-log.ts';
+import { released, denied, entryRows } from './harness/transfer-log.ts';
 import type { TransferEntry } from '../src/transfer-log/index.ts';
 
 let stack: Stack;
@@ -52,7 +52,7 @@ async function openStream(query: string, lastEventId?: string) {
 }
 
 const streamIdOf = async (id: string) => {
-  const rows = ((await stack.gateway.deps.redis.xRange(stack.gateway.deps.transferLog.keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(stack.gateway.deps.redis, stack.gateway.deps.transferLog);
   return rows.find((m) => (JSON.parse(m.message.e!) as TransferEntry).id === id)!.id;
 };
 

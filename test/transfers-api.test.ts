@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, waitFor, type Stack } from './harness/stack.ts';
 import { adminApi, fieldsOf, type Api } from './harness/admin.ts';
-import { released, denied } from './harness/transfer-log.ts';
+import { released, denied, entryRows } from './harness/transfer-log.ts';
 import type { TransferEntry, TransferFilter, AppendInput } from '../src/transfer-log/index.ts';
 
 let stack: Stack;
@@ -37,7 +37,7 @@ before(async () => {
     if (g === 2) to = stored.map((e) => e.at).sort()[0]!;
     await sleep(25);
   }
-  const rows = ((await stack.gateway.deps.redis.xRange(tlog.keys.entries, '-', '+')) ?? []);
+  const rows = await entryRows(stack.gateway.deps.redis, tlog);
   all = rows.map((m) => { const e = JSON.parse(m.message.e!) as TransferEntry; return { e, userId: byId.get(e.id)! }; });
   assert.equal(all.length, 24);
 });

@@ -14,6 +14,7 @@ import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { LogKeys } from '../transfer-log/keys.ts';
 import { scanStream } from '../transfer-log/scan.ts';
+import { listChains } from '../transfer-log/chains.ts';
 import { publicJwks } from '../transfer-log/jwks.ts';
 import { KEY_FILES, RETIRED_SIGNING_FILE, newSigningJwk, readRetiredSigning } from './files.ts';
 
@@ -43,7 +44,9 @@ export function rotateSigningKey(dir: string, now = new Date()): { retiredKid: s
 export async function checkpointKids(redis: Redis, keys: LogKeys): Promise<Set<string> | null> {
   const kids = new Set<string>();
   // Checkpoints and chain registry statements (issue [3/6]) both name the key that signed them.
-  for (const stream of [keys.checkpoints, keys.registry]) for await (const raw of scanStream(redis, stream, { direction: 'asc' })) {
+  // Issue [6/6] item 2: each chain keeps its checkpoints in its own stream.
+  const streams = [...(await listChains(redis, keys)).map((c) => keys.chain(c).checkpoints), keys.registry];
+  for (const stream of streams) for await (const raw of scanStream(redis, stream, { direction: 'asc' })) {
     try {
       const header = JSON.parse(Buffer.from((raw.fields.jws ?? '').split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
       if (typeof header.kid !== 'string') return null;

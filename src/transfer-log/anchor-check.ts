@@ -10,7 +10,7 @@ import { GENESIS } from './entry.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { parseAnchorFile, type AnchorFileContents } from './anchor-file.ts';
-import { parseRegistry } from './registry.ts';
+import { parseRegistry, type RegistryStatement } from './registry.ts';
 import { jwsVerifier, statementHash } from './statement-signer.ts';
 
 export interface AnchorSummary {
@@ -51,7 +51,9 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
   const check = jwsVerifier(jwks.keys);
   const anchored = new Set<string>();
   const links = new Map<string, { seq: number; hash: string }>();
-  const lastAnchoredId = { checkpoints: '0-0', registry: '0-0' };
+  // Per stream: the registry, and each chain's checkpoints (issue [6/6] item 2: one stream a chain).
+  const lastAnchoredId = new Map<string, string>();
+  const streamOf = (stream: 'checkpoints' | 'registry', chain: string | null) => (stream === 'registry' ? 'registry' : `checkpoints:${chain}`);
   let firstRegistry: string | null = null;
   for (const st of cps.statements.values()) if (st.stream === 'registry' && (!firstRegistry || idLess(st.id, firstRegistry))) firstRegistry = st.id;
   for (const l of file.lines) {
@@ -61,7 +63,8 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
     }
     const hash = statementHash(l.jws);
     anchored.add(hash);
-    if (idLess(lastAnchoredId[l.stream], l.id)) lastAnchoredId[l.stream] = l.id;
+    const sk = streamOf(l.stream, l.stream === 'checkpoints' ? payload.chain : null);
+    if (idLess(lastAnchoredId.get(sk) ?? '0-0', l.id)) lastAnchoredId.set(sk, l.id);
     if (l.stream === 'checkpoints' && payload.kind === 'batch') {
       // One writer per chain, lines in order: a gap in the file's own links is a deleted line.
       const prev = links.get(payload.chain);
@@ -75,8 +78,11 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
     if (cps.statements.has(hash)) continue;
     if (l.stream === 'checkpoints' && payload.seq <= cps.trimmedBelow(payload.chain, Infinity)) continue;
     if (l.stream === 'registry' && cps.hasTrims() && firstRegistry && idLess(l.id, firstRegistry)) continue; // trimmed
+    // Issue [6/6] item 4: lost with a chain's tail in a failover, and explained by its end statement (seam.ts).
+    if (l.stream === 'checkpoints' && lostInSeam(cps, payload.chain, payload.seq)) continue;
+    if (l.stream === 'registry' && cps.ends.size > 0 && registryLostInSeam(cps, parseRegistry(payload)!)) continue;
     // Stored after the scan read that stream? Then it is there now.
-    const now = ((await redis.xRange(l.stream === 'registry' ? keys.registry : keys.checkpoints, l.id, l.id)) ?? []);
+    const now = ((await redis.xRange(l.stream === 'registry' ? keys.registry : keys.chain(payload.chain).checkpoints, l.id, l.id)) ?? []);
     if ((now[0]?.message as Record<string, string> | undefined)?.jws === l.jws) continue;
     const chain = l.stream === 'checkpoints' ? payload.chain : null;
     const seq = l.stream === 'checkpoints' ? payload.seq : (payload as unknown as { n: number }).n;
@@ -86,9 +92,25 @@ export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFile
   // Every statement this sink anchored must have its line; only the newest may still be on its way.
   for (const [hash, st] of cps.statements) {
     if (st.sink !== file.sink || anchored.has(hash)) continue;
-    if (idLess(lastAnchoredId[st.stream], st.id) && Number(st.id.split('-')[0]) >= graceFromMs) { summary.pending++; continue; }
+    if (idLess(lastAnchoredId.get(streamOf(st.stream, st.chain)) ?? '0-0', st.id) && Number(st.id.split('-')[0]) >= graceFromMs) { summary.pending++; continue; }
     const what = st.stream === 'checkpoints' ? `the signed checkpoint of chain ${st.chain} at seq ${st.seq}` : `chain registry statement ${st.seq}`;
     return broken({ chain: st.chain, seq: st.seq, reason: 'anchor_missing', detail: `${what} (stream id ${st.id}) has no line in the anchors file`, checkpoint: st.id });
   }
   return { summary };
+}
+
+/** A seq past where its chain's end statement closed it, but no further than the writer had sent. */
+function lostInSeam(cps: CheckpointIndex, chain: string, seq: number): boolean {
+  const end = cps.ends.get(chain);
+  return end !== undefined && seq > end.seq && seq <= end.sent!;
+}
+
+/**
+ * A registry statement gone from Redis in a failover (the registry's own tail was not replicated):
+ * explained only if each chain position it names is either still in Redis, signed and verified,
+ * or lost in an explained seam. Anything else it names that is gone is reported as missing.
+ */
+function registryLostInSeam(cps: CheckpointIndex, st: RegistryStatement): boolean {
+  return Object.entries(st.chains).every(([chain, c]) =>
+    cps.hashAt(chain, c.seq) === c.hash || cps.trimmedBelow(chain, Infinity) >= c.seq || lostInSeam(cps, chain, c.seq));
 }

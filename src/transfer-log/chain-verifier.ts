@@ -3,6 +3,7 @@
 import { GENESIS, entryHash } from './entry.ts';
 import { parseEntry, type RawEntry } from './scan.ts';
 import type { Checkpoint } from './checkpoint.ts';
+import type { Seam } from './seam.ts';
 
 export interface BrokenAt {
   reason: 'malformed' | 'hash_mismatch' | 'sequence_break' | 'prev_hash_mismatch' | 'checkpoint_mismatch'
@@ -34,6 +35,8 @@ export class CheckpointIndex {
   count = 0;
   /** Every signed statement read from Redis, by statementHash. */
   readonly statements = new Map<string, StoredStatement>();
+  /** End statements of chains closed after a failure (seam.ts), by chain. */
+  readonly ends = new Map<string, Checkpoint>();
 
   /** A registry claim: like a checkpoint (the chain must reach it), not counted as one. */
   claim(chain: string, seq: number, hash: string): boolean {
@@ -47,6 +50,7 @@ export class CheckpointIndex {
 
   /** Returns false when a checkpoint contradicts an earlier one. */
   add(cp: Checkpoint): boolean {
+    if (cp.kind === 'end' && cp.seq === 0) { this.count++; return true; } // closes a chain with nothing left in Redis
     const m = this.at.get(cp.chain) ?? new Map<number, string>();
     this.at.set(cp.chain, m);
     const had = m.get(cp.seq);
@@ -77,10 +81,12 @@ export class ChainVerifier {
 
   constructor(private cps: CheckpointIndex) {}
 
-  feed(raw: RawEntry): BrokenAt | null {
+  /** `chain`: the chain whose stream the entry was read from (each chain has its own, keys.ts). */
+  feed(raw: RawEntry, chain: string): BrokenAt | null {
     const e = parseEntry(raw);
-    const at = { streamId: raw.streamId, id: e?.id ?? null, chain: e?.chain ?? null };
+    const at = { streamId: raw.streamId, id: e?.id ?? null, chain: e?.chain ?? chain };
     if (!e) return { ...at, seq: null, reason: 'malformed', detail: 'not a transfer log entry' };
+    if (e.chain !== chain) return { ...at, seq: e.seq, reason: 'unknown_chain', detail: `an entry of chain ${e.chain} is stored in chain ${chain}'s stream (inserted or moved)` };
     this.entries++;
     if (entryHash(e) !== e.hash) {
       return { ...at, seq: e.seq, reason: 'hash_mismatch', detail: `entry seq ${e.seq} does not match its hash (modified)` };
@@ -122,12 +128,42 @@ export class ChainVerifier {
         return { ...none, chain, seq: Math.min(after.seq + 1, seen.seq), reason: 'head_mismatch', detail: `chain runs to seq ${seen.seq} past its recorded head ${after.seq} (inserted or replaced)` };
       }
     }
-    for (const chain of new Set([...Object.keys(headsBefore), ...this.cps.chains()])) {
+    for (const chain of new Set([...Object.keys(headsBefore), ...this.cps.chains(), ...this.cps.ends.keys()])) {
+      const end = this.cps.ends.get(chain);
+      if (end) {
+        const broken = this.checkEnd(chain, end);
+        if (broken) return broken;
+        continue;
+      }
       const reach = Math.max(head(headsBefore, chain).seq, this.cps.maxSeq(chain));
       const last = this.heads.get(chain)?.seq ?? this.cps.trimmedBelow(chain, reach + 1);
       if (last < reach) return { ...none, chain, seq: last + 1, reason: 'missing', detail: `chain ends at seq ${last}, but reached seq ${reach}` };
     }
     return null;
+  }
+
+  /**
+   * A chain closed after a failure (seam.ts): it must reach its end statement's seq, and nothing
+   * signed for it may lie beyond what the writer sent. Seqs past the end were never released
+   * unless `released` says otherwise: then entries of released data are gone, which fails.
+   */
+  private checkEnd(chain: string, end: Checkpoint): BrokenAt | null {
+    const none = { streamId: null, id: null, chain };
+    const last = this.heads.get(chain)?.seq ?? this.cps.trimmedBelow(chain, end.seq + 1);
+    if (last < end.seq) return { ...none, seq: last + 1, reason: 'missing', detail: `chain ends at seq ${last}, but its end statement says ${end.seq}` };
+    if (last > end.seq) return { ...none, seq: end.seq + 1, reason: 'head_mismatch', detail: `chain runs to seq ${last} past its end statement at seq ${end.seq} (inserted)` };
+    if (end.released! > end.seq) {
+      return { ...none, seq: end.seq + 1, reason: 'missing', detail: `chain was interrupted at seq ${end.seq}, but seqs up to ${end.released} had been released: their entries are lost` };
+    }
+    const signed = this.cps.maxSeq(chain);
+    if (signed > end.sent!) return { ...none, seq: end.sent! + 1, reason: 'missing', detail: `a statement signs seq ${signed}, beyond seq ${end.sent} the writer sent before the chain was closed` };
+    return null;
+  }
+
+  /** The explained chain ends (issue [6/6] item 4). */
+  seams(): Seam[] {
+    return [...this.cps.ends.values()].map((e) => ({ chain: e.chain, endSeq: e.seq, released: e.released!, lostUnreleased: Math.max(0, e.sent! - e.seq) }))
+      .sort((a, b) => (a.chain < b.chain ? -1 : 1));
   }
 
   /** Entries not yet covered by any checkpoint (the live tail since the last one). */

@@ -8,12 +8,12 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Jwks } from './jwks.ts';
-import type { LogKeys } from './keys.ts';
+import type { ChainKeys } from './keys.ts';
 import { jwsSigner, jwsVerifier } from './statement-signer.ts';
 
 export interface Checkpoint {
   typ: 'tlog-checkpoint';
-  kind: 'periodic' | 'trim' | 'batch';
+  kind: 'periodic' | 'trim' | 'batch' | 'end';
   chain: string;
   seq: number;
   hash: string;
@@ -24,8 +24,11 @@ export interface Checkpoint {
   first?: number;
   /** batch only: statementHash of the chain's previous batch checkpoint (GENESIS for the first). */
   prev?: string;
-  /** batch and trim: the anchor sink (anchors file) the gateway wrote it to, if any. */
+  /** batch, trim and end: the anchor sink (anchors file) the gateway wrote it to, if any. */
   sink?: string;
+  /** end only (seam.ts): the highest seq released, and the highest sent, before the chain was interrupted. */
+  released?: number;
+  sent?: number;
 }
 
 export type CheckpointSigner = (cp: Omit<Checkpoint, 'typ' | 'at'>) => Promise<string>;
@@ -43,7 +46,7 @@ export function checkpointSigner(signingJwk: JsonWebKey & { kid: string }, now =
   return async (cp) => sign(cp);
 }
 
-export async function storeCheckpoint(redis: Redis, keys: LogKeys, jws: string): Promise<string> {
+export async function storeCheckpoint(redis: Redis, keys: ChainKeys, jws: string): Promise<string> {
   return redis.xAdd(keys.checkpoints, '*', { jws });
 }
 
@@ -68,8 +71,10 @@ function parseCheckpoint(text: string): Checkpoint | null {
     const c = JSON.parse(text) as Checkpoint;
     const batch = c.kind !== 'batch' ||
       (Number.isInteger(c.first) && c.first! >= 1 && c.first! <= c.seq && typeof c.prev === 'string' && /^[0-9a-f]{64}$/.test(c.prev));
-    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim' || c.kind === 'batch') && batch &&
-      typeof c.chain === 'string' && Number.isInteger(c.seq) && c.seq >= 1 && /^[0-9a-f]{64}$/.test(c.hash);
+    // An end statement may close a chain with nothing left in Redis (seq 0, GENESIS).
+    const end = c.kind !== 'end' || (Number.isInteger(c.released) && Number.isInteger(c.sent) && c.released! >= 0 && c.sent! >= c.released!);
+    const good = c.typ === 'tlog-checkpoint' && (c.kind === 'periodic' || c.kind === 'trim' || c.kind === 'batch' || c.kind === 'end') && batch && end &&
+      typeof c.chain === 'string' && Number.isInteger(c.seq) && c.seq >= (c.kind === 'end' ? 0 : 1) && /^[0-9a-f]{64}$/.test(c.hash);
     return good ? c : null;
   } catch {
     return null;

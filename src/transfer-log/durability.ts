@@ -3,11 +3,19 @@
 // that hides CONFIG (renamed or forbidden, as managed services do) cannot show it, so it is
 // refused too (DESIGN 1: a check that cannot run is a denial), unless the operator states in
 // transferLog.durabilityAssertedBy who vouches for its durability (issue [1/6] item 7a).
+// Issue [6/6] item 4: CONFIG is node-level, so it is asked of every primary (topology.ts); any
+// primary that is not durable refuses the appends (a chain's slot may live on any of them).
+import type { LogNodeClient, LogTopology } from './topology.ts';
 
 export type DurabilityCheck = { ok: true; asserted: boolean } | { ok: false; problem: string };
 
 /** `assertedBy`: transferLog.durabilityAssertedBy, consulted only when CONFIG is hidden. */
-export async function checkDurability(redis: { configGet(parameters: string[]): Promise<unknown> }, assertedBy: string | null): Promise<DurabilityCheck> {
+export async function checkDurability(topology: Pick<LogTopology, 'forEachPrimary'>, assertedBy: string | null): Promise<DurabilityCheck> {
+  const all = await topology.forEachPrimary((node) => checkNode(node, assertedBy));
+  return all.find((c) => !c.ok) ?? { ok: true, asserted: all.some((c) => c.ok && c.asserted) };
+}
+
+async function checkNode(redis: Pick<LogNodeClient, 'configGet'>, assertedBy: string | null): Promise<DurabilityCheck> {
   let cfg: Record<string, string>;
   try {
     cfg = (await redis.configGet(['appendonly', 'appendfsync'])) as Record<string, string>;

@@ -1,10 +1,12 @@
 // Query filters (CONTRACT 5): partnerId, purpose, decision, subject (a user id, turned into its
-// subjectRef here on the server), time range [from, to). Picks the narrowest stream to read:
-// the subject's index, else the partner's index, else the whole log.
+// subjectRef here on the server), time range [from, to). Picks the narrowest stream to read in
+// each chain: the subject's index, else the chain's entries (issue [5/6] item 3: there is no
+// partner index any more; a partner's entries are found by filtering, which the id bounds of the
+// time range and maxScan keep bounded, so no append pays for an index write per entry).
 import { validationFailed, type FieldError } from '../http/problem.ts';
 import { isPurpose } from '../policy/taxonomy.ts';
 import type { TransferEntry } from './entry.ts';
-import type { LogKeys } from './keys.ts';
+import type { ChainKeys } from './keys.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
 export interface TransferFilter {
@@ -19,8 +21,8 @@ export interface TransferFilter {
 }
 
 export interface CompiledFilter {
-  /** Stream to read; its ids are the entries' ids in the log stream. */
-  source: string;
+  /** Stream to read in a chain; its ids are the entries' ids in that chain's entries stream. */
+  source(keys: ChainKeys): string;
   /** true when `source` is an index stream (entries are looked up by id). */
   indexed: boolean;
   /** Stream-id bounds (inclusive) wide enough for the time range. */
@@ -34,7 +36,7 @@ export interface CompiledFilter {
 const SLACK_MS = 5 * 60_000;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function compileFilter(f: TransferFilter, keys: LogKeys, subjectRef: SubjectRefFn): CompiledFilter {
+export function compileFilter(f: TransferFilter, subjectRef: SubjectRefFn): CompiledFilter {
   const errors: FieldError[] = [];
   const time = (name: 'from' | 'to') => {
     const v = f[name];
@@ -52,10 +54,9 @@ export function compileFilter(f: TransferFilter, keys: LogKeys, subjectRef: Subj
   if (errors.length) throw validationFailed(errors);
 
   const ref = f.subject !== undefined ? subjectRef(f.subject) : undefined;
-  const source = ref ? keys.bySubject(ref) : f.partnerId ? keys.byPartner(f.partnerId) : keys.entries;
   return {
-    source,
-    indexed: source !== keys.entries,
+    source: (k) => (ref ? k.bySubject(ref) : k.entries),
+    indexed: ref !== undefined,
     min: fromMs === undefined ? '-' : String(Math.max(0, fromMs - SLACK_MS)),
     max: toMs === undefined ? '+' : String(toMs + SLACK_MS),
     match: (e) => {

@@ -2,7 +2,6 @@
 // The pull use cases append (and release nothing unless that resolves); the auditor routes
 // query, follow, export, verify and list recipients; /.well-known/jwks.json serves `jwks`.
 import type { Redis } from '../deps.ts';
-import { logTopology, type LogTopology } from './topology.ts';
 import type { Logger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { KeyMaterial } from '../keys/files.ts';
@@ -26,11 +25,10 @@ import { TransferLogWriter } from './writer.ts';
 import type { AppendInput } from './input.ts';
 import type { TransferEntry } from './entry.ts';
 import { observedVerify, timedAppend, type TransferLogObserver } from './observer.ts';
+import { singleTopology, type LogTopology } from './topology.ts';
 
 export interface TransferLogDeps {
   redis: Redis;
-  /** Issue 18: node-level work in the configured Redis mode (absent: `redis` is a single node). */
-  topology?: LogTopology;
   keys: Pick<KeyMaterial, 'transferLog' | 'signingJwk'> & Partial<Pick<KeyMaterial, 'retiredSigningPublicJwks'>>;
   config: Pick<Config, 'transferLog' | 'retention' | 'redis'> & Partial<Pick<Config, 'notices'>>;
   log: Logger;
@@ -38,6 +36,11 @@ export interface TransferLogDeps {
   observer?: TransferLogObserver;
   /** RULES 50: told of every verify result; a failed one opens an incident (must not throw). */
   onVerified?: (r: VerifyResult) => void;
+  /**
+   * Issue [6/6] item 4: WAIT on the primary owning a chain, CONFIG GET and SCAN on every primary
+   * (deps.redisTopology, src/redis/topology.ts). Default: single mode, the one client is the primary.
+   */
+  topology?: LogTopology;
 }
 
 export interface TransferLogOptions {
@@ -79,7 +82,6 @@ export interface TransferLog {
 
 export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOptions = {}): TransferLog {
   const { redis, log } = deps;
-  const topology = logTopology(redis, deps.topology);
   const cfg = deps.config.transferLog;
   // Issue [6/6] item 4: with Sentinel or Cluster an entry is durable only once a replica has it too.
   const replicas = cfg.replicas ?? (deps.config.redis.mode === 'single' ? 0 : 1);
@@ -87,6 +89,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     throw new ConfigError(`transferLog.waitTimeoutMs must be below redis.commandTimeoutMs (${deps.config.redis.commandTimeoutMs})`);
   }
   const keys = logKeys(opts.keyPrefix);
+  const topology = deps.topology ?? singleTopology(redis);
   const subjectRef = subjectRefFn(deps.keys.transferLog);
   const sign = checkpointSigner(deps.keys.signingJwk, opts.now);
   const jwks = publicJwks(deps.keys.signingJwk, deps.keys.retiredSigningPublicJwks ?? []);
@@ -122,7 +125,7 @@ export function createTransferLog(deps: TransferLogDeps, opts: TransferLogOption
     appendMany: (inputs) => timedAppend(deps.observer, () => writer.appendMany(inputs)),
     query: new TransferQuery(redis, keys, subjectRef, cfg.maxScan),
     verify: (o = {}) => observedVerify(deps.observer, async () => {
-      const r = await verifyLog(redis, keys, jwks, { topology, anchorsFile: cfg.anchors.file, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+      const r = await verifyLog(redis, keys, jwks, { anchorsFile: cfg.anchors.file, topology, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
       deps.onVerified?.(r);
       return r;
     }),

@@ -1,13 +1,19 @@
 // Reading the log for auditors (CONTRACT 5): pages newest first with a cursor, `since` for SSE
 // resume (Last-Event-ID = stream id), a live follow, and a streamed export. Every read walks the
-// stream in batches and stops after `maxScan` entries per call, so a sparse filter never turns
+// streams in batches and stops after `maxScan` entries per call, so a sparse filter never turns
 // one request into a scan of the whole log (the cursor then says where to go on).
+// Issue [6/6] item 2: every chain has its own streams; each read fans out over the chains and
+// merges by stream id (merge.ts). A cursor stays one stream id, opaque to the caller (the routes
+// seal it): a page never ends between two entries of equal id on different chains, so resuming
+// after it on every chain skips nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from '../deps.ts';
 import { validationFailed } from '../http/problem.ts';
 import type { TransferEntry } from './entry.ts';
 import { compileFilter, type CompiledFilter, type TransferFilter } from './filter.ts';
 import type { LogKeys } from './keys.ts';
+import { listChains } from './chains.ts';
+import { compareIds, mergeByTime } from './merge.ts';
 import { isExclusiveBound } from '../redis/stream-id.ts';
 import { parseEntry, scanStream, type LoggedEntry } from './scan.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
@@ -17,13 +23,13 @@ const NEAR_MS = 1000;
 
 export interface Page { items: TransferEntry[]; nextCursor: string | null }
 export interface SinceResult { items: LoggedEntry[]; /** Resume point: the last stream id read. */ cursor: string | null }
-interface Scanned { streamId: string; entry: TransferEntry | null }
+interface Scanned { streamId: string; chain: string; entry: TransferEntry | null }
 
 export class TransferQuery {
   constructor(private redis: Redis, private keys: LogKeys, private subjectRef: SubjectRefFn, private maxScan = 10_000) {}
 
   compile(filter: TransferFilter): CompiledFilter {
-    return compileFilter(filter, this.keys, this.subjectRef);
+    return compileFilter(filter, this.subjectRef);
   }
 
   /** Newest first. `nextCursor` is null only when nothing older matches. */
@@ -35,7 +41,13 @@ export class TransferQuery {
     let scanned = 0;
     for await (const s of this.scan(cf, 'desc', cf.min, max, Math.min(1000, opts.limit + 1))) {
       if (s.entry) {
-        if (items.length === opts.limit) return { items: items.map((i) => i.entry!), nextCursor: items[items.length - 1]!.streamId };
+        if (items.length >= opts.limit) {
+          const lastId = items[items.length - 1]!.streamId;
+          if (s.streamId !== lastId) return { items: items.map((i) => i.entry!), nextCursor: lastId };
+          // Equal ids on two chains: the page may not end inside the group (the cursor is one id).
+          const kept = items.filter((i) => i.streamId !== lastId);
+          if (kept.length > 0) return { items: kept.map((i) => i.entry!), nextCursor: kept[kept.length - 1]!.streamId };
+        }
         items.push(s);
       }
       if (++scanned >= this.maxScan) return { items: items.map((i) => i.entry!), nextCursor: s.streamId };
@@ -50,10 +62,13 @@ export class TransferQuery {
     const items: LoggedEntry[] = [];
     let cursor = after;
     let scanned = 0;
+    let full = false;
     for await (const s of this.scan(cf, 'asc', after ? `(${after}` : cf.min, cf.max, 500)) {
+      // Stop only between ids: entries of equal id on other chains belong to the same cursor.
+      if (full && s.streamId !== cursor) break;
       if (s.entry) items.push({ streamId: s.streamId, entry: s.entry });
       cursor = s.streamId;
-      if (items.length >= limit || ++scanned >= this.maxScan) break;
+      if (items.length >= limit || ++scanned >= this.maxScan) full = true;
     }
     return { items, cursor };
   }
@@ -77,20 +92,39 @@ export class TransferQuery {
     return null;
   }
 
-  /** The id new entries will come after: where a live stream without Last-Event-ID starts. */
+  /** The id new entries will come after (the newest of any chain): where a live stream without Last-Event-ID starts. */
   async latestId(): Promise<string> {
-    return ((await this.redis.xRevRange(this.keys.entries, '+', '-', { COUNT: 1 })) ?? [])[0]?.id ?? '0-0';
+    const chains = await listChains(this.redis, this.keys);
+    const tops = await Promise.all(chains.map((c) => this.redis.xRevRange(this.keys.chain(c).entries, '+', '-', { COUNT: 1 })));
+    let best: { streamId: string; chain: string } = { streamId: '0-0', chain: '' };
+    tops.forEach((t, i) => { const id = (t ?? [])[0]?.id; if (id && compareIds({ streamId: id, chain: chains[i]! }, best) > 0) best = { streamId: id, chain: chains[i]! }; });
+    return best.streamId;
   }
 
-  /** Live entries after `afterId`, polled every `pollMs`, until `signal` aborts. */
+  /**
+   * Live entries after `afterId`, polled every `pollMs`, until `signal` aborts. Each chain keeps
+   * its own position while following: two chains stamp ids independently (on a cluster, on
+   * different nodes' clocks), so one id for all could pass over an entry another chain stores
+   * later with a lower id.
+   */
   async *follow(filter: TransferFilter, afterId: string | null, opts: { signal: AbortSignal; pollMs?: number }): AsyncGenerator<LoggedEntry> {
-    let cursor = afterId ?? (await this.latestId());
+    const cf = this.compile(filter);
+    const start = checkCursor(afterId, 'after') ?? (await this.latestId());
+    const pos = new Map<string, string>();
     while (!opts.signal.aborted) {
-      const r = await this.since(filter, cursor);
-      for (const e of r.items) yield e;
-      const moved = r.cursor !== null && r.cursor !== cursor;
-      if (r.cursor) cursor = r.cursor;
-      if (!moved) await sleep(opts.pollMs ?? 500, undefined, { signal: opts.signal }).catch(() => undefined);
+      const got: Scanned[] = [];
+      for (const chain of await listChains(this.redis, this.keys)) {
+        const from = pos.get(chain) ?? start;
+        let n = 0;
+        for await (const s of this.scanChain(cf, chain, 'asc', `(${from}`, cf.max, 500)) {
+          if (s.entry) got.push(s);
+          pos.set(chain, s.streamId);
+          if (++n >= 500) break;
+        }
+      }
+      got.sort(compareIds);
+      for (const s of got) yield { streamId: s.streamId, entry: s.entry! };
+      if (got.length === 0) await sleep(opts.pollMs ?? 500, undefined, { signal: opts.signal }).catch(() => undefined);
     }
   }
 
@@ -100,10 +134,17 @@ export class TransferQuery {
     for await (const s of this.scan(cf, 'asc', cf.min, cf.max, 1000)) if (s.entry) yield s.entry;
   }
 
+  /** Every chain's matching stream, merged by stream id (merge.ts). */
   private async *scan(cf: CompiledFilter, direction: 'asc' | 'desc', min: string, max: string, batch: number): AsyncGenerator<Scanned> {
-    const raws = scanStream(this.redis, cf.source, { direction, min, max, batch });
+    const chains = await listChains(this.redis, this.keys);
+    yield* mergeByTime(chains.map((c) => this.scanChain(cf, c, direction, min, max, batch)), direction);
+  }
+
+  private async *scanChain(cf: CompiledFilter, chain: string, direction: 'asc' | 'desc', min: string, max: string, batch: number): AsyncGenerator<Scanned> {
+    const ck = this.keys.chain(chain);
+    const raws = scanStream(this.redis, cf.source(ck), { direction, min, max, batch });
     if (!cf.indexed) {
-      for await (const raw of raws) yield { streamId: raw.streamId, entry: keep(cf, parseEntry(raw)) };
+      for await (const raw of raws) yield { streamId: raw.streamId, chain, entry: keep(cf, parseEntry(raw)) };
       return;
     }
     // Index streams hold only ids: look the entries up, a batch at a time (pipelined).
@@ -111,17 +152,18 @@ export class TransferQuery {
     for await (const raw of raws) {
       ids.push(raw.streamId);
       if (ids.length < batch) continue;
-      yield* await this.lookup(cf, ids);
+      yield* await this.lookup(cf, chain, ids);
       ids = [];
     }
-    yield* await this.lookup(cf, ids);
+    yield* await this.lookup(cf, chain, ids);
   }
 
-  private async lookup(cf: CompiledFilter, ids: string[]): Promise<Scanned[]> {
-    const found = await Promise.all(ids.map((id) => this.redis.xRange(this.keys.entries, id, id)));
+  private async lookup(cf: CompiledFilter, chain: string, ids: string[]): Promise<Scanned[]> {
+    const entries = this.keys.chain(chain).entries;
+    const found = await Promise.all(ids.map((id) => this.redis.xRange(entries, id, id)));
     return ids.map((id, n) => {
-      const m = found[n]![0]; // gone when retention trimmed it
-      return { streamId: id, entry: m ? keep(cf, parseEntry({ streamId: id, fields: m.message as Record<string, string> })) : null };
+      const m = (found[n] ?? [])[0]; // gone when retention trimmed it
+      return { streamId: id, chain, entry: m ? keep(cf, parseEntry({ streamId: id, fields: m.message as Record<string, string> })) : null };
     });
   }
 }

@@ -6,15 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Jwks } from './jwks.ts';
-import type { LogTopology } from './topology.ts';
 import type { LogKeys } from './keys.ts';
 import { TRIM_LOCK_MS } from './trim.ts';
 import { verifyLog, type VerifyResult } from './verify.ts';
+import type { LogTopology } from './topology.ts';
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export type RebuildResult = { ran: true; result: VerifyResult } | { ran: false; why: string };
 
+/** `topology`: SCAN on every primary (issue [6/6] item 4); default: the one client is the one primary. */
 export async function rebuildRecipients(redis: Redis, keys: LogKeys, jwks: Jwks, topology?: LogTopology): Promise<RebuildResult> {
   const token = randomUUID();
   if ((await redis.set(keys.trimLock, token, { condition: 'NX', expiration: { type: 'PX', value: TRIM_LOCK_MS } })) !== 'OK') {

@@ -120,7 +120,7 @@ async function findRun(d: ReceiptCheckDeps, s: ReceiptSegment): Promise<Map<numb
   const ms = (iso: string) => { const t = Date.parse(iso); return Number.isFinite(t) ? t : 0; };
   const min = String(Math.max(0, ms(s.firstAt) - LOOKUP_SLACK_MS));
   const max = String(ms(s.lastAt) + LOOKUP_SLACK_MS);
-  for await (const raw of scanStream(d.redis, d.keys.entries, { direction: 'asc', min, max })) {
+  for await (const raw of scanStream(d.redis, d.keys.chain(s.chain).entries, { direction: 'asc', min, max })) {
     const e = parseEntry(raw);
     if (!e || e.chain !== s.chain) continue;
     if (e.seq >= s.from && e.seq <= s.to) found.set(e.seq, e);
@@ -133,7 +133,7 @@ async function findRun(d: ReceiptCheckDeps, s: ReceiptSegment): Promise<Map<numb
 async function trimmedUpTo(d: ReceiptCheckDeps, chains: Set<string>): Promise<Map<string, number>> {
   const verify = es256Verifier(d.jwks);
   const out = new Map<string, number>();
-  for await (const raw of scanStream(d.redis, d.keys.checkpoints, { direction: 'asc' })) {
+  for (const chain of chains) for await (const raw of scanStream(d.redis, d.keys.chain(chain).checkpoints, { direction: 'asc' })) {
     const jws = raw.fields.jws ?? '';
     // Routed on the unverified payload; only a trim for a chain of interest is verified below.
     const cp = jwsPayload(jws) as { kind?: unknown; chain?: unknown; seq?: unknown } | null;

@@ -11,10 +11,10 @@
 // record is replaced only if no entry of that subject was appended past the scanned tail), so an
 // append is never lost to a rewrite; retention is kept out by the trim lock (rebuild-recipients.ts).
 import { createHash } from 'node:crypto';
-import { logTopology, type LogTopology } from './topology.ts';
 import type { Redis } from '../deps.ts';
-import type { LogKeys } from './keys.ts';
+import type { ChainKeys, LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
+import type { LogTopology } from './topology.ts';
 import { RecipientsTally } from './recipients-tally.ts';
 import { hashArgs, parseParts, reconcile, type RecipientsDrift, type RecordParts } from './recipients-reconcile.ts';
 
@@ -57,7 +57,7 @@ const idParts = (id: string) => id.split('-').map(BigInt) as [bigint, bigint];
 const after = (a: string, b: string) => { const [x, y] = [idParts(a), idParts(b)]; return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]); };
 const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
 
-async function catchUp(redis: Redis, keys: LogKeys, tally: RecipientsTally): Promise<void> {
+async function catchUp(redis: Redis, keys: ChainKeys, tally: RecipientsTally): Promise<void> {
   for await (const raw of scanStream(redis, keys.entries, { direction: 'asc', min: `(${tally.last}` })) tally.feed(raw);
 }
 
@@ -74,7 +74,7 @@ end
 return out
 `;
 
-async function snapshot(redis: Redis, keys: LogKeys, refs: string[]): Promise<Array<{ ref: string; hash: Record<string, string>; top: string | null }>> {
+async function snapshot(redis: Redis, keys: ChainKeys, refs: string[]): Promise<Array<{ ref: string; hash: Record<string, string>; top: string | null }>> {
   const k: string[] = [];
   for (const ref of refs) k.push(keys.recipients(ref), keys.bySubject(ref));
   const replies = (await redis.eval(SNAPSHOT_LUA, { keys: k, arguments: [] })) as Array<string[] | string>;
@@ -114,7 +114,7 @@ function digestOf(parts: RecordParts | undefined): string {
   return createHash('sha1').update(lines.sort().join('\n')).digest('hex');
 }
 
-async function digests(redis: Redis, keys: LogKeys, refs: string[]): Promise<Array<{ ref: string; top: string | null; digest: string }>> {
+async function digests(redis: Redis, keys: ChainKeys, refs: string[]): Promise<Array<{ ref: string; top: string | null; digest: string }>> {
   const k: string[] = [];
   for (const ref of refs) k.push(keys.recipients(ref), keys.bySubject(ref));
   const replies = (await redis.eval(DIGEST_LUA, { keys: k, arguments: [] })) as string[];
@@ -122,40 +122,50 @@ async function digests(redis: Redis, keys: LogKeys, refs: string[]): Promise<Arr
 }
 
 /**
- * Compares (and with `repair`, rewrites) every record. `tally` is the first pass, fed with the
- * verified entries; a log too long for one pass is checked in `tally.parts` passes, each over the
- * subjects of one partition, each scanning the entries again.
+ * Compares (and with `repair`, rewrites) every record of every chain (issue [6/6] item 2: a
+ * subject's record is kept per chain, in the chain's slot, so each is checked against that
+ * chain's entries). `tallies` are the first pass, fed with the verified entries; a log too long
+ * for one pass is checked in `parts` passes, each over the subjects of one partition, each
+ * scanning the chain's entries again.
  */
-export async function checkRecipients(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean; topology?: LogTopology }): Promise<RecipientsReport> {
+export async function checkRecipients(redis: Redis, topology: Pick<LogTopology, 'forEachPrimary'>, keys: LogKeys, chains: readonly string[],
+  tallies: Map<string, RecipientsTally>, o: { trimmed: boolean; repair: boolean }): Promise<RecipientsReport> {
   const report: RecipientsReport = { ok: true, subjects: 0, trimmed: o.trimmed, driftCount: 0, drift: [], ...(o.repair ? { repaired: 0 } : {}) };
   let unsettled = 0;
-  for (let part = 0; part < tally.parts; part++) {
-    let t = tally;
-    if (part > 0) {
-      t = new RecipientsTally(part, tally.parts);
-      for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) t.feed(raw);
+  for (const chain of chains) {
+    const ck = keys.chain(chain);
+    const tally = tallies.get(chain) ?? new RecipientsTally();
+    const records = await recordsOf(topology, keys.recipientsPrefix(chain));
+    for (let part = 0; part < tally.parts; part++) {
+      let t = tally;
+      if (part > 0) {
+        t = new RecipientsTally(part, tally.parts);
+        for await (const raw of scanStream(redis, ck.entries, { direction: 'asc' })) t.feed(raw);
+      }
+      unsettled += await comparePass(redis, ck, t, records.filter((r) => t.holds(r)), o, report);
     }
-    unsettled += await comparePass(redis, keys, t, o, report);
   }
   // A rebuild that rewrote every drifting record leaves the index matching the entries.
   report.ok = o.repair ? unsettled === 0 : report.driftCount === 0;
   return report;
 }
 
-/** One partition's records; returns how many stayed unsettled. */
-async function comparePass(redis: Redis, keys: LogKeys, tally: RecipientsTally, o: { trimmed: boolean; repair: boolean; topology?: LogTopology }, report: RecipientsReport): Promise<number> {
-  const refs = new Set(tally.subjects.keys());
-  // Records of subjects with no entry at all are drift too (a notice would reach a partner that received nothing).
-  const prefix = keys.recipients('');
-  // Issue 18: SCAN is per node, so every primary is scanned.
-  await logTopology(redis, o.topology).forEachPrimary(async (node) => {
+/** The subjectRefs with a record on this chain, from every primary (SCAN is node-level, topology.ts). */
+async function recordsOf(topology: Pick<LogTopology, 'forEachPrimary'>, prefix: string): Promise<string[]> {
+  const found = await topology.forEachPrimary(async (node) => {
+    const refs: string[] = [];
     for await (const batch of node.scanIterator({ MATCH: `${globEscape(prefix)}*`, COUNT: 1000 })) {
-      for (const key of batch as unknown as string[]) {
-        const ref = key.slice(prefix.length);
-        if (tally.holds(ref)) refs.add(ref);
-      }
+      for (const key of batch as unknown as string[]) refs.push(key.slice(prefix.length));
     }
+    return refs;
   });
+  return [...new Set(found.flat())];
+}
+
+/** One partition's records; returns how many stayed unsettled. */
+async function comparePass(redis: Redis, keys: ChainKeys, tally: RecipientsTally, records: string[], o: { trimmed: boolean; repair: boolean }, report: RecipientsReport): Promise<number> {
+  // Records of subjects with no entry at all are drift too (a notice would reach a partner that received nothing).
+  const refs = new Set([...tally.subjects.keys(), ...records]);
   report.subjects += refs.size;
   const note = (items: RecipientsDrift[]) => {
     report.driftCount += items.length;

@@ -92,7 +92,12 @@ export function partOf(subjectRef: string, parts: number): number {
 /** Entries per pass: bounds a verify's memory to about 125 MB however long the log (250 B a pair). */
 export const ENTRIES_PER_PASS = 500_000;
 
-/** The first pass's tally, fed by verify's chain scan; checkRecipients runs any further passes itself. */
-export async function recipientsTally(redis: Redis, keys: LogKeys, perPass = ENTRIES_PER_PASS): Promise<RecipientsTally> {
-  return new RecipientsTally(0, Math.max(1, Math.ceil((await redis.xLen(keys.entries)) / perPass)));
+/**
+ * The first pass's tally of each chain (recipients records are per chain, keys.ts), fed by verify's
+ * chain scan; checkRecipients runs any further passes itself. The passes are sized on the whole log.
+ */
+export async function recipientsTallies(redis: Redis, keys: LogKeys, chains: readonly string[], perPass = ENTRIES_PER_PASS): Promise<Map<string, RecipientsTally>> {
+  const total = (await Promise.all(chains.map((c) => redis.xLen(keys.chain(c).entries)))).reduce((a, b) => a + b, 0);
+  const parts = Math.max(1, Math.ceil(total / perPass));
+  return new Map(chains.map((c) => [c, new RecipientsTally(0, parts)]));
 }

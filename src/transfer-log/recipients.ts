@@ -6,8 +6,9 @@
 // `verify` recomputes all of it from the entries (recipients-check.ts).
 import type { Redis } from '../deps.ts';
 import type { TransferEntry } from './entry.ts';
-import type { LogKeys } from './keys.ts';
+import type { ChainKeys, LogKeys } from './keys.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
+import { listChains } from './chains.ts';
 
 export interface Recipient {
   partnerId: string;
@@ -39,8 +40,28 @@ export function recipientFacets(e: Pick<TransferEntry, 'purpose' | 'categories' 
   return f;
 }
 
+/** Issue [6/6] item 2: each chain keeps its own record of the subject; the reader merges them. */
 export async function recipientsOf(redis: Redis, keys: LogKeys, subjectRef: SubjectRefFn, userId: string): Promise<{ items: Recipient[] }> {
-  return { items: parseRecipients(await redis.hGetAll(keys.recipients(subjectRef(userId)))) };
+  const ref = subjectRef(userId);
+  const chains = await listChains(redis, keys);
+  const records = await Promise.all(chains.map((c) => redis.hGetAll(keys.chain(c).recipients(ref))));
+  return { items: parseRecipients(mergeRecords(records)) };
+}
+
+/** Records of one subject from several chains as one: counts add up, first is the earliest, last the latest, facets unite. */
+export function mergeRecords(records: Array<Record<string, string>>): Record<string, string> {
+  if (records.length === 1) return records[0]!;
+  const out: Record<string, string> = {};
+  for (const r of records) {
+    for (const [field, value] of Object.entries(r)) {
+      const had = out[field];
+      if (had === undefined) { out[field] = value; continue; }
+      if (field.endsWith('\x1fcount')) out[field] = String(Number(had) + Number(value));
+      else if (field.endsWith('\x1ffirst')) out[field] = value < had ? value : had;
+      else if (field.endsWith('\x1flast')) out[field] = value > had ? value : had;
+    }
+  }
+  return out;
 }
 
 /** Fields are `<partner>\x1f<count|first|last>` and `<partner>\x1f<purpose|cat>\x1f<code>`. */
@@ -90,6 +111,6 @@ return n
 `;
 
 /** Retention: forget partners whose last release to this subject is older than the cutoff. */
-export async function pruneRecipients(redis: Redis, keys: LogKeys, subjectRef: string, cutoffIso: string): Promise<void> {
+export async function pruneRecipients(redis: Redis, keys: ChainKeys, subjectRef: string, cutoffIso: string): Promise<void> {
   await redis.eval(PRUNE_LUA, { keys: [keys.recipients(subjectRef)], arguments: [cutoffIso] });
 }

@@ -11,8 +11,10 @@ import type { LogKeys } from './keys.ts';
 import { parseRegistry } from './registry.ts';
 import { jwsVerifier } from './statement-signer.ts';
 import { scanStream } from './scan.ts';
+import { listChains, readHeads } from './chains.ts';
 
-const NEWEST_CHECKPOINTS = 2000;
+/** Per chain: how many invalid ones to pass over looking for the newest valid checkpoint. */
+const NEWEST_CHECKPOINTS = 200;
 
 export interface ChainStatus {
   chain: string;
@@ -39,18 +41,22 @@ export interface LogStatusDeps {
 }
 
 export async function logStatus({ redis, keys, jwks, witness }: LogStatusDeps): Promise<LogStatus> {
-  const heads = await redis.hGetAll(keys.heads);
+  // Issue [6/6] item 2: each chain's head and newest checkpoint, in its own keys.
+  const heads = await readHeads(redis, keys, await listChains(redis, keys));
   const wanted = new Set(Object.keys(heads));
   const found = new Map<string, NonNullable<ChainStatus['checkpoint']>>();
   const check = await checkpointVerifier(jwks);
   let invalidCheckpoints = 0;
-  let read = 0;
-  for await (const raw of scanStream(redis, keys.checkpoints, { direction: 'desc', batch: 200 })) {
-    if (found.size >= wanted.size || ++read > NEWEST_CHECKPOINTS) break;
-    const r = await check(raw.fields.jws ?? '');
-    if (!r.ok) { invalidCheckpoints++; continue; }
-    const cp = r.checkpoint;
-    if (!found.has(cp.chain)) found.set(cp.chain, { seq: cp.seq, hash: cp.hash, at: cp.at, from: 'checkpoint' });
+  for (const chain of wanted) {
+    let read = 0;
+    for await (const raw of scanStream(redis, keys.chain(chain).checkpoints, { direction: 'desc', batch: 20 })) {
+      if (++read > NEWEST_CHECKPOINTS) break;
+      const r = await check(raw.fields.jws ?? '');
+      if (!r.ok) { invalidCheckpoints++; continue; }
+      const cp = r.checkpoint;
+      found.set(chain, { seq: cp.seq, hash: cp.hash, at: cp.at, from: 'checkpoint' });
+      break;
+    }
   }
   const [last] = (await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 })) ?? [];
   let registry: LogStatus['registry'] = null;

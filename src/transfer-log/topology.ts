@@ -1,26 +1,32 @@
-// The node-level Redis work the transfer log needs (issue 18): CONFIG GET and SCAN on every
-// primary, WAIT on the primary that owns the chain's keys. Structurally a subset of
-// src/redis/topology.ts's RedisTopology (the gateway passes that one). Engineer A's bridge until
-// the sharded log (engineer B) lands: without one, the Redis handed in is taken to be a plain
-// single-node client, as it always was before issue 18.
+// What the transfer log asks of the Redis deployment beyond plain commands (issue [6/6] item 4):
+// node-level calls (SCAN, CONFIG GET) on every primary, and WAIT on the primary that owns a key.
+// A structural subset of src/redis/topology.ts's RedisTopology (Deps.redisTopology is passed in);
+// without one, the Redis handed in is a plain single-node client, as before issue [6/6].
 import type { Redis } from '../deps.ts';
 import type { RedisClient } from '../redis/client.ts';
+import type { RedisMode } from '../redis/topology.ts';
 
-export interface LogNode {
+/** A plain client of one node (scanIterator, configGet: not portable to cluster objects). */
+export interface LogNodeClient {
   scanIterator(o: { MATCH: string; COUNT: number }): AsyncIterable<unknown>;
   configGet(parameters: string[]): Promise<unknown>;
 }
 
 export interface LogTopology {
-  forEachPrimary<T>(fn: (node: LogNode) => Promise<T>): Promise<T[]>;
+  readonly mode: RedisMode;
+  /** fn on a plain client of every primary: one in single/sentinel mode, every master in cluster mode. */
+  forEachPrimary<T>(fn: (node: LogNodeClient) => Promise<T>): Promise<T[]>;
+  /** WAIT on the primary that owns `key`; resolves to how many replicas acknowledged. */
   waitReplicas(key: string, replicas: number, timeoutMs: number): Promise<number>;
 }
 
-export function logTopology(redis: Redis, given?: LogTopology): LogTopology {
-  if (given) return given;
+/** Single mode: the one client is the primary; WAIT on it covers what it just wrote. */
+export function singleTopology(redis: Redis): LogTopology {
+  // Only a single-mode caller omits the topology, and there the Redis is a plain client.
   const node = redis as unknown as RedisClient;
   return {
+    mode: 'single',
     forEachPrimary: async (fn) => [await fn(node)],
-    waitReplicas: (_key, replicas, timeoutMs) => node.sendCommand<number>(['WAIT', String(replicas), String(timeoutMs)]),
+    waitReplicas: (_key, replicas, timeoutMs) => node.wait(replicas, timeoutMs),
   };
 }

@@ -6,7 +6,7 @@ import type { Redis } from '../deps.ts';
 import type { Logger } from '../log.ts';
 import { storeCheckpoint, type CheckpointSigner } from './checkpoint.ts';
 import { ChainVerifier, CheckpointIndex } from './chain-verifier.ts';
-import { loadCheckpoints } from './verify.ts';
+import { loadCheckpoints, verifyChains } from './verify.ts';
 import { pruneRecipients } from './recipients.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
@@ -42,19 +42,22 @@ export async function trimBefore(d: TrimDeps, cutoffMs: number): Promise<TrimRes
 async function trimLocked(d: TrimDeps, cutoffMs: number): Promise<TrimResult> {
   const { redis, keys } = d;
   const cutoffId = `${cutoffMs}-0`;
-  const cps = await loadCheckpoints(redis, keys, d.jwks);
+  // Issue [6/6] item 2: each chain is trimmed in its own keys (its own slot).
+  const chains = await verifyChains(redis, keys);
+  const cps = await loadCheckpoints(redis, keys, d.jwks, chains);
   if (!(cps instanceof CheckpointIndex)) return refuse(d, `checkpoint ${cps.checkpoint}: ${cps.detail}`);
   const v = new ChainVerifier(cps);
-  const subjects = new Set<string>();
-  const partners = new Set<string>();
-  let lastSeen: string | null = null;
-  for await (const raw of scanStream(redis, keys.entries, { direction: 'asc', max: `(${cutoffId}` })) {
-    const broken = v.feed(raw);
-    if (broken) return refuse(d, `entry ${broken.streamId} (chain ${broken.chain} seq ${broken.seq}): ${broken.detail}`);
-    const e = parseEntry(raw)!;
-    if (e.subjectRef) subjects.add(e.subjectRef);
-    if (e.partnerId) partners.add(e.partnerId);
-    lastSeen = raw.streamId;
+  const seen = new Map<string, { subjects: Set<string>; last: string }>();
+  for (const chain of chains) {
+    for await (const raw of scanStream(redis, keys.chain(chain).entries, { direction: 'asc', max: `(${cutoffId}` })) {
+      const broken = v.feed(raw, chain);
+      if (broken) return refuse(d, `entry ${broken.streamId} (chain ${broken.chain} seq ${broken.seq}): ${broken.detail}`);
+      const e = parseEntry(raw)!;
+      const s = seen.get(chain) ?? { subjects: new Set<string>(), last: raw.streamId };
+      seen.set(chain, s);
+      if (e.subjectRef) s.subjects.add(e.subjectRef);
+      s.last = raw.streamId;
+    }
   }
   // Every chain that had a trim keeps one newer than the cutoff: checkpoints older than the
   // cutoff are removed below, and a chain resumes after its last trim only with that proof.
@@ -64,12 +67,12 @@ async function trimLocked(d: TrimDeps, cutoffMs: number): Promise<TrimResult> {
     if (seq > 0) trims.set(chain, { seq, hash: cps.hashAt(chain, seq)! });
   }
   for (const [chain, head] of v.heads) trims.set(chain, head);
-  const written: string[] = [];
+  const written = new Map<string, string>();
   const sink = d.anchors?.sinkId();
   for (const [chain, t] of trims) {
     const jws = await d.sign({ kind: 'trim', chain, seq: t.seq, hash: t.hash, before: cutoffId, ...(sink ? { sink } : {}) });
-    const id = await storeCheckpoint(redis, keys, jws);
-    written.push(id);
+    const id = await storeCheckpoint(redis, keys.chain(chain), jws);
+    written.set(chain, id);
     // Anchored before anything is removed: a trim the anchors cannot show would look like deletion.
     await d.anchors?.append([{ stream: 'checkpoints', id, jws }]);
   }
@@ -84,14 +87,18 @@ async function trimLocked(d: TrimDeps, cutoffMs: number): Promise<TrimResult> {
     }
   }
   // Remove exactly what was verified: an entry appended since has a higher id and stays.
-  const upTo = lastSeen ? successor(lastSeen) : null;
-  const removed = upTo ? await redis.xTrim(keys.entries, 'MINID', upTo) : 0;
-  await redis.xTrim(keys.checkpoints, 'MINID', minId(upTo ?? cutoffId, written[0] ?? cutoffId));
-  if (upTo) for (const p of partners) await redis.xTrim(keys.byPartner(p), 'MINID', upTo);
+  let removed = 0;
   const cutoffIso = new Date(cutoffMs).toISOString();
-  for (const s of subjects) {
-    if (upTo) await redis.xTrim(keys.bySubject(s), 'MINID', upTo);
-    await pruneRecipients(redis, keys, s, cutoffIso);
+  for (const chain of chains) {
+    const ck = keys.chain(chain);
+    const s = seen.get(chain);
+    const upTo = s ? successor(s.last) : null;
+    if (upTo) removed += await redis.xTrim(ck.entries, 'MINID', upTo);
+    await redis.xTrim(ck.checkpoints, 'MINID', minId(upTo ?? cutoffId, written.get(chain) ?? cutoffId));
+    for (const ref of s?.subjects ?? []) {
+      if (upTo) await redis.xTrim(ck.bySubject(ref), 'MINID', upTo);
+      await pruneRecipients(redis, ck, ref, cutoffIso);
+    }
   }
   d.log.info({ removed, chains: v.heads.size, cutoff: cutoffIso }, 'transfer log trimmed');
   return { removed, checkpoints: trims.size };

@@ -10,12 +10,14 @@ import { GENESIS } from './entry.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
-import { statementHash, jwsVerifier } from './statement-signer.ts';
+import { listChains, readHeads } from './chains.ts';
+import type { Seam } from './seam.ts';
+import { singleTopology, type LogTopology } from './topology.ts';
+import { statementHash, jwsVerifier, jwsPayload } from './statement-signer.ts';
 import { parseRegistry } from './registry.ts';
 import { checkAnchors, readAnchors, type AnchorSummary } from './anchor-check.ts';
-import { logTopology, type LogTopology } from './topology.ts';
 import { checkRecipients, type RecipientsReport } from './recipients-check.ts';
-import { recipientsTally } from './recipients-tally.ts';
+import { recipientsTallies } from './recipients-tally.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -31,6 +33,8 @@ export interface VerifyResult {
   brokenAt?: BrokenAt;
   /** The recipients index against the entries (issue 15 item 5); absent when a chain is broken. */
   recipients?: RecipientsReport;
+  /** Chains closed after a failure (issue [6/6] item 4): explained ends, not tampering. */
+  seams?: Seam[];
 }
 
 export interface VerifyOptions {
@@ -42,7 +46,7 @@ export interface VerifyOptions {
   anchorGraceMs?: number;
   /** Told how far the scan is (issue 16: the console's progress); never changes the result. */
   onProgress?: (p: VerifyProgress) => void;
-  /** Issue 18: SCAN on every primary (absent: `redis` is a single node). */
+  /** SCAN on every primary (issue [6/6] item 4); default: the one client is the one primary. */
   topology?: LogTopology;
 }
 
@@ -52,22 +56,25 @@ export interface VerifyProgress { phase: 'checkpoints' | 'entries' | 'anchors' |
 const PROGRESS_EVERY = 1000;
 
 /** Signed checkpoints, all verified and linked; the first bad or contradicting one breaks the log. */
-export async function loadCheckpoints(redis: Redis, keys: LogKeys, jwks: Jwks): Promise<CheckpointIndex | BrokenAt> {
+export async function loadCheckpoints(redis: Redis, keys: LogKeys, jwks: Jwks, chains: readonly string[]): Promise<CheckpointIndex | BrokenAt> {
   const check = await checkpointVerifier(jwks);
   const index = new CheckpointIndex();
   const links = new Map<string, { seq: number; hash: string }>();
   const midway = new Map<string, number>();
-  for await (const raw of scanStream(redis, keys.checkpoints, { direction: 'asc' })) {
+  for (const chain of chains) for await (const raw of scanStream(redis, keys.chain(chain).checkpoints, { direction: 'asc' })) {
     const jws = raw.fields.jws ?? '';
     const r = await check(jws);
     const at = { streamId: null, id: null, checkpoint: raw.streamId };
     if (!r.ok) return { ...at, chain: null, seq: null, reason: 'checkpoint_invalid', detail: `checkpoint ${r.reason}` };
     const cp = r.checkpoint;
+    // Each chain's stream holds only its own statements: one filed under another chain was moved there.
+    if (cp.chain !== chain) return { ...at, chain, seq: cp.seq, reason: 'checkpoint_invalid', detail: `a checkpoint of chain ${cp.chain} is stored under chain ${chain}` };
     if (!index.add(cp)) {
       return { ...at, chain: cp.chain, seq: cp.seq, reason: 'checkpoint_conflict', detail: 'two signed checkpoints disagree' };
     }
     const hash = statementHash(jws);
     index.statements.set(hash, { stream: 'checkpoints', id: raw.streamId, chain: cp.chain, seq: cp.seq, sink: cp.sink ?? null });
+    if (cp.kind === 'end') index.ends.set(cp.chain, cp);
     if (cp.kind !== 'batch') continue;
     // Issue [3/6] item 2: each batch checkpoint signs the previous one of its chain.
     const prev = links.get(cp.chain);
@@ -116,8 +123,21 @@ async function loadRegistry(redis: Redis, keys: LogKeys, jwks: Jwks, index: Chec
   return prev.n;
 }
 
+/**
+ * Every chain to check: the chain set, and every chain the newest registry statement names (read
+ * here for its names only; loadRegistry verifies it), so a chain dropped from the set is missed.
+ */
+export async function verifyChains(redis: Redis, keys: LogKeys): Promise<string[]> {
+  const chains = new Set(await listChains(redis, keys));
+  const [last] = (await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 })) ?? [];
+  const st = last ? parseRegistry(jwsPayload((last.message as Record<string, string>).jws ?? '')) : null;
+  for (const c of Object.keys(st?.chains ?? {})) chains.add(c);
+  return [...chains].sort();
+}
+
 export async function verifyLog(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  const lastCheckpoint = async () => ((await redis.xRevRange(keys.checkpoints, '+', '-', { COUNT: 1 })) ?? [])[0]?.id ?? null;
+  // A retention run writes a registry statement before it trims anything.
+  const lastCheckpoint = async () => ((await redis.xRevRange(keys.registry, '+', '-', { COUNT: 1 })) ?? [])[0]?.id ?? null;
   const before = await lastCheckpoint();
   const r = await verifyOnce(redis, keys, jwks, opts);
   // A retention run that trimmed during the scan looks like removed entries: check once more.
@@ -129,28 +149,34 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   const empty = { ok: false, entries: 0, chains: 0, checkpoints: 0, unsigned: 0, registry: 0 };
   const report = opts.onProgress ?? (() => undefined);
   report({ phase: 'checkpoints', chainsDone: 0, chainsTotal: 0, entries: 0 });
-  const cps = await loadCheckpoints(redis, keys, jwks);
+  // Issue [6/6] item 2: every chain has its own keys (its own slot); each is checked on its own.
+  const chains = await verifyChains(redis, keys);
+  const cps = await loadCheckpoints(redis, keys, jwks, chains);
   if (!(cps instanceof CheckpointIndex)) return { ...empty, brokenAt: cps };
   const registry = await loadRegistry(redis, keys, jwks, cps);
   if (typeof registry !== 'number') return { ...empty, checkpoints: cps.count, brokenAt: registry };
   // Heads before the scan: every entry up to them was stored before the scan began, so it must be seen.
-  const headsBefore = await redis.hGetAll(keys.heads);
+  const headsBefore = await readHeads(redis, keys, chains);
   const v = new ChainVerifier(cps);
   let anchors: AnchorSummary | undefined;
-  const tally = await recipientsTally(redis, keys);
+  const tallies = await recipientsTallies(redis, keys, chains);
+  const seams = v.seams();
   const result = (brokenAt?: BrokenAt): VerifyResult => ({
     ok: !brokenAt, entries: v.entries, chains: v.heads.size, checkpoints: cps.count, unsigned: v.unsigned(), registry,
-    ...(anchors ? { anchors } : {}), ...(brokenAt ? { brokenAt } : {}),
+    ...(anchors ? { anchors } : {}), ...(brokenAt ? { brokenAt } : {}), ...(seams.length ? { seams } : {}),
   });
   const progress = chainProgress(headsBefore, v);
   report(progress('entries'));
-  for await (const raw of scanStream(redis, keys.entries, { direction: 'asc' })) {
-    const broken = v.feed(raw);
-    if (broken) return result(broken);
-    tally.feed(raw);
-    if (v.entries % PROGRESS_EVERY === 0) report(progress('entries'));
+  for (const chain of chains) {
+    const tally = tallies.get(chain)!;
+    for await (const raw of scanStream(redis, keys.chain(chain).entries, { direction: 'asc' })) {
+      const broken = v.feed(raw, chain);
+      if (broken) return result(broken);
+      tally.feed(raw);
+      if (v.entries % PROGRESS_EVERY === 0) report(progress('entries'));
+    }
   }
-  const headsAfter = await redis.hGetAll(keys.heads);
+  const headsAfter = await readHeads(redis, keys, chains);
   const broken = v.finish(headsBefore, headsAfter);
   if (broken) return result(broken);
   report(progress('anchors'));
@@ -164,7 +190,8 @@ async function verifyOnce(redis: Redis, keys: LogKeys, jwks: Jwks, opts: VerifyO
   // from an intact log: a rebuild must never launder tampered entries into the index.
   const trimmed = cps.chains().some((c) => cps.trimmedBelow(c, Infinity) > 0);
   report(progress('recipients'));
-  const recipients = await checkRecipients(redis, keys, tally, { trimmed, repair: opts.repairRecipients === true, topology: logTopology(redis, opts.topology) });
+  const topology = opts.topology ?? singleTopology(redis);
+  const recipients = await checkRecipients(redis, topology, keys, chains, tallies, { trimmed, repair: opts.repairRecipients === true });
   report(progress('done'));
   return { ...result(), ok: recipients.ok, recipients };
 }

@@ -9,8 +9,9 @@ import { Problem } from '../http/problem.ts';
 import { GENESIS, sealEntry, type EntryBody, type TransferEntry } from './entry.ts';
 import { entryBody, type AppendInput } from './input.ts';
 import { runAppend } from './append-script.ts';
-import { checkDurability } from './durability.ts';
+import { closeChain } from './seam.ts';
 import type { LogTopology } from './topology.ts';
+import { checkDurability } from './durability.ts';
 import { deadline } from './deadline.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { SyncCheckpointSigner } from './checkpoint.ts';
@@ -21,7 +22,7 @@ import type { SubjectRefFn } from './subject-ref.ts';
 
 export interface WriterOptions {
   redis: Redis;
-  /** Issue 18: CONFIG GET on every primary, WAIT on the primary owning the chain's keys. */
+  /** WAIT and CONFIG GET go through it (issue [6/6] item 4). */
   topology: LogTopology;
   keys: LogKeys;
   subjectRef: SubjectRefFn;
@@ -58,7 +59,14 @@ export class TransferLogWriter {
   private prevCheckpoint = GENESIS;
   private queue: Pending[] = [];
   /** Batch checkpoints whose append failed without an answer: Redis may still have run it. */
-  private unresolved: string[] = [];
+  private unresolved: Array<{ chain: string; jws: string }> = [];
+  /** Highest seq of the current chain sent to Redis. */
+  private sent = 0;
+  /** Highest seq released to callers, per chain (read when a chain is closed). */
+  private releasedBy = new Map<string, number>();
+  /** Chains ended by a failure whose end statement is not written yet (seam.ts). */
+  private ended: Array<{ chain: string; sent: number }> = [];
+  private registered = false;
   /** Batches stored, their anchor line on its way (pipelined with the next batch). */
   private releasing = new Set<Promise<void>>();
   /** Chains a stored batch of which could not be anchored: nothing more of them is released. */
@@ -140,13 +148,21 @@ export class TransferLogWriter {
       // The chain ended meanwhile (an earlier batch lost its anchor): these were sealed on it.
       if (last.chain !== this.chain) throw new Error('the chain ended before this batch was written');
       const sink = this.o.anchors?.sinkId(); // an anchors file that cannot be opened fails here, before Redis
+      // Issue [6/6] item 4: chains a failure interrupted are closed (an explained seam) before the new one goes on.
+      if (this.ended.length) await deadline(this.closeEnded(sink ?? null), this.o.timeoutMs);
+      // Issue [6/6] item 2: the chain is made findable once, before its first entry (a global key, another slot).
+      if (!this.registered) {
+        await deadline(this.o.redis.sAdd(this.o.keys.chains, last.chain), this.o.timeoutMs);
+        this.registered = true;
+      }
       // Issue [3/6] item 1: the batch is signed before it is stored, and stored with its signature.
       jws = this.o.signBatch({ kind: 'batch', chain: last.chain, first: first.seq, seq: last.seq, hash: last.hash,
         prev: this.prevCheckpoint, ...(sink ? { sink } : {}) });
-      ids = await deadline(runAppend(this.o.redis, this.o.keys, entries, jws), this.o.timeoutMs);
+      this.sent = last.seq;
+      ids = await deadline(runAppend(this.o.redis, this.o.keys.chain(last.chain), entries, jws), this.o.timeoutMs);
     } catch (e) {
       // Timed out (Redis may still run it) or cut short: see anchorUnresolved.
-      this.unresolved.push(...settle, ...(jws ? [jws] : []));
+      this.unresolved.push(...settle, ...(jws ? [{ chain: last.chain, jws }] : []));
       this.failed(items, e, false);
       // A batch that may or may not be in Redis (connection lost, timeout) ends this chain, and
       // so do the appends queued behind it (sealed on it, and Redis is likely still unwell): all
@@ -163,7 +179,7 @@ export class TransferLogWriter {
   }
 
   /** Item 3: anchored outside Redis before anything is released; a sink that cannot be written fails the append (503). */
-  private async release(items: Pending[], entries: TransferEntry[], jws: string, checkpointId: string, settle: string[]): Promise<void> {
+  private async release(items: Pending[], entries: TransferEntry[], jws: string, checkpointId: string, settle: Array<{ chain: string; jws: string }>): Promise<void> {
     const last = entries[entries.length - 1]!;
     let anchored = false;
     try {
@@ -172,8 +188,10 @@ export class TransferLogWriter {
       // An earlier batch of this chain lost its anchor: the file's links break there, so release nothing after it.
       if (this.brokenChains.has(last.chain)) throw new Error('an earlier batch of this chain could not be anchored');
       if (settle.length) await this.anchorUnresolved(settle);
+      await this.waitReplicas(last.chain);
+      // Issue [6/6] item 4: the registry names only what a replica has too (what survives a failover).
       this.o.checkpointer.advanced(last.chain, last.seq, last.hash);
-      await this.waitReplicas();
+      this.releasedBy.set(last.chain, Math.max(this.releasedBy.get(last.chain) ?? 0, last.seq));
       this.stats.appended += entries.length;
       this.stats.batches++;
       items.forEach((it, n) => it.resolve(entries[n]!));
@@ -198,7 +216,24 @@ export class TransferLogWriter {
   private endChain(chain: string): void {
     if (this.chain !== chain) return;
     for (const it of this.queue.splice(0)) it.reject(auditUnavailable());
+    // A chain that sent something may have left entries (or anchor lines) behind: it gets an end statement.
+    if (this.sent > 0) this.ended.push({ chain, sent: this.sent });
     this.rotate();
+  }
+
+  /** Writes the end statement of every chain a failure interrupted (seam.ts); throws if Redis cannot take it yet. */
+  private async closeEnded(sink: string | null): Promise<void> {
+    // Batches of an ended chain may still be on their way to release: what they release counts.
+    await Promise.all(this.releasing);
+    while (this.ended.length) {
+      const end = this.ended[0]!;
+      const released = this.releasedBy.get(end.chain) ?? 0;
+      const closed = await closeChain(this.o.redis, this.o.keys.chain(end.chain), { chain: end.chain, sent: end.sent, released, sink }, this.o.signBatch);
+      await this.o.anchors?.append([closed.line]);
+      this.ended.shift();
+      this.releasedBy.delete(end.chain);
+      this.o.log.warn({ chain: end.chain, endSeq: closed.seq, released, sent: end.sent }, 'transfer log chain closed after a failure (seam)');
+    }
   }
 
   /**
@@ -207,11 +242,14 @@ export class TransferLogWriter {
    * its line: once a batch sent after it has been stored (Redis runs a connection's commands in
    * order), what is in Redis is final, and the line is written for whatever is there.
    */
-  private async anchorUnresolved(settle: string[]): Promise<void> {
-    const recent = ((await this.o.redis.xRevRange(this.o.keys.checkpoints, '+', '-', { COUNT: 1000 })) ?? []);
-    const lines = recent.filter((m) => settle.includes((m.message as Record<string, string>).jws ?? ''))
-      .map((m) => ({ stream: 'checkpoints' as const, id: m.id, jws: (m.message as Record<string, string>).jws! })).reverse();
-    if (lines.length) await this.o.anchors?.append(lines);
+  private async anchorUnresolved(settle: Array<{ chain: string; jws: string }>): Promise<void> {
+    for (const chain of new Set(settle.map((s) => s.chain))) {
+      const jwss = settle.filter((s) => s.chain === chain).map((s) => s.jws);
+      const recent = ((await this.o.redis.xRevRange(this.o.keys.chain(chain).checkpoints, '+', '-', { COUNT: 1000 })) ?? []);
+      const lines = recent.filter((m) => jwss.includes((m.message as Record<string, string>).jws ?? ''))
+        .map((m) => ({ stream: 'checkpoints' as const, id: m.id, jws: (m.message as Record<string, string>).jws! })).reverse();
+      if (lines.length) await this.o.anchors?.append(lines);
+    }
   }
 
   private rotate(): void {
@@ -219,6 +257,8 @@ export class TransferLogWriter {
     this.seq = 0;
     this.prevHash = GENESIS;
     this.prevCheckpoint = GENESIS;
+    this.sent = 0;
+    this.registered = false;
     this.durableUntil = 0; // Redis may have come back with another configuration
     this.stats.chains++;
   }
@@ -227,9 +267,7 @@ export class TransferLogWriter {
   // chain: a Redis switched to appendfsync everysec at run time is refused within one interval.
   private async ensureDurable(): Promise<void> {
     if (Date.now() < this.durableUntil) return;
-    // Issue 18: every primary must be durable (in cluster mode any of them may hold a chain).
-    const all = await this.o.topology.forEachPrimary((node) => checkDurability(node, this.o.durabilityAssertedBy));
-    const c = all.find((r) => !r.ok) ?? all[0]!;
+    const c = await checkDurability(this.o.topology, this.o.durabilityAssertedBy);
     if (!c.ok) {
       // Once per distinct problem, not once per refused batch.
       if (c.problem !== this.lastProblem) this.o.log.error({ problem: c.problem }, 'transfer log refuses a non-durable redis');
@@ -241,11 +279,11 @@ export class TransferLogWriter {
   }
 
   /** Issue 5: when config names replicas, the batch counts only once they have it too. */
-  private async waitReplicas(): Promise<void> {
+  private async waitReplicas(chain: string): Promise<void> {
     const { replicas, waitTimeoutMs } = this.o;
     if (replicas <= 0) return;
-    // WAIT is sent on the connection that wrote the batch, so it covers exactly that write.
-    const acked = await deadline(this.o.topology.waitReplicas(this.o.keys.entries, replicas, waitTimeoutMs), waitTimeoutMs + this.o.timeoutMs);
+    // WAIT on the primary that owns the chain's slot (topology.ts), on the connection that wrote the batch.
+    const acked = await deadline(this.o.topology.waitReplicas(this.o.keys.chain(chain).head, replicas, waitTimeoutMs), waitTimeoutMs + this.o.timeoutMs);
     if (acked < replicas) throw new Error(`WAIT: ${acked} of ${replicas} replicas acknowledged within ${waitTimeoutMs} ms`);
   }
 }

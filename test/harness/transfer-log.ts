@@ -1,12 +1,14 @@
 // Transfer log fixtures: a real TLS Redis (AOF, fsync always), real clients, in-memory keys.
 import { randomBytes } from 'node:crypto';
 import { createRedisClient, type Redis } from '../../src/deps.ts';
+import type { RedisClient } from '../../src/redis/client.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { newSigningJwk } from '../../src/keys/files.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTransferLog, type TransferLog, type TransferLogOptions, type AppendInput } from '../../src/transfer-log/index.ts';
 import type { LocalRedis } from '../../src/dev/local-redis.ts';
 import { join } from 'node:path';
+import { compareIds } from '../../src/transfer-log/merge.ts';
 import { testCerts, tmp } from './certs.ts';
 import { startTestRedis } from './redis.ts';
 
@@ -14,7 +16,7 @@ export interface LogFixture {
   redis: LocalRedis;
   keys: { transferLog: Buffer; pseudonymMaster: Buffer; signingJwk: ReturnType<typeof newSigningJwk> };
   /** A connected client (closed by close()). */
-  client(timeoutMs?: number): Promise<Redis>;
+  client(timeoutMs?: number): Promise<RedisClient>;
   /** A transfer log on its own client, as one gateway instance would have. */
   /** anchorsFile: where its statements are anchored (default: a fresh file of its own). */
   newLog(opts?: TransferLogOptions & { transferLog?: object; timeoutMs?: number; anchorsFile?: string; notices?: object }): Promise<TransferLog>;
@@ -25,7 +27,7 @@ export async function logFixture(redis?: LocalRedis, keyMaterial?: LogFixture['k
   const c = await testCerts();
   const server = redis ?? (await startTestRedis());
   const keys = keyMaterial ?? { transferLog: randomBytes(32), pseudonymMaster: randomBytes(32), signingJwk: newSigningJwk() };
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const logs: TransferLog[] = [];
   const client = async (timeoutMs = 1000) => {
     const r = createRedisClient(server.url, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }, timeoutMs);
@@ -81,4 +83,25 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Issue [6/6] item 2: every chain has its own entries stream. The rows of every chain, merged by
+ * stream id as readers see them, each with the stream key it was read from (for tests that read
+ * or rewrite the log directly).
+ */
+export async function entryRows(r: Redis, log: Pick<TransferLog, 'keys'>): Promise<Array<{ id: string; message: Record<string, string>; key: string }>> {
+  const out: Array<{ id: string; message: Record<string, string>; key: string }> = [];
+  for (const chain of (await r.sMembers(log.keys.chains)).sort()) {
+    const key = log.keys.chain(chain).entries;
+    for (const m of (await r.xRange(key, '-', '+')) ?? []) out.push({ id: m.id, message: m.message as Record<string, string>, key });
+  }
+  return out.sort((a, b) => compareIds({ streamId: a.id, chain: a.key }, { streamId: b.id, chain: b.key }));
+}
+
+/** How many entries every chain holds together. */
+export async function entryCount(r: Redis, log: Pick<TransferLog, 'keys'>): Promise<number> {
+  let n = 0;
+  for (const chain of await r.sMembers(log.keys.chains)) n += await r.xLen(log.keys.chain(chain).entries);
+  return n;
 }
