@@ -13,7 +13,8 @@ import { startProc } from './procs.ts';
 import { BenchClient } from './client.ts';
 import { printLogAppend, runLogAppendBench } from './log-append.ts';
 import { printLogPages, runLogPagesBench } from './log-pages.ts';
-import { withCpu, rssPeak, rssBytes } from './cpu.ts';
+import { withCpu, rssPeak, treeRssBytes } from './cpu.ts';
+import { startGatewayProc, type GatewayProc } from './gateway-proc.ts';
 import { storeBulk } from './store-bulk.ts';
 import { printConsolePages, runConsolePagesBench, runConsolePagesStandalone } from './console-pages.ts';
 
@@ -35,9 +36,26 @@ const store = await startProc('store', dir, { users: USERS });
 const storeUrl = `https://localhost:${store.port}`;
 const pass = await startProc('passthrough', dir, { upstream: storeUrl });
 const durable = await startProc('durable', dir, { upstream: storeUrl, redis: redis.url });
-const gw = await startProc('gateway', dir, { upstream: storeUrl, redis: redis.url, adminToken, console: true });
-const gwUrl = `https://localhost:${gw.port}`;
-const api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
+const gwOpts = { dir, upstream: storeUrl, redis: redis.url, adminToken, console: true };
+const only = process.env.BENCH_ONLY;
+const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+
+// Issue 17 items 1, 5: start-up (process start to /readyz 200) and RSS at idle, the TypeScript
+// run through tsx (as before item 1) against the compiled dist/ (as shipped), alternating.
+const starts: Record<'tsx' | 'dist', { ms: number; rss: number }[]> = { tsx: [], dist: [] };
+if (!only) {
+  for (const runtime of ['tsx', 'dist', 'tsx', 'dist'] as const) {
+    const g = await startGatewayProc({ ...gwOpts, workers: 1, runtime });
+    await new Promise((r) => setTimeout(r, 1000)); // idle: start-up's garbage settles
+    starts[runtime].push({ ms: g.startupMs, rss: treeRssBytes(g.pid) });
+    await g.stop();
+  }
+}
+
+// The measured gateway: dist/, one worker (BENCH_PROFILE=gateway: --cpu-prof, written when it stops).
+let gw: GatewayProc = await startGatewayProc({ ...gwOpts, workers: 1, runtime: 'dist', profile: process.env.BENCH_PROFILE === 'gateway' });
+let gwUrl = `https://localhost:${gw.port}`;
+let api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
 try {
   const token = await api.setupPartner(adminToken);
   // The subjects the full path pulls: 1,000 released ones, and the same users' ids for the baselines.
@@ -48,11 +66,12 @@ try {
   const load = (url: string, paths: string[], headers?: Record<string, string>) => runHttpBench({ url, ca: c.ca, connections: 50, seconds, paths, ...(headers ? { headers } : {}) });
 
   // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway);
-  // BENCH_ONLY=single runs the single-subject rounds with their baselines and stops before bulk.
-  const only = process.env.BENCH_ONLY;
+  // BENCH_ONLY=single runs the single-subject rounds with their baselines and stops before bulk;
+  // BENCH_ONLY=workers one full-path run with 1 worker, then with 2.
   const baselines = !only || only === 'single';
   const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
   // CPU per request of each server process (from /proc), steadier than req/s on 2 shared cores.
+  // The gateway counts with its workers (bench/cpu.ts withCpu's `trees`).
   const pids = { store: store.pid, relay: pass.pid, durable: durable.pid, gateway: gw.pid, redis: redis.process.pid!, load: process.pid };
   const measured = async (run: () => Promise<LoadResult>) => {
     const { result, cpu } = await withCpu(pids, run);
@@ -76,7 +95,7 @@ try {
   // Runs on two shared cores vary by ±20 %: the phases run in interleaved rounds, and the table
   // shows the round with the median full-path ratio.
   const rounds: Awaited<ReturnType<typeof round>>[] = [];
-  if (only !== 'bulk') {
+  if (!only || only === 'single' || only === 'full') {
     for (let i = 0; i < ROUNDS; i++) {
       const r = await round();
       rounds.push(r);
@@ -93,31 +112,63 @@ try {
   row('pass-through + one durable XADD (floor)', logged, direct, 'direct');
   row('gateway /healthz (its HTTP stack, no work)', floor, direct, 'direct');
   row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
-  console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.8); pass-through + durable XADD / bare: ${(logged.rps / bare.rps).toFixed(2)}x`);
-  console.log(`CPU per request (us): ${cpuLine({ direct, bare, logged, floor, full })}`);
+  const us = (r: { cpu: Record<string, number>; count: number }, who: string) => (r.cpu[who] ?? NaN) * 1000 / r.count;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  if (only !== 'bulk') {
+    console.log(`gateway full path / bare pass-through: ${(full.rps / bare.rps).toFixed(2)}x (target >= 0.5: ${verdict(full.rps / bare.rps >= 0.5)}); pass-through + durable XADD / bare: ${(logged.rps / bare.rps).toFixed(2)}x`);
+    console.log(`CPU per request (us): ${cpuLine({ direct, bare, logged, floor, full })}`);
+    const gwUs = us(full, 'gateway');
+    const redisUs = us(full, 'redis');
+    console.log(`gateway CPU per full-path request ${gwUs.toFixed(0)} us (target <= 300: ${verdict(gwUs <= 300)}); Redis ${redisUs.toFixed(0)} us (target <= 40: ${verdict(redisUs <= 40)})`);
+    // Redis runs commands on one thread that every gateway instance and worker shares (issue 17 item 3).
+    console.log(`Redis ceiling: one Redis primary carries at most ${(1e6 / redisUs).toFixed(0)} full-path requests/s (1 s / ${redisUs.toFixed(0)} us of Redis CPU per request), however many gateways run`);
+  }
+  const startLine = (rt: 'tsx' | 'dist') => starts[rt].map((x) => `${x.ms.toFixed(0)} ms, RSS ${mb(x.rss)} MB`).join('; ');
+  if (starts.dist.length) console.log(`gateway start-up (process start to /readyz 200) and RSS at idle, one worker: tsx (before item 1) ${startLine('tsx')}; dist/ ${startLine('dist')}`);
 
-  if (only === 'full' || only === 'single') throw new Error(`BENCH_ONLY=${only}: stopping before bulk`);
-  const { result: alone, cpu: aloneCpu } = await withCpu(pids, () => storeBulk(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
-  console.log(`core store alone, pages of 1000 read directly: ${alone.records} records in ${alone.seconds.toFixed(1)} s = ${(alone.records / alone.seconds).toFixed(0)} records/s (the ceiling for bulk through any gateway); store CPU per record ${((aloneCpu.store ?? NaN) * 1000 / alone.records).toFixed(1)} us`);
-  const rssBefore = rssBytes(gw.pid);
-  // The issue measures before and after; the peak while the stream runs is shown too, since a
-  // collection just before the end would otherwise hide what the pull held.
-  const peak = rssPeak(gw.pid);
-  const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
-  const rssMax = peak.stop();
-  const rssAfter = rssBytes(gw.pid);
-  console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${(bulk.records / bulk.seconds).toFixed(0)} records/s (target >= 50000)`);
-  const perRec = (who: string) => ((bulkCpu[who] ?? NaN) * 1000 / bulk.records).toFixed(1);
-  console.log(`bulk CPU per record (us): gateway ${perRec('gateway')}, redis ${perRec('redis')}, store ${perRec('store')}`);
-  const mb = (b: number) => (b / 2 ** 20).toFixed(0);
-  console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
+  if (!only || only === 'bulk') {
+    const { result: alone, cpu: aloneCpu } = await withCpu(pids, () => storeBulk(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
+    const aloneRate = alone.records / alone.seconds;
+    console.log(`core store alone, pages of 1000 read directly: ${alone.records} records in ${alone.seconds.toFixed(1)} s = ${aloneRate.toFixed(0)} records/s (the ceiling for bulk through any gateway); store CPU per record ${((aloneCpu.store ?? NaN) * 1000 / alone.records).toFixed(1)} us`);
+    const rssBefore = treeRssBytes(gw.pid);
+    // The issue measures before and after; the peak while the stream runs is shown too, since a
+    // collection just before the end would otherwise hide what the pull held.
+    const peak = rssPeak(gw.pid);
+    const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
+    const rssMax = peak.stop();
+    const rssAfter = treeRssBytes(gw.pid);
+    const rate = bulk.records / bulk.seconds;
+    console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${rate.toFixed(0)} records/s = ${(rate / aloneRate).toFixed(2)}x the store alone (target >= 0.6: ${verdict(rate / aloneRate >= 0.6)})`);
+    const perRec = (who: string) => (bulkCpu[who] ?? NaN) * 1000 / bulk.records;
+    console.log(`bulk CPU per record (us): gateway ${perRec('gateway').toFixed(1)} (target <= 55: ${verdict(perRec('gateway') <= 55)}), redis ${perRec('redis').toFixed(1)} (target <= 25: ${verdict(perRec('redis') <= 25)}), store ${perRec('store').toFixed(1)}, load generator ${perRec('load').toFixed(1)}`);
+    console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
+  }
 
-  const redisTls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
-  printLogAppend(await runLogAppendBench({ url: redis.url, tls: redisTls, seconds }));
-  printLogPages(await runLogPagesBench({ url: redis.url, tls: redisTls, redisPid: redis.process.pid!, seconds }));
-  printConsolePages(await runConsolePagesBench({ redisUrl: redis.url, redisTls, keysDir: join(dir, 'keys'), gatewayUrl: gwUrl, adminUrl: `https://localhost:${gw.adminPort}`, ca: c.ca, adminToken }));
+  if (!only) {
+    const redisTls = { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') };
+    printLogAppend(await runLogAppendBench({ url: redis.url, tls: redisTls, seconds }));
+    printLogPages(await runLogPagesBench({ url: redis.url, tls: redisTls, redisPid: redis.process.pid!, seconds }));
+    printConsolePages(await runConsolePagesBench({ redisUrl: redis.url, redisTls, keysDir: join(dir, 'keys'), gatewayUrl: gwUrl, adminUrl: `https://localhost:${gw.adminPort}`, ca: c.ca, adminToken }));
+  }
+
+  // Issue 17 items 2, 5: the full path through `serve --workers 2`. On 2 cores the second worker
+  // competes with the store, Redis and this load generator, so the figure is CPU per request.
+  if (!only || only === 'workers') {
+    const one = full;
+    await api.close();
+    await gw.stop();
+    gw = await startGatewayProc({ ...gwOpts, workers: 2, runtime: 'dist' });
+    pids.gateway = gw.pid;
+    gwUrl = `https://localhost:${gw.port}`;
+    api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
+    const two = await measured(() => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
+    const line = (n: number, r: typeof full) => `${n} worker${n > 1 ? 's' : ''} ${r.rps.toFixed(0)} req/s, gateway ${us(r, 'gateway').toFixed(0)} us + Redis ${us(r, 'redis').toFixed(0)} us + store ${us(r, 'store').toFixed(0)} us + load generator ${us(r, 'load').toFixed(0)} us per request`;
+    console.log(`full path, serve --workers N (dist/; CPU per request, the gateway's summed over its processes): ${line(1, one)}; ${line(2, two)}`);
+    console.log(`gateway start-up with 2 workers: ${gw.startupMs.toFixed(0)} ms; RSS at the end ${mb(treeRssBytes(gw.pid))} MB (primary + 2 workers)`);
+  }
 } finally {
   await api.close();
-  for (const proc of [gw, durable, pass, store]) proc.stop();
+  await gw.stop();
+  for (const proc of [durable, pass, store]) proc.stop();
   await redis.stop();
 }
