@@ -16,6 +16,7 @@ import { printLogPages, runLogPagesBench } from './log-pages.ts';
 import { withCpu, rssPeak, treeRssBytes } from './cpu.ts';
 import { startGatewayProc, type GatewayProc } from './gateway-proc.ts';
 import { storeBulk } from './store-bulk.ts';
+import { redisStats, perRequest, type CommandStat } from './redis-stats.ts';
 import { printConsolePages, runConsolePagesBench, runConsolePagesStandalone } from './console-pages.ts';
 
 // `npm run bench -- console` (or BENCH_ONLY=console): the console pages alone, on servers of their own.
@@ -58,6 +59,9 @@ let gwUrl = `https://localhost:${gw.port}`;
 let api = new BenchClient(gwUrl, c.ca, `https://localhost:${gw.adminPort}`);
 try {
   const token = await api.setupPartner(adminToken);
+  const stats = await redisStats(redis.url, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') });
+  // Redis commandstats of the last full-path phase (reset before it, read after it).
+  let fullStats: Record<string, CommandStat> = {};
   // The subjects the full path pulls: 1,000 released ones, and the same users' ids for the baselines.
   const page = await api.json(`/v1/subjects?purpose=service_delivery&limit=1000`, token);
   const p = createPseudonymizer(loadKeys(join(dir, 'keys')).pseudonymMaster);
@@ -85,7 +89,9 @@ try {
     // The gateway's floor: /healthz goes through the same express, helmet, request-id and metrics
     // middleware and TLS listener, with no upstream call and no policy work.
     const floor = await phase(baselines, () => load(gwUrl, ['/healthz']));
+    if (only !== 'bulk') await stats.reset();
     const full = await phase(only !== 'bulk', () => load(gwUrl, subjects.map((s) => `/v1/subjects/${s}?purpose=service_delivery`), { authorization: `Bearer ${token}` }));
+    if (only !== 'bulk') fullStats = await stats.read();
     return { direct, bare, logged, floor, full };
   };
   // Warm-up requests are not counted in `count` but their CPU is: a small overestimate for all.
@@ -121,6 +127,7 @@ try {
     const redisUs = us(full, 'redis');
     console.log(`gateway CPU per full-path request ${gwUs.toFixed(0)} us (target <= 300: ${verdict(gwUs <= 300)}); Redis ${redisUs.toFixed(0)} us (target <= 40: ${verdict(redisUs <= 40)})`);
     // Redis runs commands on one thread that every gateway instance and worker shares (issue 17 item 3).
+    console.log(`Redis us per full-path request by command (INFO commandstats, last round; script rows include the commands they ran): ${perRequest(fullStats, full.count)}`);
     console.log(`Redis ceiling: one Redis primary carries at most ${(1e6 / redisUs).toFixed(0)} full-path requests/s (1 s / ${redisUs.toFixed(0)} us of Redis CPU per request), however many gateways run`);
   }
   const startLine = (rt: 'tsx' | 'dist') => starts[rt].map((x) => `${x.ms.toFixed(0)} ms, RSS ${mb(x.rss)} MB`).join('; ');
@@ -134,13 +141,16 @@ try {
     // The issue measures before and after; the peak while the stream runs is shown too, since a
     // collection just before the end would otherwise hide what the pull held.
     const peak = rssPeak(gw.pid);
+    await stats.reset();
     const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
+    const bulkStats = await stats.read();
     const rssMax = peak.stop();
     const rssAfter = treeRssBytes(gw.pid);
     const rate = bulk.records / bulk.seconds;
     console.log(`bulk NDJSON over ${USERS} users: ${bulk.records} records (${bulk.released} released, ${bulk.omitted} omitted) in ${bulk.seconds.toFixed(1)} s = ${rate.toFixed(0)} records/s = ${(rate / aloneRate).toFixed(2)}x the store alone (target >= 0.6: ${verdict(rate / aloneRate >= 0.6)})`);
     const perRec = (who: string) => (bulkCpu[who] ?? NaN) * 1000 / bulk.records;
     console.log(`bulk CPU per record (us): gateway ${perRec('gateway').toFixed(1)} (target <= 55: ${verdict(perRec('gateway') <= 55)}), redis ${perRec('redis').toFixed(1)} (target <= 25: ${verdict(perRec('redis') <= 25)}), store ${perRec('store').toFixed(1)}, load generator ${perRec('load').toFixed(1)}`);
+    console.log(`bulk Redis us per record by command: ${perRequest(bulkStats, bulk.records)}`);
     console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
   }
 
@@ -166,6 +176,7 @@ try {
     console.log(`full path, serve --workers N (dist/; CPU per request, the gateway's summed over its processes): ${line(1, one)}; ${line(2, two)}`);
     console.log(`gateway start-up with 2 workers: ${gw.startupMs.toFixed(0)} ms; RSS at the end ${mb(treeRssBytes(gw.pid))} MB (primary + 2 workers)`);
   }
+  await stats.close();
 } finally {
   await api.close();
   await gw.stop();
