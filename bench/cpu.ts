@@ -51,7 +51,7 @@ export function treeRssBytes(pid: number): number {
 
 /** Samples a process's RSS every `everyMs` until stopped; returns the highest seen. */
 export function rssPeak(pid: number, everyMs = 50): { stop(): number } {
-  let peak = rssBytes(pid);
-  const t = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, everyMs);
-  return { stop: () => { clearInterval(t); return Math.max(peak, rssBytes(pid)); } };
+  let peak = treeRssBytes(pid);
+  const t = setInterval(() => { try { peak = Math.max(peak, treeRssBytes(pid)); } catch { clearInterval(t); } }, everyMs);
+  return { stop: () => { clearInterval(t); return Math.max(peak, treeRssBytes(pid)); } };
 }

@@ -110,14 +110,16 @@ try {
   }
   const ratio = (r: (typeof rounds)[number]) => r.full.rps / r.bare.rps;
   const { direct, bare, logged, floor, full } = [...rounds].sort((x, y) => ratio(x) - ratio(y))[Math.floor(rounds.length / 2)] ?? await round();
-  console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process; median of ${rounds.length} rounds`);
-  const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
-    console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
-  row('core store direct', direct, direct, 'direct');
-  row('bare Node pass-through (undici pool)', bare, direct, 'direct');
-  row('pass-through + one durable XADD (floor)', logged, direct, 'direct');
-  row('gateway /healthz (its HTTP stack, no work)', floor, direct, 'direct');
-  row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
+  if (only !== 'bulk') {
+    console.log(`single-subject pulls over ${subjects.length} users: keep-alive, 50 connections, ${seconds} s each, ${cpus().length} cores, every server in its own process; median of ${rounds.length} rounds`);
+    const row = (name: string, r: LoadResult, base: LoadResult, baseName: string) =>
+      console.log(`${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  ${(r.rps / base.rps).toFixed(2)}x ${baseName}  errors ${r.errors}`);
+    row('core store direct', direct, direct, 'direct');
+    row('bare Node pass-through (undici pool)', bare, direct, 'direct');
+    row('pass-through + one durable XADD (floor)', logged, direct, 'direct');
+    row('gateway /healthz (its HTTP stack, no work)', floor, direct, 'direct');
+    row('gateway full path (auth, decide, log, ...)', full, direct, 'direct');
+  }
   const us = (r: { cpu: Record<string, number>; count: number }, who: string) => (r.cpu[who] ?? NaN) * 1000 / r.count;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   if (only !== 'bulk') {

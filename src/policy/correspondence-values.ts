@@ -85,9 +85,12 @@ export function carriesLetterValue(strings: readonly string[], numbers: readonly
     if (t !== null && atSecond(t)) return true;
     if (letters.ids.has(String(Math.abs(x)))) return true;
   }
-  const days = daysOf(letters.seconds);
+  // Issue 17 item 4: the letters' days are built only when an output string is a date-time at all
+  // (most outputs carry none); the same test as before, in the cheaper order.
+  let days: Set<string> | undefined;
   for (const s of strings) {
-    const m = days.has(s.slice(0, 10)) ? DATE_TIME.exec(s) : null;
+    let m = letters.seconds.size ? DATE_TIME.exec(s) : null;
+    if (m && !(days ??= daysOf(letters.seconds)).has(s.slice(0, 10))) m = null;
     // A date-time without a zone still names the moment; read it as UTC (the stores' own zone).
     const t = m ? (parseInstant(s) ?? (/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? null : parseInstant(`${s}Z`))) : null;
     if (t !== null) {
