@@ -44,7 +44,7 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 // Issue 17 items 1, 5: start-up (process start to /readyz 200) and RSS at idle, the TypeScript
 // run through tsx (as before item 1) against the compiled dist/ (as shipped), alternating.
 const starts: Record<'tsx' | 'dist', { ms: number; rss: number }[]> = { tsx: [], dist: [] };
-if (!only) {
+if (!only || only === 'startup') {
   for (const runtime of ['tsx', 'dist', 'tsx', 'dist'] as const) {
     const g = await startGatewayProc({ ...gwOpts, workers: 1, runtime });
     await new Promise((r) => setTimeout(r, 1000)); // idle: start-up's garbage settles
@@ -71,7 +71,8 @@ try {
 
   // BENCH_ONLY=full|bulk runs one phase (for profiling the gateway with BENCH_PROFILE=gateway);
   // BENCH_ONLY=single runs the single-subject rounds with their baselines and stops before bulk;
-  // BENCH_ONLY=workers one full-path run with 1 worker, then with 2.
+  // BENCH_ONLY=workers one full-path run with 1 worker, then with 2; BENCH_ONLY=startup the start-up
+  // and idle RSS comparison (tsx vs dist/) and one full-path run.
   const baselines = !only || only === 'single';
   const skip = { rps: NaN, p50: NaN, p99: NaN, errors: 0, count: 0 };
   // CPU per request of each server process (from /proc), steadier than req/s on 2 shared cores.
