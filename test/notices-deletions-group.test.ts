@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { testCerts } from './harness/certs.ts';
 import { startTestRedis } from './harness/redis.ts';
 import { createRedisClient, type Redis } from '../src/deps.ts';
-import { DeletionSchedule, MAX_GROUP_ITEMS, type DeletionItem } from '../src/notices/deletions.ts';
+import { DeletionSchedule, MAX_GROUP_ITEMS, type DeletionItem, type DeletionRedis } from '../src/notices/deletions.ts';
 import { noticeKeys } from '../src/notices/keys.ts';
 import type { LocalRedis } from '../src/dev/local-redis.ts';
 
@@ -99,4 +99,16 @@ test(`a group holds at most ${MAX_GROUP_ITEMS} items; callers are never split, o
   await s.schedule('d', 'service_delivery', page('d', MAX_GROUP_ITEMS + 1000));
   assert.equal(await calls('evalsha') - before, 2, 'one oversized caller in two calls');
   assert.equal(await redis.zCard(keys.deleteBy), 1 + 6000 + MAX_GROUP_ITEMS + 1000);
+});
+
+test('issue 17 item 3: the schedule uses only plain command methods (eval, evalSha, hGet), which a cluster client routes by key', async () => {
+  const keys = noticeKeys('g5');
+  // The real client, seen through only the methods a node-redis cluster object shares with it.
+  const plain = { eval: redis.eval.bind(redis), evalSha: redis.evalSha.bind(redis), hGet: redis.hGet.bind(redis) } as DeletionRedis;
+  const s = new DeletionSchedule(plain, keys);
+  await redis.scriptFlush(); // the NOSCRIPT path too
+  await s.schedule('p', 'service_delivery', [{ subject: 'a', deleteBy: iso(3) }]);
+  await s.schedule('p', 'advertising', [{ subject: 'a', deleteBy: iso(4) }]);
+  assert.equal(await s.when('p', 'a'), iso(4));
+  assert.equal(await redis.hGet(keys.deleteInfo, 'p/a'), `${iso(4)} service_delivery,advertising`);
 });

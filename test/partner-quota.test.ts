@@ -145,6 +145,15 @@ test('the reservation counts distinct subjects atomically, and fails closed (503
     assert.deepEqual(await quota.reserve('p1', 'service_delivery', 2, ['c', 'b'], now), [false, true]);
     assert.deepEqual(await quota.reserve('p1', 'advertising', 2, ['c'], now), [true], 'per purpose');
     assert.equal(await quota.full('p1', 'service_delivery', 2, now), true);
+    // Issue 17 item 3: concurrent reservations of one turn share one script call, each answered as
+    // if it had been alone, in call order.
+    const client = await fx.client();
+    const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    const before = await evals();
+    const asks = [['x'], ['y', 'x'], ['z'], ['y', 'w']];
+    const got = await Promise.all(asks.map((refs) => quota.reserve('p2', 'service_delivery', 2, refs, now)));
+    assert.deepEqual(got, [[true], [true, true], [false], [true, false]]);
+    assert.equal(await evals() - before, 1, 'one EVAL for four concurrent reservations');
     await fx.redis.kill();
     await assert.rejects(quota.reserve('p1', 'service_delivery', 2, ['a'], now), (e: Problem) => e.status === 503);
     await assert.rejects(quota.full('p1', 'service_delivery', 2, now), (e: Problem) => e.status === 503);

@@ -8,7 +8,7 @@ import { RateLimiterRes } from 'rate-limiter-flexible';
 import { testCerts } from './harness/certs.ts';
 import { startTestRedis } from './harness/redis.ts';
 import { createRedisClient, type Redis } from '../src/deps.ts';
-import { partnerRateLimit, verdicts } from '../src/http/rate-limit.ts';
+import { partnerRateLimit, verdicts, leaseSize } from '../src/http/rate-limit.ts';
 import { Problem } from '../src/http/problem.ts';
 import type { LocalRedis } from '../src/dev/local-redis.ts';
 
@@ -105,4 +105,24 @@ test('with Redis stopped, the limiter answers 503 within its timeout instead of 
   }
   // Redis answers again: so does the limiter (the stalled call may have counted; that only refuses more).
   assert.equal((await call(mw, `p${++partners}`)).err, undefined);
+});
+
+test('issue 17 item 3: with a lease, two instances take 10 % of the budget per call and grant from memory; together never more than the budget', async () => {
+  const one = partnerRateLimit(a, agreements(100), { timeoutMs: 1000, leasePercent: 10 });
+  const two = partnerRateLimit(b, agreements(100), { timeoutMs: 1000, leasePercent: 10 });
+  const p = `p${++partners}`;
+  const calls0 = await evalCalls(a);
+  const out: Outcome[] = [];
+  // One request per turn, alternating instances: without a lease each would be its own EVAL.
+  for (let i = 0; i < 150; i++) out.push(await call(i % 2 ? two : one, p));
+  const calls = await evalCalls(a) - calls0;
+  const granted = out.filter((o) => o.err === undefined).length;
+  // RULES 44: never over the budget; at worst short of it by the two instances' unused leases.
+  assert.ok(granted <= 100 && granted >= 100 - 2 * 10, `${granted} granted`);
+  for (const o of out) if (o.err !== undefined) assert.equal((o.err as Problem).status, 429);
+  // About one call per lease, and one per instance to learn the budget is spent for this window.
+  assert.ok(calls <= 150 / 5, `${calls} counter calls for 150 requests`);
+  // Budgets too small for a whole leased point are counted per request as before.
+  assert.equal(leaseSize(9, 10), 0);
+  assert.equal(leaseSize(600, 1), 6);
 });

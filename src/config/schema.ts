@@ -199,6 +199,9 @@ export const configSchema = z.strictObject({
     cursorTtlSeconds: z.number().int().min(60).max(30 * 86_400),
     // DESIGN 8: a stalled NDJSON reader is cut after this long without taking a byte.
     streamIdleTimeoutMs: z.number().int().min(100).max(3_600_000),
+    // RULES 44, issue 17 item 3: the share of a partner's requestsPerMinute each process leases from
+    // the shared Redis counter and grants from memory (http/rate-limit.ts); 0 counts every request in Redis.
+    rateLimitLeasePercent: z.number().min(0).max(10),
   }),
   // Issue 16 page 6: each instance publishes which agreement versions it enforces, this often
   // (seconds); the record expires after three missed beats, so a stopped instance drops off.

@@ -59,12 +59,15 @@ export interface DueDeletion {
   scope: string;
 }
 
+/** The plain command methods the schedule uses: cluster-routable by their first key (both keys share one hash tag). */
+export type DeletionRedis = Pick<Redis, 'eval' | 'evalSha' | 'hGet'>;
+
 export class DeletionSchedule {
   // The schedules of one event-loop turn (the releases of concurrent pulls) go in one call; each
   // caller's items stay together in one call, so a failure rejects all of them (RULES 23).
   private readonly batch: TurnBatch<string[], void>;
 
-  constructor(private readonly redis: Redis, private readonly keys: NoticeKeys) {
+  constructor(private readonly redis: DeletionRedis, private readonly keys: NoticeKeys) {
     this.batch = new TurnBatch((_key, groups) => this.run(groups.flat()).then(() => groups.map(() => undefined)),
       { maxSize: MAX_GROUP_ITEMS * 4, size: (args) => args.length });
   }
@@ -89,7 +92,7 @@ export class DeletionSchedule {
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < args.length; i += MAX_GROUP_ITEMS * 4) {
       const chunk = args.slice(i, i + MAX_GROUP_ITEMS * 4);
-      // Issue 18: evalSha/eval command methods (routed by first key in cluster mode), not sendCommand.
+      // Plain evalSha/eval, not sendCommand: a cluster client routes them by the first key (issue 17 item 3, issue [6/6]).
       const opts = { keys: [this.keys.deleteBy, this.keys.deleteInfo], arguments: chunk };
       calls.push(this.redis.evalSha(SCHEDULE_SHA, opts).catch((e: unknown) => {
         if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;

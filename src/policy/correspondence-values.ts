@@ -34,10 +34,30 @@ const EPOCH_MS = [1e12, 1e13] as const;
 
 export interface LetterValues {
   strings: Set<string>;
-  /** Letter instants, in whole seconds since the epoch. */
+  /** Letter instants, in whole seconds since the epoch (read `instants(letters)`: some may be pending). */
   seconds: Set<number>;
   ids: Set<string>;
+  /**
+   * Issue 17 item 4: letter date-time strings not parsed yet. Most outputs carry nothing an instant
+   * could match (no date-time, no epoch-sized number or digit run), so they are parsed on first need.
+   */
+  pending?: string[];
 }
+
+/** The letters' instants, parsing any still pending. */
+function instants(letters: LetterValues): Set<number> {
+  if (letters.pending?.length) {
+    for (const v of letters.pending) {
+      const t = parseInstant(v);
+      if (t !== null) letters.seconds.add(Math.floor(t / 1000));
+    }
+    letters.pending.length = 0;
+  }
+  return letters.seconds;
+}
+
+/** Whether the letters may hold any instant (pending ones count until parsed). */
+const mayHaveInstants = (letters: LetterValues) => letters.seconds.size > 0 || (letters.pending?.length ?? 0) > 0;
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -67,8 +87,7 @@ export function addLetterValue(v: string | number, into: LetterValues): void {
   if (n.length >= MIN_NEEDLE_LENGTH) into.strings.add(n);
   if (n.includes('@')) for (const m of n.matchAll(ADDRESS)) into.strings.add(m[0].replace(/\.+$/, ''));
   if (n.includes('<')) for (const m of n.matchAll(BRACKETED)) into.strings.add(m[1]!);
-  const t = DATE_TIME.test(v) ? parseInstant(v) : null;
-  if (t !== null) into.seconds.add(Math.floor(t / 1000));
+  if (DATE_TIME.test(v)) (into.pending ??= []).push(v);
   if (/^\d+$/.test(v) && v.length >= MIN_ID_DIGITS) into.ids.add(v.replace(/^0+(?=\d)/, ''));
 }
 
@@ -78,27 +97,30 @@ export function carriesLetterValue(strings: readonly string[], numbers: readonly
     const haystack = normalise(strings.join(SEP)); // SEP keeps a needle from spanning two strings
     for (const n of letters.strings) if (n.length >= MIN_NEEDLE_LENGTH && haystack.includes(n)) return true;
   }
-  const atSecond = (t: number) => letters.seconds.has(t);
+  const atSecond = (t: number) => instants(letters).has(t);
   for (const x of numbers) {
     if (!Number.isInteger(x)) continue;
     const t = epochSeconds(x);
     if (t !== null && atSecond(t)) return true;
     if (letters.ids.has(String(Math.abs(x)))) return true;
   }
-  const days = daysOf(letters.seconds);
+  // Issue 17 item 4: the letters' days are built only when an output string is a date-time at all
+  // (most outputs carry none); the same test as before, in the cheaper order.
+  let days: Set<string> | undefined;
   for (const s of strings) {
-    const m = days.has(s.slice(0, 10)) ? DATE_TIME.exec(s) : null;
+    let m = mayHaveInstants(letters) ? DATE_TIME.exec(s) : null;
+    if (m && !(days ??= daysOf(instants(letters))).has(s.slice(0, 10))) m = null;
     // A date-time without a zone still names the moment; read it as UTC (the stores' own zone).
     const t = m ? (parseInstant(s) ?? (/[Zz]|[+-]\d{2}:\d{2}$/.test(s) ? null : parseInstant(`${s}Z`))) : null;
     if (t !== null) {
       const unit = m![1] === undefined ? 60 : 1; // compare at the output's precision
       const here = Math.floor(t / 1000 / unit);
-      for (const l of letters.seconds) if (Math.floor(l / unit) === here) return true;
+      for (const l of instants(letters)) if (Math.floor(l / unit) === here) return true;
     }
     if (letters.ids.size) {
       for (const run of s.match(/\d{5,}/g) ?? []) if (letters.ids.has(run.replace(/^0+(?=\d)/, ''))) return true;
     }
-    if (letters.seconds.size) {
+    if (mayHaveInstants(letters)) {
       for (const run of s.match(/(?<!\d)(?:\d{13}|\d{10})(?!\d)/g) ?? []) {
         const e = epochSeconds(Number(run));
         if (e !== null && atSecond(e)) return true;

@@ -8,6 +8,9 @@ export const DAY_MS = 86_400_000;
 // without a zone would depend on the gateway's local clock.
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
 /** Milliseconds since the epoch, or null when `value` is not a valid Date or strict ISO string. */
 export function parseInstant(value: unknown): number | null {
   if (value instanceof Date) {
@@ -17,14 +20,20 @@ export function parseInstant(value: unknown): number | null {
   if (typeof value !== 'string') return null;
   const m = ISO.exec(value);
   if (!m) return null;
-  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x)));
-  if (y === undefined || mo === undefined || d === undefined || y < 1000) return null;
+  // Issue 17 item 4: this runs several times per subject (decision and egress guard), so the fields
+  // are read one by one, without arrays or Date objects.
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = m[4] === undefined ? 0 : Number(m[4]);
+  const mi = m[5] === undefined ? 0 : Number(m[5]);
+  const s = m[6] === undefined ? 0 : Number(m[6]);
+  if (y < 1000) return null;
   if (h > 23 || mi > 59 || s > 59) return null;
-  const ms = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
+  // Date.UTC rolls 2026-02-30 over into March: an impossible calendar date is refused here.
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap(y) ? 29 : MONTH_DAYS[mo - 1]!)) return null;
+  const ms = m[7] === undefined ? 0 : Number(m[7].length >= 3 ? m[7].slice(0, 3) : m[7].padEnd(3, '0'));
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  // Date.UTC rolls 2026-02-30 over into March; a round trip of the calendar date rejects it.
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
   const result = t - offsetMs(m[8]);
   return Number.isFinite(result) ? result : null;
 }

@@ -6,6 +6,7 @@ import type { Redis } from '../deps.ts';
 import { deadline } from '../transfer-log/deadline.ts';
 import { Problem, redisUnavailable } from '../http/problem.ts';
 import { REASONS } from '../policy/denial.ts';
+import { TurnBatch } from '../redis/turn-batch.ts';
 
 // One script per page, so two streams of the same partner cannot both take the last places:
 // a ref is added only while the set is below the quota; 1 = may be released, 0 = over quota.
@@ -53,17 +54,31 @@ export interface SubjectQuota {
   full(partnerId: string, purpose: string, quota: number, now: Date): Promise<boolean>;
 }
 
+interface Reservation { key: string; quota: number; refs: readonly string[] }
+
 /** Fail closed (DESIGN 1): a Redis that errs or does not answer in time is a 503, nothing released. */
 export class RedisSubjectQuota implements SubjectQuota {
-  constructor(private readonly redis: Pick<Redis, 'eval' | 'sCard'>, private readonly timeoutMs: number) {}
+  // Issue 17 item 3: the reservations of one event-loop turn for the same set and quota (concurrent
+  // single pulls) share one script call. The script takes refs in order, so each caller gets what
+  // it would have got calling alone in that order; a failed call fails every caller in it.
+  private readonly batch: TurnBatch<Reservation, boolean[]>;
+
+  constructor(private readonly redis: Pick<Redis, 'eval' | 'sCard'>, private readonly timeoutMs: number) {
+    this.batch = new TurnBatch(async (_group, asks) => {
+      const { key, quota } = asks[0]!;
+      const out = (await deadline(this.redis.eval(RESERVE, {
+        keys: [key], arguments: [String(quota), String(TTL_S), ...asks.flatMap((a) => a.refs)],
+      }), this.timeoutMs)) as number[];
+      let i = 0;
+      return asks.map((a) => a.refs.map(() => out[i++] === 1));
+    });
+  }
 
   async reserve(partnerId: string, purpose: string, quota: number, refs: readonly string[], now: Date): Promise<boolean[]> {
     if (!refs.length) return [];
+    const key = setKey(partnerId, purpose, now);
     try {
-      const out = (await deadline(this.redis.eval(RESERVE, {
-        keys: [setKey(partnerId, purpose, now)], arguments: [String(quota), String(TTL_S), ...refs],
-      }), this.timeoutMs)) as number[];
-      return out.map((v) => v === 1);
+      return await this.batch.add(`${quota} ${key}`, { key, quota, refs });
     } catch {
       throw redisUnavailable();
     }
