@@ -44,6 +44,16 @@ before(async () => {
   const config = await testConfig({ redisUrl: cluster.nodes[0]!.url, upstreamUrl: stack.config.upstream.url, keysDir: stack.config.keys.dir, extra: redisModeConfig(mode) });
   logsB = new LogCapture();
   gwB = await startGateway(config, { log: createLogger('info', logsB), bootstrapAdminToken: stack.adminToken });
+  // Issue [6/6] item 2: each chain has a hash tag of its own, so two instances' chains may sit on two
+  // primaries. Which primary a random chain id lands on is chance (1 in 3 to share one), so B is
+  // started again until its chain is on another primary than A's: the test then shows the keys
+  // spread, instead of passing or failing by the draw.
+  for (let tries = 0; await cluster.primaryOf(chainTag(gwB)) === await cluster.primaryOf(chainTag(stack.gateway)); tries++) {
+    assert.ok(tries < 20, 'twenty chain ids in a row on one primary');
+    await gwB.close();
+    logsB = new LogCapture();
+    gwB = await startGateway(config, { log: createLogger('info', logsB), bootstrapAdminToken: stack.adminToken });
+  }
   await waitFor(() => gwB.deps.agreements.ready && gwB.deps.partnerKeys.ready && gwB.deps.jurisdiction.ready && gwB.deps.partnerTokenCache.ready, 10_000);
   urlB = `https://localhost:${gwB.port}`;
   b = record(adminApi({ url: urlB, adminUrl: `https://localhost:${gwB.adminPort}`, client: stack.client }, stack.adminToken));
@@ -53,6 +63,9 @@ after(async () => {
   await stack?.close();
   await cluster?.stop();
 });
+
+/** The hash tag of the chain an instance appends to now (src/transfer-log/keys.ts). */
+const chainTag = (g: Gateway) => g.deps.transferLog.keys.chain(g.deps.transferLog.writer.chain).head;
 
 const terms = (countries = ['KZ']) => ({ processingCountries: countries, purposes: { service_delivery: { categories: { phone: 'clear', username: 'clear' } } } });
 
@@ -138,6 +151,19 @@ test('cluster: single pulls and a bulk pull through both instances are each logg
   assert.equal(v.status, 200, v.text);
   assert.equal(v.body.ok, true, v.text);
   assert.ok(v.body.entries >= logged.length);
+  // Issue [6/6] Must show: the chains' keys live on at least two primaries; each chain's keys on one.
+  const owners = new Set<number>();
+  for (const g of [stack.gateway, gwB]) {
+    const k = g.deps.transferLog.keys.chain(g.deps.transferLog.writer.chain);
+    const at = await Promise.all([k.entries, k.head, k.checkpoints].map((key) => cluster.primaryOf(key)));
+    assert.equal(new Set(at).size, 1, `one chain's keys on one primary: ${at.join(', ')}`);
+    const probe = await cluster.client(at[0]!);
+    try {
+      assert.ok((await probe.xLen(k.entries)) > 0, `chain ${k.chain} has entries on primary ${at[0]}`);
+    } finally { probe.destroy(); }
+    owners.add(at[0]!);
+  }
+  assert.ok(owners.size >= 2, `chains on ${owners.size} primaries`);
   // The CLI opens the configured mode too (cli/log-verify.ts through redis/open.ts).
   const file = join(tmp('cluster-cli'), 'gateway.json');
   writeFileSync(file, JSON.stringify({ redis: { mode: 'cluster', url: null, cluster: { nodes: cluster.seeds }, tls: stack.config.redis.tls }, keys: { dir: stack.config.keys.dir } }));
@@ -225,8 +251,8 @@ test('cluster: the primary holding the transfer log SIGKILLed during single pull
     return r.status;
   };
   let done = false;
-  // Until issue 18 item 2 (engineer B) shards the log by chain, every chain is under {tlog}.
-  const failover = cluster.killPrimaryOf('{tlog}').then((r) => { done = true; return r; });
+  // The primary that holds instance A's chain (its own hash tag since issue [6/6] item 2).
+  const failover = cluster.killPrimaryOf(chainTag(stack.gateway)).then((r) => { done = true; return r; });
   while (!done) await Promise.all([pullOne(stack.url), pullOne(urlB)]);
   const { killed, promoted } = await failover;
   assert.notEqual(killed, promoted);
