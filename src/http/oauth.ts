@@ -100,7 +100,7 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
       // RFC 6749 §5.2 bodies, not problem+json: OAuth clients expect these.
       400: { description: 'RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope', json: oauthErrorBody, name: 'OAuthError' },
       401: { description: 'invalid_client (WWW-Authenticate: Basic)', json: oauthErrorBody, name: 'OAuthError' },
-      503: 'store_unavailable: agreements are reloading',
+      503: { description: 'store_unavailable: agreements are reloading', codes: ['store_unavailable'] },
     },
   });
   r.post('/oauth/token', async (req: Request, res: Response, next: NextFunction) => {

@@ -668,7 +668,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description agreement_inactive */
+                /** @description agreement_inactive: no agreement in force */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -939,7 +939,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description not_found */
+                /** @description not_found: no such notice of this partner */
                 404: {
                     headers: {
                         [name: string]: unknown;
