@@ -78,7 +78,9 @@ export class ApiDoc {
     // RFC 9457: a problem body with the route's own codes plus those any route answers with this
     // status. Issue 19: the codes come from the spec, never from its prose; a route that forgets
     // them fails at start (and so every test), not silently in the document.
-    const problemBody = !typed && (status === 0 || (status >= 400 && !(console && status < 500) && !spec.description.startsWith('text/html')));
+    // A typed error body that listed codes too is either (e.g. /oauth/token 400: RFC 6749 JSON, or a
+    // body the parser refused as problem+json validation_failed).
+    const problemBody = (typed && spec.codes !== undefined) || (!typed && (status === 0 || (status >= 400 && !(console && status < 500) && !spec.description.startsWith('text/html'))));
     if (problemBody) {
       if (status !== 0 && !spec.codes) throw new Error(`OpenAPI: ${path} ${status}: an error response lists its problem codes (issue 19)`);
       const codes = [...new Set([...(spec.codes ?? []), ...(GENERIC_CODES[status] ?? [])])].sort();
