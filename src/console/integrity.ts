@@ -7,6 +7,7 @@
 // opened an incident (RULES 50), and the page links to it.
 import type { Request, Response, Router } from 'express';
 import type { ApiDoc } from '../http/openapi.ts';
+import { jwksResponse } from '../http/partner-responses.ts';
 import { parseBody } from '../http/field-errors.ts';
 import { receiptVerifyBody } from '../http/admin-receipts.ts';
 import { Problem, type FieldError } from '../http/problem.ts';
@@ -106,7 +107,7 @@ ${receipt.verdict ? receiptVerdict(receipt.verdict) : ''}</section>`;
 
   doc.add('GET', '/console/integrity/jwks.json', {
     summary: 'console: the gateway\'s public JWKS (the transfer log\'s, as /.well-known/jwks.json serves it) as a download', auth: DOC,
-    responses: { 200: 'application/jwk-set+json (attachment)', 303: 'no session: to /console/sign-in' },
+    responses: { 200: { description: 'the JWKS, as an attachment', json: jwksResponse, jsonType: 'application/jwk-set+json' }, 303: 'no session: to /console/sign-in' },
   });
   r.get('/integrity/jwks.json', staff, (_req, res) => {
     res.set({ 'Content-Type': 'application/jwk-set+json', 'Content-Disposition': 'attachment; filename="jwks.json"', 'Cache-Control': 'no-store' })

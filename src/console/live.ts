@@ -70,7 +70,7 @@ ${p.errors.length ? html`<p class="field-error">Fix the filter to start the live
 
   doc.add('GET', '/console/live/stream', {
     summary: 'console: live entries as Server-Sent Events (event: transfer, data: one HTML table row; event: signed-out when the session ends); resume with Last-Event-ID', auth: 'console session (admin or auditor)',
-    responses: { 200: 'text/event-stream', 400: 'a bad filter or Last-Event-ID', 303: 'no session: to /console/sign-in' },
+    responses: { 200: { description: 'event: transfer, data: one HTML table row; event: signed-out when the session ends', media: 'text/event-stream' }, 400: 'text/html: a bad filter or Last-Event-ID', 303: 'no session: to /console/sign-in' },
   });
   r.get('/live/stream', staff, async (req, res) => {
     const s = sessionOf(res);

@@ -91,7 +91,7 @@ export function consoleRouter(deps: ConsoleDeps, doc: ApiDoc): Router {
 
   doc.add('GET', '/console/assets/:name', {
     summary: 'console assets (htmx, its SSE extension, Pico, uPlot, console.js/css) from the installed packages; versioned names, cached as immutable', auth: 'public',
-    responses: { 200: 'text/javascript or text/css', 404: 'no such asset' },
+    responses: { 200: { description: 'the asset', media: ['text/javascript', 'text/css'] }, 404: 'text/html: no such asset' },
   });
   r.get('/assets/:name', (req, res, next) => {
     const a = assets.byName.get(String(req.params.name));

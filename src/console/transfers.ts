@@ -4,6 +4,7 @@
 // audited like the API's (RULES 49).
 import type { Router } from 'express';
 import type { ApiDoc } from '../http/openapi.ts';
+import { exportLine } from '../http/transfers-responses.ts';
 import { openStreamCursor, sealCursor } from '../http/cursor-param.ts';
 import { filterBinding } from '../http/transfer-params.ts';
 import { sendNdjson } from '../http/stream-write.ts';
@@ -85,7 +86,7 @@ ${next ? html`<p><a href="/console/transfers?${filterQueryString(p.form, { curso
 
   doc.add('GET', '/console/transfers/export', {
     summary: 'console: every entry matching the search filter as NDJSON, oldest first (the log\'s export)', auth: 'console session (admin or auditor)',
-    responses: { 200: 'application/x-ndjson', 400: 'a bad filter', 303: 'no session: to /console/sign-in' },
+    responses: { 200: { description: 'one entry a line, oldest first; a last {"error","requestId"} line if the export was cut short', ndjson: exportLine, ndjsonName: 'TransferExportLine' }, 400: 'text/html: a bad filter', 303: 'no session: to /console/sign-in' },
   });
   r.get('/transfers/export', staff, async (req, res) => {
     const s = sessionOf(res);

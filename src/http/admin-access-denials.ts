@@ -10,6 +10,8 @@ import type { AccessDenials } from '../access-denials/index.ts';
 import { DENIAL_REASONS } from '../access-denials/reasons.ts';
 import { DAY_MS, dayOf } from '../access-denials/record.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { accessDenialsPage } from './transfers-responses.ts';
 import { validationFailed } from './problem.ts';
 import { dedupe, fieldErrors } from './field-errors.ts';
 import { CURSOR_HINT, CURSOR_PATTERN, openCursor, sealCursor, type Cursors } from './cursor-param.ts';
@@ -44,8 +46,8 @@ export function adminAccessDenialsRouter(d: AccessDenialsRouterDeps, auth: Admin
       + 'examples are sampled (the first accessDenials.examplesPerKey of a day, then a reservoir sample) and hold time, reason, the caller\'s /24 or /48 and the request id. '
       + 'Kept as long as the transfer log (retention.transferLogDays)', auth: 'auditor', query: accessDenialsQuery,
     responses: {
-      200: '{items: [{day, clientId, reason, count, examples: [{at, reason, remotePrefix, requestId}]}], nextCursor}',
-      400: 'validation_failed: every bad parameter', 401: 'invalid_token', 403: 'forbidden (a role other than auditor)',
+      200: { description: 'rows per UTC day, client id and reason, newest day first, with sampled examples', json: accessDenialsPage },
+      400: problem(['validation_failed'], 'every bad parameter (a cursor of another filter, or expired, too)'), ...ROLE_ERRORS,
     },
   });
   r.get('/admin/v1/access-denials', auth.requireRole('auditor'), async (req, res) => {

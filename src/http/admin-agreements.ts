@@ -13,6 +13,8 @@ import { notFoundPartner } from '../agreements/partners.ts';
 import type { Transition } from '../agreements/agreement-store.ts';
 import { Problem } from './problem.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { agreementVersion, agreementVersions } from './admin-responses.ts';
 import { pathId } from './path-ids.ts';
 import { parseBody } from './field-errors.ts';
 
@@ -20,11 +22,14 @@ const approveSchema = z.strictObject({
   version: z.number({ error: 'required: the number of the version pending review' }).int().min(1),
 });
 
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const badId = problem(['validation_failed'], 'a malformed id in the path');
+const notFound = problem(['not_found'], 'no such partner or agreement');
 
 export function adminAgreementsRouter({ agreements, partners }: AdminServices, auth: AdminAuth, doc: ApiDoc, policyVersions: string[]): Router {
   const r = Router();
   const admin = auth.requireRole('admin');
+  const version = (description: string) => ({ description, json: agreementVersion(policyVersions), name: 'AgreementVersion' });
 
   doc.add('POST', '/admin/v1/partners/:id/agreements', {
     summary: 'add an agreement version; it becomes active and supersedes the current one. RULES 19: a version that adds a processing country '
@@ -32,7 +37,7 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
       + 'the version in force keeps answering partners until another admin approves it (POST /admin/v1/agreements/{id}/approve; POST .../reject refuses it). '
       + 'A newer POST replaces a version still pending review (it becomes superseded without taking effect)',
     auth: 'admin', body: agreementSchema(policyVersions),
-    responses: { 201: '{id, partnerId, version, status: "active" | "pending_review", createdBy, review?: {additions: {countries, subProcessors}}, ...terms}', 400: 'validation_failed: every offending field (a malformed id in the path too)', 404: 'not_found', 409: 'conflict: the agreement is terminated', ...AUTH_ERRORS },
+    responses: { 201: version('the new version: status active, or pending_review with review.additions (RULES 19)'), 400: problem(['validation_failed'], 'every offending field (a malformed id in the path too)'), 404: notFound, 409: problem(['conflict'], 'the agreement is terminated, or changing concurrently'), ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/agreements', admin, async (req, res) => {
     res.status(201).json(await agreements.create(actorOf(res), pathId(req, 'id', 'partner'), req.body));
@@ -42,7 +47,7 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
     summary: 'every version, oldest first, with its status; inForce is the current version partners are served under (active; or suspended, terminated), '
       + 'pendingReview the version awaiting a second admin (RULES 19), each null when there is none. countriesSince: when a country added under review took effect '
       + '(a general cross-border consent given before then does not cover it)',
-    auth: 'admin', responses: { 200: '{items, inForce, pendingReview}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
+    auth: 'admin', responses: { 200: { description: 'every version, the one in force and the one pending review', json: agreementVersions(policyVersions) }, 400: badId, 404: notFound, ...AUTH_ERRORS },
   });
   r.get('/admin/v1/partners/:id/agreements', admin, async (req, res) => {
     const id = pathId(req, 'id', 'partner');
@@ -57,15 +62,15 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
       + 'Only an admin other than the one who created that version (another admin token identity) may; the attempt is in the admin audit either way',
     auth: 'admin', body: approveSchema,
     responses: {
-      200: 'the approved version, with review.approvedBy and review.approvedAt', 400: 'validation_failed: version, or a malformed id in the path',
-      403: 'second_admin_required: the caller created this version; or forbidden', 404: 'not_found',
-      409: 'conflict: nothing pending review, another version is, or the agreement is terminated', 401: 'invalid_token',
+      200: version('the approved version, with review.approvedBy and review.approvedAt'), 400: problem(['validation_failed'], 'version, or a malformed id in the path'),
+      403: problem(['second_admin_required', 'forbidden'], 'the caller created this version; or not an admin token'), 404: notFound,
+      409: problem(['conflict'], 'nothing pending review, another version is, or the agreement is terminated'), 401: ROLE_ERRORS[401],
     },
   });
   doc.add('POST', '/admin/v1/agreements/:id/reject', {
     summary: 'RULES 19: refuse the version pending review, named by its number (any admin, its author included); it becomes rejected and the version in force stays',
     auth: 'admin', body: approveSchema,
-    responses: { 200: 'the rejected version', 400: 'validation_failed: version, or a malformed id in the path', 404: 'not_found', 409: 'conflict: nothing pending review, or another version is', ...AUTH_ERRORS },
+    responses: { 200: version('the rejected version'), 400: problem(['validation_failed'], 'version, or a malformed id in the path'), 404: notFound, 409: problem(['conflict'], 'nothing pending review, or another version is'), ...AUTH_ERRORS },
   });
   for (const action of ['approve', 'reject'] as const) {
     r.post(`/admin/v1/agreements/:id/${action}`, admin, async (req, res) => {
@@ -79,7 +84,7 @@ export function adminAgreementsRouter({ agreements, partners }: AdminServices, a
   for (const action of ['suspend', 'resume', 'terminate'] as Transition[]) {
     doc.add('POST', `/admin/v1/agreements/:id/${action}`, {
       summary: `${action} the partner's current agreement version${action === 'terminate' ? ' (final); RULES 29: the partner\'s pseudonym key rotates at once (grace 0, audited as partner.keys.rotate with reason agreement.terminate), so its old pseudonyms stop resolving' : ''}; every instance enforces it within a second`,
-      auth: 'admin', responses: { 200: 'the agreement version', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', 409: 'conflict: not allowed from the current status', ...AUTH_ERRORS },
+      auth: 'admin', responses: { 200: version('the agreement version'), 400: badId, 404: notFound, 409: problem(['conflict'], 'not allowed from the current status'), ...AUTH_ERRORS },
     });
     r.post(`/admin/v1/agreements/:id/${action}`, admin, async (req, res) => {
       const partnerId = partnerOfAgreement(pathId(req, 'id', 'agreement'));

@@ -8,8 +8,11 @@ import { parseBody } from './field-errors.ts';
 import { pathId } from './path-ids.ts';
 import { Problem, redisUnavailable, validationFailed } from './problem.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { deadLetterRetry, deadLetters, eventReply, overdue } from './governance-responses.ts';
 
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const storeUnavailable = problem(['store_unavailable'], 'the store is unreachable (or the agreements are reloading); retry');
 // Fail closed (DESIGN 1): Redis unreachable is a 503 the core store retries, never a half answer.
 const storeDown = (e: unknown): never => { throw e instanceof Problem ? e : redisUnavailable(); };
 const deadQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
@@ -23,7 +26,7 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
       + '(per key version), cross_border_withdrawn by the cross-border releases whatever the agreement names today; `notices` counts them. '
       + 'Idempotent by `id` or the Idempotency-Key header: a repeat gets the first answer',
     auth: 'core_store', body: eventSchema,
-    responses: { 202: '{eventId, notices}: notices queued', 400: 'validation_failed: every offending field', 503: 'store_unavailable', ...AUTH_ERRORS },
+    responses: { 202: { description: 'the notices are queued (a repeat of the event id: the first answer)', json: eventReply }, 400: problem(['validation_failed'], 'every offending field (the Idempotency-Key header too)'), 503: storeUnavailable, ...AUTH_ERRORS },
   });
   r.post('/admin/v1/events', auth.requireRole('core_store'), async (req, res) => {
     const header = req.get('idempotency-key');
@@ -36,7 +39,7 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
   doc.add('GET', '/admin/v1/notices/dead-letter', {
     summary: 'notices no partner acknowledged within notices.deadLetterAfterMs, newest first (RULES 23: escalation)',
     auth: 'auditor', query: deadQuery,
-    responses: { 200: '{items: [{noticeId, partnerId, type, attempts, lastStatus, queuedAt, deadAt}]}', ...AUTH_ERRORS },
+    responses: { 200: { description: 'dead letters, newest first', json: deadLetters }, 400: problem(['validation_failed'], 'limit'), 503: storeUnavailable, ...AUTH_ERRORS },
   });
   r.get('/admin/v1/notices/dead-letter', auth.requireRole('auditor'), async (req, res) => {
     const q = parseBody(deadQuery, req.query);
@@ -47,7 +50,7 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
     summary: 'send a dead letter again (issue 16): it leaves the dead-letter list and is due at once, with a fresh notices.deadLetterAfterMs window; '
       + 'delivered as any notice (signed, RULES 45 guard). Written with its admin audit entry',
     auth: 'admin', body: z.strictObject({}),
-    responses: { 202: '{partnerId, noticeId, status: "queued"}', 400: 'validation_failed: a malformed partner or notice id, or a body with fields', 404: 'not_found: no such dead letter (never dead, or already retried)', 503: 'store_unavailable', ...AUTH_ERRORS },
+    responses: { 202: { description: 'queued again', json: deadLetterRetry }, 400: problem(['validation_failed'], 'a malformed partner or notice id, or a body with fields'), 404: problem(['not_found'], 'no such dead letter (never dead, or already retried)'), 503: storeUnavailable, ...AUTH_ERRORS },
   });
   r.post('/admin/v1/notices/dead-letter/:partnerId/:noticeId/retry', auth.requireRole('admin'), async (req, res) => {
     const partnerId = pathId(req, 'partnerId', 'partner');
@@ -64,7 +67,7 @@ export function adminEventsRouter(d: EventDeps, auth: AdminAuth, doc: ApiDoc): R
       + 'POST /v1/notifications/{id}/ack — within notices.confirmWithinSeconds of being queued, oldest deadline first, at most `limit`; '
       + '`total` and `counts` (per partner and type, as gateway_notices_overdue) cover them all. A late confirmation removes a notice',
     auth: 'admin or auditor', query: deadQuery,
-    responses: { 200: '{items: [{noticeId, partnerId, type, queuedAt, confirmBy, attempts, lastStatus}], total, counts: [{partnerId, type, count}]}', 400: 'validation_failed', 503: 'store_unavailable', ...AUTH_ERRORS },
+    responses: { 200: { description: 'overdue deletion notices, oldest deadline first, with the totals', json: overdue }, 400: problem(['validation_failed'], 'limit'), 503: storeUnavailable, ...AUTH_ERRORS },
   });
   r.get('/admin/v1/notices/overdue', auth.requireRole('admin', 'auditor'), async (req, res) => {
     const q = parseBody(deadQuery, req.query);

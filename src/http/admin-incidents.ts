@@ -8,6 +8,8 @@ import { actorOf, type AdminAuth } from '../auth/admin-auth.ts';
 import type { Logger } from '../log.ts';
 import type { Incidents } from '../incidents/index.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { incident, incidentsPage } from './governance-responses.ts';
 import { Problem, validationFailed } from './problem.ts';
 import { dedupe, fieldErrors } from './field-errors.ts';
 import { pathId } from './path-ids.ts';
@@ -19,8 +21,10 @@ export const incidentsQuery = z.strictObject({
   cursor: z.string().regex(CURSOR_PATTERN, CURSOR_HINT).optional().describe('the nextCursor of the previous page, with the same status filter'),
 });
 
-const SHAPE = '{id, kind: egress_guard|verify_failed|anchor_mismatch, status: open|acknowledged, found, partnerId, chain, requestId, detectedAt, notifyBy, count, lastSeenAt, acknowledgedAt, acknowledgedBy, webhook: {status, at, attempts}|null}';
-const AUTH = { 401: 'invalid_token' };
+const one = (description: string) => ({ description, json: incident, name: 'Incident' });
+const AUTH = ROLE_ERRORS;
+const badId = problem(['validation_failed'], 'a malformed id');
+const noIncident = problem(['not_found'], 'no such incident');
 const notFound = () => new Problem({ status: 404, code: 'not_found', detail: 'no such incident' });
 
 export interface IncidentsRouterDeps {
@@ -38,7 +42,7 @@ export function adminIncidentsRouter(d: IncidentsRouterDeps, auth: AdminAuth, do
   doc.add('GET', '/admin/v1/incidents', {
     summary: 'incidents (RULES 50), newest first: an egress-guard hit, a failed transfer log verify or an anchor mismatch opens one with detectedAt and notifyBy (detectedAt + incidents.notifyWithinHours); repeated detections of the same finding count on the open one',
     auth: 'admin or auditor', query: incidentsQuery,
-    responses: { 200: `{items: [${SHAPE}], nextCursor}`, 400: 'validation_failed', ...AUTH, 403: 'forbidden (core_store)' },
+    responses: { 200: { description: 'a page of incidents, newest first', json: incidentsPage }, 400: problem(['validation_failed'], 'status, limit, or a cursor of another filter or expired'), ...AUTH },
   });
   r.get('/admin/v1/incidents', readers, async (req, res) => {
     const p = incidentsQuery.safeParse(req.query ?? {});
@@ -54,7 +58,7 @@ export function adminIncidentsRouter(d: IncidentsRouterDeps, auth: AdminAuth, do
 
   doc.add('GET', '/admin/v1/incidents/:id', {
     summary: 'one incident', auth: 'admin or auditor',
-    responses: { 200: SHAPE, 400: 'validation_failed: a malformed id', 404: 'not_found', ...AUTH, 403: 'forbidden (core_store)' },
+    responses: { 200: one('the incident'), 400: badId, 404: noIncident, ...AUTH },
   });
   r.get('/admin/v1/incidents/:id', readers, async (req, res) => {
     const id = pathId(req, 'id', 'incident');
@@ -67,7 +71,7 @@ export function adminIncidentsRouter(d: IncidentsRouterDeps, auth: AdminAuth, do
   doc.add('POST', '/admin/v1/incidents/:id/ack', {
     summary: 'acknowledge an open incident (admin only; written with its admin audit entry): it stops counting as open (/readyz, gateway_incidents_open, webhook retries); a new detection of the same finding opens a new incident',
     auth: 'admin', body: z.strictObject({}),
-    responses: { 200: SHAPE, 400: 'validation_failed: a malformed id or a body with fields', 404: 'not_found', 409: 'conflict: already acknowledged', ...AUTH, 403: 'forbidden (auditor, core_store)' },
+    responses: { 200: one('the incident, acknowledged'), 400: problem(['validation_failed'], 'a malformed id or a body with fields'), 404: noIncident, 409: problem(['conflict'], 'already acknowledged'), ...AUTH },
   });
   r.post('/admin/v1/incidents/:id/ack', auth.requireRole('admin'), async (req, res) => {
     const id = pathId(req, 'id', 'incident');

@@ -9,9 +9,12 @@ import type { KeyVersionRecord } from '../keys/partner-key-store.ts';
 import { notFoundPartner } from '../agreements/partners.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { keyRotation, keyVersions } from './admin-responses.ts';
 import { pathId } from './path-ids.ts';
 
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const noPartner = problem(['not_found'], 'no such partner');
 
 export interface KeyRoutesDeps {
   partnerKeys: PartnerKeyVersions;
@@ -46,7 +49,7 @@ export function adminKeysRouter(d: KeyRoutesDeps, auth: AdminAuth, doc: ApiDoc):
   doc.add('POST', '/admin/v1/partners/:id/keys/rotate', {
     summary: 'start the partner\'s next pseudonym key version; the previous version resolves for pseudonym.rotationGraceSeconds (or a shorter graceSeconds). compromised: true (RULES 29, 50) rotates with no grace and opens a key_compromise incident (its id in incidentId)',
     auth: 'admin', body: rotateSchema,
-    responses: { 200: '{partnerId, current, retired:[{version, retiredAt, acceptedUntil}], incidentId?}', 400: 'validation_failed (a malformed id in the path too)', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: { description: 'the key versions after the rotation', json: keyRotation }, 400: problem(['validation_failed'], 'graceSeconds or compromised (a malformed id in the path too)'), 404: noPartner, ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/keys/rotate', admin, async (req, res) => {
     const id = pathId(req, 'id', 'partner');
@@ -59,7 +62,7 @@ export function adminKeysRouter(d: KeyRoutesDeps, auth: AdminAuth, doc: ApiDoc):
 
   doc.add('GET', '/admin/v1/partners/:id/keys', {
     summary: 'the partner\'s pseudonym key versions', auth: 'admin',
-    responses: { 200: '{partnerId, current, retired}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: { description: 'the current version and the retired ones with until when each resolves', json: keyVersions }, 400: problem(['validation_failed'], 'a malformed id in the path'), 404: noPartner, ...AUTH_ERRORS },
   });
   r.get('/admin/v1/partners/:id/keys', admin, async (req, res) => {
     const id = pathId(req, 'id', 'partner');

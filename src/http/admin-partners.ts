@@ -6,9 +6,14 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import { notFoundPartner } from '../agreements/partners.ts';
 import { credentialCreateSchema, jwksSchema, partnerCreateSchema } from '../agreements/partner-schema.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { credential, partner, partnerList } from './admin-responses.ts';
 import { pathId } from './path-ids.ts';
 
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const badId = problem(['validation_failed'], 'a malformed id in the path');
+const noPartner = problem(['not_found'], 'no such partner');
+const partnerBody = (description: string) => ({ description, json: partner, name: 'Partner' });
 
 export function adminPartnersRouter({ partners, credentials }: AdminServices, auth: AdminAuth, doc: ApiDoc): Router {
   const r = Router();
@@ -16,18 +21,18 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
 
   doc.add('POST', '/admin/v1/partners', {
     summary: 'register a partner (optionally with its public JWKS, client certificate thumbprint and legalEntity {name, country, registrationNumber?}: the receiving legal entity every transfer log entry names, the partner name when absent; RULES 48)', auth: 'admin', body: partnerCreateSchema,
-    responses: { 201: 'the partner', 400: 'validation_failed (a private key in the JWKS is refused)', 409: 'conflict: the id exists', ...AUTH_ERRORS },
+    responses: { 201: partnerBody('the partner'), 400: problem(['validation_failed'], 'every offending field (a private key in the JWKS is refused)'), 409: problem(['conflict'], 'the id exists'), ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners', admin, async (req, res) => {
     res.status(201).json(await partners.create(actorOf(res), req.body));
   });
 
-  doc.add('GET', '/admin/v1/partners', { summary: 'every partner', auth: 'admin', responses: { 200: '{items}', ...AUTH_ERRORS } });
+  doc.add('GET', '/admin/v1/partners', { summary: 'every partner', auth: 'admin', responses: { 200: { description: 'every partner', json: partnerList }, ...AUTH_ERRORS } });
   r.get('/admin/v1/partners', admin, async (_req, res) => {
     res.json({ items: await partners.list() });
   });
 
-  doc.add('GET', '/admin/v1/partners/:id', { summary: 'one partner (client ids, never secrets)', auth: 'admin', responses: { 200: 'the partner', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS } });
+  doc.add('GET', '/admin/v1/partners/:id', { summary: 'one partner (client ids, never secrets)', auth: 'admin', responses: { 200: partnerBody('the partner'), 400: badId, 404: noPartner, ...AUTH_ERRORS } });
   r.get('/admin/v1/partners/:id', admin, async (req, res) => {
     const id = pathId(req, 'id', 'partner');
     const p = await partners.get(id);
@@ -37,7 +42,7 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
 
   doc.add('PUT', '/admin/v1/partners/:id/jwks', {
     summary: 'replace the partner\'s public JWKS (ES256/PS256 signing, ECDH-ES+A256KW/RSA-OAEP-256 encryption keys)', auth: 'admin', body: jwksSchema,
-    responses: { 200: 'the partner', 400: 'validation_failed (a private key is refused; a malformed id in the path)', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 200: partnerBody('the partner with its new JWKS'), 400: problem(['validation_failed'], 'a private key is refused; a malformed id in the path'), 404: noPartner, ...AUTH_ERRORS },
   });
   r.put('/admin/v1/partners/:id/jwks', admin, async (req, res) => {
     res.json(await partners.setJwks(actorOf(res), pathId(req, 'id', 'partner'), req.body));
@@ -45,7 +50,7 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
 
   doc.add('POST', '/admin/v1/partners/:id/credentials', {
     summary: 'issue a client credential; the secret is shown in this response only', auth: 'admin', body: credentialCreateSchema,
-    responses: { 201: '{clientId, clientSecret}', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 201: { description: 'the credential; the secret is never shown again', json: credential }, 400: problem(['validation_failed'], 'a bad label, or a malformed id in the path'), 404: noPartner, ...AUTH_ERRORS },
   });
   r.post('/admin/v1/partners/:id/credentials', admin, async (req, res) => {
     const c = await credentials.issue(actorOf(res), pathId(req, 'id', 'partner'), req.body);
@@ -54,7 +59,7 @@ export function adminPartnersRouter({ partners, credentials }: AdminServices, au
 
   doc.add('DELETE', '/admin/v1/partners/:id/credentials/:clientId', {
     summary: 'revoke a credential and every access token issued with it', auth: 'admin',
-    responses: { 204: 'revoked', 400: 'validation_failed: a malformed id in the path', 404: 'not_found', ...AUTH_ERRORS },
+    responses: { 204: 'revoked (no body)', 400: badId, 404: problem(['not_found'], 'no such partner or credential'), ...AUTH_ERRORS },
   });
   r.delete('/admin/v1/partners/:id/credentials/:clientId', admin, async (req, res) => {
     await credentials.revoke(actorOf(res), pathId(req, 'id', 'partner'), pathId(req, 'clientId', 'credential'));

@@ -7,6 +7,8 @@ import { actorOf, type AdminAuth } from '../auth/admin-auth.ts';
 import type { Logger } from '../log.ts';
 import { InvalidReceipt, type ReceiptVerdict } from '../transfer-log/receipt-check.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { receiptVerdict } from './transfers-responses.ts';
 import { parseBody } from './field-errors.ts';
 import { validationFailed } from './problem.ts';
 
@@ -30,12 +32,13 @@ export function adminReceiptsRouter(d: ReceiptsRouterDeps, auth: AdminAuth, doc:
       + 'AND every entry it names is in the transfer log with the same hash, chained, released to that partner for that purpose. For a page receipt, '
       + '`subjects` (optional: the pseudonyms the partner received on that page, in order) must match its digest, and each is then checked against its entry', auth: 'auditor', body: receiptVerifyBody,
     responses: {
-      200: '{ok: true, tampering: false, trimmed: false, kid, partnerId, purpose, requestId, entries, released, subjectChecked}; '
-        + '{ok: false, tampering: true, chain, seq, reason (entry_missing | entry_altered | chain_broken | hash_mismatch | entry_differs | subject_differs), detail}: '
-        + 'a receipt the gateway signed names an entry the log no longer has as signed; '
-        + '{ok: false, tampering: false, trimmed: true, chain, seq, detail}: retention removed the entries (a signed trim checkpoint says so)',
-      400: 'validation_failed naming receipt (not a compact JWS, not a transfer receipt, or a signature no published gateway key makes) or subjects (not the receipt\'s)',
-      401: 'invalid_token', 403: 'forbidden (a role other than auditor)',
+      200: {
+        description: 'the verdict: {ok: true, ...}: the log holds what the receipt names; {ok: false, tampering: true, reason (entry_missing | entry_altered | chain_broken | hash_mismatch | entry_differs | subject_differs)}: '
+          + 'a receipt the gateway signed names an entry the log no longer has as signed; {ok: false, trimmed: true}: retention removed the entries (a signed trim checkpoint says so)',
+        json: receiptVerdict, name: 'ReceiptVerdict',
+      },
+      400: problem(['validation_failed'], 'naming receipt (not a compact JWS, not a transfer receipt, or a signature no published gateway key makes) or subjects (not the receipt\'s)'),
+      ...ROLE_ERRORS,
     },
   });
   r.post('/admin/v1/transfers/receipts/verify', auth.requireRole('auditor'), async (req, res) => {

@@ -12,9 +12,12 @@ import { PARTNER_ID } from '../agreements/partner-schema.ts';
 import { parseBody } from './field-errors.ts';
 import { Problem } from './problem.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { reidReleased, reidRequest } from './admin-responses.ts';
 import { pathId } from './path-ids.ts';
 
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden (a partner token, or a role other than admin)' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const badId = problem(['validation_failed'], 'a malformed id');
 
 const requestSchema = z.strictObject({
   partnerId: z.string({ error: 'required' }).regex(PARTNER_ID, 'must be a partner id'),
@@ -37,7 +40,7 @@ export function adminReidentificationRouter(d: ReidRoutesDeps, auth: AdminAuth, 
     summary: 'RULES 27: ask to turn a partner\'s pseudonym back into a user id (a complaint, a court order). Nothing is revealed yet: a different admin '
       + 'must approve (POST /admin/v1/reidentifications/{id}/approve) before the request expires (reidentification.requestTtlSeconds). Audited with the reason',
     auth: 'admin', body: requestSchema,
-    responses: { 201: '{id, partnerId, subject, reason, status: "pending", requestedBy, requestedAt, expiresAt}', 400: 'validation_failed naming the field', 404: 'not_found: no such partner', ...AUTH_ERRORS },
+    responses: { 201: { description: 'the request, status pending', json: reidRequest, name: 'ReidentificationRequest' }, 400: problem(['validation_failed'], 'naming the field'), 404: problem(['not_found'], 'no such partner'), ...AUTH_ERRORS },
   });
   r.post('/admin/v1/reidentifications', admin, async (req, res) => {
     const body = parseBody(requestSchema, req.body);
@@ -47,7 +50,7 @@ export function adminReidentificationRouter(d: ReidRoutesDeps, auth: AdminAuth, 
 
   doc.add('GET', '/admin/v1/reidentifications/:id', {
     summary: 'RULES 27: a re-identification request and its status (pending, released, not_found), for the approving admin to review; never the user id',
-    auth: 'admin', responses: { 200: '{id, partnerId, subject, reason, status, requestedBy, requestedAt, expiresAt, approvedBy?, approvedAt?}', 400: 'validation_failed: a malformed id', 404: 'not_found (or expired)', ...AUTH_ERRORS },
+    auth: 'admin', responses: { 200: { description: 'the request (never the user id)', json: reidRequest, name: 'ReidentificationRequest' }, 400: badId, 404: problem(['not_found'], 'no such request, or it expired'), ...AUTH_ERRORS },
   });
   r.get('/admin/v1/reidentifications/:id', admin, async (req, res) => {
     const id = pathId(req, 'id', 'reidentification');
@@ -61,9 +64,9 @@ export function adminReidentificationRouter(d: ReidRoutesDeps, auth: AdminAuth, 
       + 'this response, once, and it is never shown again. Audited with the reason and the subjectRef (never the user id), refused attempts too',
     auth: 'admin',
     responses: {
-      200: '{...the request, status: "released", approvedBy, approvedAt, userId}', 400: 'validation_failed: a malformed id',
-      403: 'second_admin_required: the caller requested it; or forbidden', 404: 'not_found (or expired); subject_not_found: the pseudonym does not resolve for that partner',
-      409: 'conflict: already decided', 401: 'invalid_token',
+      200: { description: 'the request, status released, with the user id (once)', json: reidReleased }, 400: badId,
+      403: problem(['second_admin_required', 'forbidden'], 'the caller requested it; or not an admin token'), 404: problem(['not_found', 'subject_not_found'], 'no such request (or expired); or the pseudonym does not resolve for that partner'),
+      409: problem(['conflict'], 'already decided'), 401: ROLE_ERRORS[401],
     },
   });
   r.post('/admin/v1/reidentifications/:id/approve', admin, async (req, res) => {

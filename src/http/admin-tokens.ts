@@ -9,6 +9,8 @@ import type { AdminServices } from '../agreements/admin-services.ts';
 import { Problem } from './problem.ts';
 import { parseBody } from './field-errors.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { auditPage, mintedToken } from './admin-responses.ts';
 import { pathId } from './path-ids.ts';
 import { CURSOR_HINT, CURSOR_PATTERN, openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 
@@ -22,7 +24,7 @@ export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminA
 
   doc.add('POST', '/admin/v1/tokens', {
     summary: 'mint a role token; the token is shown in this response only', auth: 'admin', body: mintSchema,
-    responses: { 201: '{id, role, label, expiresAt, token}', 400: 'validation_failed', 401: 'invalid_token', 403: 'forbidden' },
+    responses: { 201: { description: 'the token, shown once', json: mintedToken }, 400: problem(['validation_failed'], 'role, label or ttlSeconds'), ...ROLE_ERRORS },
   });
   r.post('/admin/v1/tokens', auth.requireRole('admin'), async (req, res) => {
     const t = await tokens.mint(actorOf(res), req.body);
@@ -31,7 +33,7 @@ export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminA
 
   doc.add('DELETE', '/admin/v1/tokens/:id', {
     summary: 'revoke a role token at once, on every instance', auth: 'admin',
-    responses: { 204: 'revoked', 400: 'validation_failed: a malformed id in the path', 401: 'invalid_token', 403: 'forbidden', 404: 'not_found' },
+    responses: { 204: 'revoked (no body)', 400: problem(['validation_failed'], 'a malformed id in the path'), 404: problem(['not_found'], 'no such token'), ...ROLE_ERRORS },
   });
   r.delete('/admin/v1/tokens/:id', auth.requireRole('admin'), async (req, res) => {
     if (!(await tokens.revoke(actorOf(res), pathId(req, 'id', 'token')))) throw new Problem({ status: 404, code: 'not_found', detail: 'no such token' });
@@ -40,7 +42,7 @@ export function adminTokensRouter({ tokens, audit }: AdminServices, auth: AdminA
 
   doc.add('GET', '/admin/v1/audit', {
     summary: 'the admin audit trail, newest first: who (token id and role), what, when, before/after', auth: 'auditor', query: auditQuery,
-    responses: { 200: '{items, nextCursor}: nextCursor is opaque and expires after limits.cursorTtlSeconds', 400: 'validation_failed (a cursor that is malformed, altered, expired or of another list)', 401: 'invalid_token', 403: 'forbidden' },
+    responses: { 200: { description: 'a page of the audit trail, newest first', json: auditPage }, 400: problem(['validation_failed'], 'limit, or a cursor that is malformed, altered, expired or of another list'), ...ROLE_ERRORS },
   });
   r.get('/admin/v1/audit', auth.requireRole('auditor'), async (req, res) => {
     const q = parseBody(auditQuery, req.query);

@@ -7,6 +7,8 @@ import { actorOf, type AdminAuth } from '../auth/admin-auth.ts';
 import type { Logger } from '../log.ts';
 import type { TransferFilter, TransferLog } from '../transfer-log/index.ts';
 import type { ApiDoc } from './openapi.ts';
+import { problem, ROLE_ERRORS } from './openapi-responses.ts';
+import { exportLine, recipients, transferPage, verifyResult } from './transfers-responses.ts';
 import { Problem, validationFailed } from './problem.ts';
 import { streamSse, type SseEvent } from './sse.ts';
 import { closeSignal, sendNdjson } from './stream-write.ts';
@@ -16,7 +18,8 @@ import { openStreamCursor, sealCursor, type Cursors } from './cursor-param.ts';
 import { VerifyRunner, type VerifyBudget } from './verify-budget.ts';
 
 const inProgress = new Problem({ status: 503, code: 'verify_in_progress', detail: 'verification still running; retry', headers: { 'Retry-After': '5' } });
-const AUTH_ERRORS = { 401: 'invalid_token', 403: 'forbidden (a role other than auditor)' };
+const AUTH_ERRORS = ROLE_ERRORS;
+const badQuery = (what: string) => problem(['validation_failed'], what);
 
 export interface TransfersRouterDeps {
   transferLog: TransferLog; log: Logger; cursors: Cursors;
@@ -43,7 +46,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
 
   doc.add('GET', '/admin/v1/transfers', {
     summary: 'transfer log entries, newest first, filtered; pass nextCursor back as cursor, with the same filter, for the next page (an opaque cursor, refused with another filter or once expired)', auth: 'auditor', query: listQuery,
-    responses: { 200: '{items: [entry], nextCursor}; an entry is CONTRACT 7 plus policyVersion, keyVersion, tls, deleteBy and (RULES 48, issue [2/6]) legalEntity {name, country, registrationNumber} (country and number null when the partner registered none), consent {purpose, grantedAt} (the consent a consent-based release relied on), crossBorderConsent {grantedAt} (when that was the cross-border ground) and adequacyListVersion (the governed list version when adequacy was); null where not applicable', 400: 'validation_failed: every bad parameter', ...AUTH_ERRORS },
+    responses: { 200: { description: 'a page of entries; an entry is CONTRACT 7 plus policyVersion, keyVersion, tls, deleteBy and (RULES 48, issue [2/6]) legalEntity {name, country, registrationNumber} (country and number null when the partner registered none), consent {purpose, grantedAt} (the consent a consent-based release relied on), crossBorderConsent {grantedAt} (when that was the cross-border ground) and adequacyListVersion (the governed list version when adequacy was); null where not applicable', json: transferPage, name: 'TransferPage' }, 400: badQuery('every bad parameter (a cursor of another filter, or expired, too)'), ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers', auditor, async (req, res) => {
     const { params, filter } = parseTransferQuery(listQuery, req.query, compile);
@@ -55,7 +58,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
 
   doc.add('GET', '/admin/v1/transfers/stream', {
     summary: 'live entries as Server-Sent Events (event: transfer, id: stream id); resume with Last-Event-ID; heartbeat comments every 15 s', auth: 'auditor', query: filterQuery,
-    responses: { 200: 'text/event-stream', 400: 'validation_failed (also a malformed Last-Event-ID)', ...AUTH_ERRORS },
+    responses: { 200: { description: 'event: transfer, id: the stream id, data: one entry as JSON (as in GET /admin/v1/transfers); `: keep-alive` comments between', media: 'text/event-stream' }, 400: badQuery('a bad filter, or a malformed Last-Event-ID'), ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers/stream', auditor, async (req, res) => {
     // Everything is checked before the headers, so a bad filter is still a problem+json 400.
@@ -72,7 +75,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
 
   doc.add('GET', '/admin/v1/transfers/export', {
     summary: 'every matching entry of the range as NDJSON, oldest first, streamed as fast as the client reads', auth: 'auditor', query: filterQuery,
-    responses: { 200: 'application/x-ndjson, one entry a line; a last {"error","requestId"} line if the export was cut short', 400: 'validation_failed', ...AUTH_ERRORS },
+    responses: { 200: { description: 'one entry a line, oldest first; a last {"error","requestId"} line if the export was cut short', ndjson: exportLine, ndjsonName: 'TransferExportLine' }, 400: badQuery('every bad parameter'), ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers/export', auditor, async (req, res) => {
     const { filter } = parseTransferQuery(filterQuery, req.query, compile);
@@ -83,7 +86,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
   doc.add('GET', '/admin/v1/transfers/verify', {
     summary: 'verify every checkpoint signature and hash chain, the links between each chain\'s batch checkpoints, the signed chain registry, and Redis against the gateway\'s anchors file (transferLog.anchors.file); then recompute the recipients index from the entries. ok:false names the first broken chain and seq (or checkpoint, or anchors file line) in brokenAt, '
       + 'or the drifting records in recipients.drift (by subjectRef: missing_record, missing_partner, extra_partner, count, first, last, missing_facets, extra_facets; after a trim only what the remaining entries prove is checked)', auth: 'auditor', query: noQuery,
-    responses: { 200: '{ok, entries, chains, checkpoints, unsigned, registry, anchors: {lines, pending}, brokenAt?: {reason, detail, chain, seq, streamId, id, checkpoint?, anchorLine?}, recipients?: {ok, subjects, trimmed, driftCount, drift: [{subjectRef, partnerId, problem, expected?, found?}]}, seams?: [{chain, endSeq, released, lostUnreleased}] (chains closed after a failover or failed batch: where each ends, the highest seq released before it, how many seqs sent past the end are gone, none of them released; a released seq that is gone fails instead)}', 503: 'verify_in_progress: the run outlived the time budget and goes on; retry after Retry-After', ...AUTH_ERRORS },
+    responses: { 200: { description: 'the verdict: ok, what was checked, and the first break (brokenAt) or the recipients drift; seams: chains closed after a failover or failed batch (where each ends, the highest seq released, how many seqs sent past the end are gone, none of them released; a released seq that is gone fails instead)', json: verifyResult }, 400: badQuery('a query parameter (this route takes none)'), 503: { ...problem(['verify_in_progress', 'store_unavailable'], 'the run outlived the time budget and goes on, retry after Retry-After; or the store is unreachable'), optionalHeaders: ['Retry-After'] }, ...AUTH_ERRORS },
   });
   r.get('/admin/v1/transfers/verify', auditor, async (req, res) => {
     parseTransferQuery(noQuery, req.query, () => undefined);
@@ -96,7 +99,7 @@ export function adminTransfersRouter({ transferLog: tlog, log, cursors, partnerE
 
   doc.add('GET', '/admin/v1/subjects/:userId/recipients', {
     summary: 'which partners received this user\'s data, for which purposes and categories, first and last time, how often', auth: 'auditor',
-    responses: { 200: '{items: [{partnerId, purposes, categories, firstAt, lastAt, count, keyVersions, crossBorderPurposes, crossBorderCountries}]}', 400: 'validation_failed', ...AUTH_ERRORS },
+    responses: { 200: { description: 'one item per partner that received the user\'s data', json: recipients }, 400: badQuery('a user id over 256 characters, or a query parameter (this route takes none)'), ...AUTH_ERRORS },
   });
   r.get('/admin/v1/subjects/:userId/recipients', auditor, async (req, res) => {
     const userId = String(req.params.userId);

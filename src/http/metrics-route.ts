@@ -5,6 +5,7 @@ import { Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { AdminAuth } from '../auth/admin-auth.ts';
 import type { ApiDoc } from './openapi.ts';
+import { ROLE_ERRORS } from './openapi-responses.ts';
 
 /**
  * Where the exposition comes from: this process's registry, or in a `serve --workers N` worker the
@@ -20,7 +21,7 @@ export function metricsRouter(registry: MetricsSource, auth: AdminAuth, doc: Api
       + 'gateway_store_retention_expired_users_today the distinct such users since 00:00 UTC; either above 0 means the store kept a record it should have destroyed. '
       + 'With serve --workers N, every worker\'s metrics aggregated by the primary: counters and histograms summed over workers',
     auth: 'metrics | auditor | admin',
-    responses: { 200: 'text exposition format', 401: 'invalid_token (WWW-Authenticate: Bearer)', 403: 'forbidden (another role, or a partner token)' },
+    responses: { 200: { description: 'the Prometheus text exposition format (version 0.0.4)', media: 'text/plain' }, ...ROLE_ERRORS },
   });
   r.get('/metrics', auth.requireRole('metrics', 'auditor', 'admin'), async (_req, res) => {
     res.set('cache-control', 'no-store').type(registry.contentType).send(await registry.metrics());

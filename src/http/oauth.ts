@@ -98,9 +98,9 @@ export function oauthRouter(d: OAuthDeps, doc: ApiDoc): Router {
     responses: {
       200: { description: '{access_token, token_type, expires_in, scope, cnf?}', json: tokenResponse, name: 'TokenResponse', example: PARTNER_EXAMPLES.token },
       // RFC 6749 §5.2 bodies, not problem+json: OAuth clients expect these.
-      400: { description: 'RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope', json: oauthErrorBody, name: 'OAuthError' },
+      400: { description: 'RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope; or, for a body that cannot be parsed (bad JSON, a false Content-Encoding), problem+json validation_failed', json: oauthErrorBody, name: 'OAuthError', codes: ['validation_failed'] },
       401: { description: 'invalid_client (WWW-Authenticate: Basic)', json: oauthErrorBody, name: 'OAuthError' },
-      503: 'store_unavailable: agreements are reloading',
+      503: { description: 'store_unavailable: agreements are reloading', codes: ['store_unavailable'] },
     },
   });
   r.post('/oauth/token', async (req: Request, res: Response, next: NextFunction) => {

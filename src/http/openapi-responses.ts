@@ -16,8 +16,10 @@ export interface ResponseSpec {
   ndjsonName?: string;
   /** The same call answers application/jose (JWS inside JWE compact) when asked. */
   jose?: boolean;
-  /** A non-JSON body: its media type (text/html, text/plain, text/event-stream, ...). */
-  media?: string;
+  /** A non-JSON body: its media type(s) (text/html, text/plain, text/event-stream, ...). */
+  media?: string | readonly string[];
+  /** The media type `json` is sent as, when not application/json (e.g. application/jwk-set+json). */
+  jsonType?: string;
   /** Problem codes this route answers with this status (CONTRACT 6), besides the generic ones. */
   codes?: readonly string[];
   headers?: readonly HeaderName[];
@@ -59,11 +61,6 @@ export const problemSchema = z.object({
   errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional().describe('validation_failed: the offending fields'),
 }).loose();
 
-/** snake_case codes a prose description names ("subject_not_found or retention_expired"). */
-export function codesIn(text: string): string[] {
-  return [...new Set(text.match(/\b[a-z]+(?:_[a-z0-9]+)+\b/g) ?? [])];
-}
-
 /** zod → JSON Schema (2020-12, the dialect of OpenAPI 3.1), without the per-schema $schema. */
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -71,3 +68,22 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output')
   if (rest.$defs) throw new Error('a documented schema must not be recursive ($defs)');
   return rest;
 }
+
+/**
+ * Type-level drift checks for response schemas (no runtime cost, no parse on the request path):
+ * `check<Fits<Built, z.infer<typeof schema>>>()` fails the typecheck when a value the builder can
+ * return does not match its documented schema, `check<Same<keyof Built, keyof ...>>()` when either
+ * side has a field the other lacks.
+ */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Fits<Built, Schema> = [Built] extends [Schema] ? true : false;
+export const check = <T extends true>(): T => true as T;
+
+/** Problem responses every role-guarded admin route answers (admin-auth.ts): codes, not prose. */
+export const ROLE_ERRORS = {
+  401: { description: 'invalid_token: no, an unknown, expired or revoked role token', codes: ['invalid_token'] },
+  403: { description: 'forbidden: a partner token, or a role this route does not name', codes: ['forbidden'] },
+} as const satisfies Record<number, ResponseSpec>;
+
+/** A problem response with its codes listed (RFC 9457; CONTRACT 6). */
+export const problem = (codes: readonly [string, ...string[]], description: string): ResponseSpec => ({ description: `${codes.join(' | ')}: ${description}`, codes });

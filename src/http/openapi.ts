@@ -2,7 +2,7 @@
 // declared (RULES 46: what is mounted is what is described).
 import { z } from 'zod';
 import { CORE_STORE_CROSS_BORDER_CONSENT } from './store-consent-doc.ts';
-import { DEFAULT_CODES, GENERIC_CODES, HEADERS, codesIn, jsonSchema, problemSchema, type HeaderName, type ResponseSpec } from './openapi-responses.ts';
+import { DEFAULT_CODES, GENERIC_CODES, HEADERS, jsonSchema, problemSchema, type HeaderName, type ResponseSpec } from './openapi-responses.ts';
 
 export type { ResponseSpec } from './openapi-responses.ts';
 
@@ -12,7 +12,7 @@ export interface RouteDoc {
   auth: string;
   body?: z.ZodType;
   query?: z.ZodType;
-  /** Issue 19: a prose description (an error's codes are the snake_case words it names), or a typed spec. */
+  /** Issue 19: a typed spec; a bare string only for a body-less answer (204, 3xx) or a console page (text/html). */
   responses?: Record<string, string | ResponseSpec>;
 }
 
@@ -67,15 +67,23 @@ export class ApiDoc {
     const console = path.startsWith('/console') || auth.startsWith('console session');
     const content: Record<string, object> = {};
     const example = spec.example === undefined ? {} : { example: spec.example };
-    if (spec.json) content['application/json'] = { schema: this.ref(spec.name, spec.json), ...example };
+    if (spec.json) content[spec.jsonType ?? 'application/json'] = { schema: this.ref(spec.name, spec.json), ...example };
     if (spec.ndjson) content['application/x-ndjson'] = { schema: { ...this.ref(spec.ndjsonName, spec.ndjson), description: 'one JSON value a line' } };
     if (spec.jose) content['application/jose'] = { schema: { type: 'string', description: 'JWE compact (ECDH-ES+A256KW for an EC key, RSA-OAEP-256 for an RSA key; A256GCM) to the partner\'s use:"enc" key, whose plaintext is a compact JWS (ES256, kid in /.well-known/jwks.json) of the JSON body', pattern: '^[A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]*){4}$' } };
-    const html = console && (status === 0 || spec.description.startsWith('text/html') || status === 200);
-    if (spec.media) content[spec.media] = { schema: { type: 'string' } };
-    else if (html) content['text/html'] = { schema: { type: 'string' } };
-    if ((status >= 400 || status === 0) && !spec.json && !spec.media) {
-      // RFC 9457: the route's own codes plus those any route answers with this status.
-      const codes = [...new Set([...(spec.codes ?? codesIn(spec.description)), ...(GENERIC_CODES[status] ?? [])])].sort();
+    const typed = spec.json || spec.ndjson || spec.media;
+    // Console pages, and every 4xx the console answers (console/router.ts errorPage), are HTML.
+    const html = console && !typed && (status === 0 || status === 200 || status === 201 || (status >= 400 && status < 500) || spec.description.startsWith('text/html'));
+    for (const m of typeof spec.media === 'string' ? [spec.media] : spec.media ?? []) content[m] = { schema: { type: 'string' } };
+    if (html) content['text/html'] = { schema: { type: 'string' } };
+    // RFC 9457: a problem body with the route's own codes plus those any route answers with this
+    // status. Issue 19: the codes come from the spec, never from its prose; a route that forgets
+    // them fails at start (and so every test), not silently in the document.
+    // A typed error body that listed codes too is either (e.g. /oauth/token 400: RFC 6749 JSON, or a
+    // body the parser refused as problem+json validation_failed).
+    const problemBody = (typed && spec.codes !== undefined) || (!typed && (status === 0 || (status >= 400 && !(console && status < 500) && !spec.description.startsWith('text/html'))));
+    if (problemBody) {
+      if (status !== 0 && !spec.codes) throw new Error(`OpenAPI: ${path} ${status}: an error response lists its problem codes (issue 19)`);
+      const codes = [...new Set([...(spec.codes ?? []), ...(GENERIC_CODES[status] ?? [])])].sort();
       content['application/problem+json'] = {
         schema: { allOf: [this.ref('Problem', problemSchema), { type: 'object', properties: { code: { enum: codes }, ...(status ? { status: { const: status } } : {}) } }] },
       };

@@ -36,7 +36,7 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
       + '(notices then come again from the oldest kept; their ids tell the ones already handled). '
       + 'Confirm each notice once acted on with POST /v1/notifications/{id}/ack (RULES 23; a webhook 2xx confirms it too)',
     auth: 'partner', query: notificationsQuery,
-    responses: { 200: { description: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', json: noticesPage, name: 'NoticesPage', example: PARTNER_EXAMPLES.notices }, 400: 'validation_failed (also a cursor that is expired, altered or another partner\'s)', 401: 'invalid_token', 503: 'store_unavailable' },
+    responses: { 200: { description: '{items: [{id, type, subject, purposes, at, legalObligation?}], nextCursor}', json: noticesPage, name: 'NoticesPage', example: PARTNER_EXAMPLES.notices }, 400: { description: 'validation_failed (also a cursor that is expired, altered or another partner\'s)', codes: ['validation_failed'] }, 401: { description: 'invalid_token', codes: ['invalid_token'] }, 503: { description: 'store_unavailable', codes: ['store_unavailable'] } },
   });
   r.get('/v1/notifications', d.requirePartner, async (req, res) => {
     const q = parseBody(notificationsQuery, req.query);
@@ -53,7 +53,7 @@ export function partnerNotificationsRouter(d: { notices: Notices; requirePartner
       + 'too), else it is overdue for the gateway\'s staff. Idempotent: a repeat answers the first confirmation. Only the partner the notice '
       + 'was sent to can confirm it; any other id, another partner\'s included, is 404 not_found (RULES 42). No body, or {}',
     auth: 'partner', body: ackBody,
-    responses: { 200: { description: '{id, ackAt, via: "pull"|"webhook"}', json: noticeAck, name: 'NoticeAck' }, 400: 'validation_failed: a malformed id, or a body with members', 401: 'invalid_token', 404: 'not_found', 503: 'store_unavailable' },
+    responses: { 200: { description: '{id, ackAt, via: "pull"|"webhook"}', json: noticeAck, name: 'NoticeAck' }, 400: { description: 'validation_failed: a malformed id, or a body with members', codes: ['validation_failed'] }, 401: { description: 'invalid_token', codes: ['invalid_token'] }, 404: { description: 'not_found: no such notice of this partner', codes: ['not_found'] }, 503: { description: 'store_unavailable', codes: ['store_unavailable'] } },
   });
   r.post('/v1/notifications/:id/ack', d.requirePartner, async (req, res) => {
     const id = String(req.params.id ?? '');

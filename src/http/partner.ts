@@ -123,7 +123,7 @@ export function partnerRouter(d: PartnerRouterDeps, doc: ApiDoc): Router {
   });
 
   doc.add('GET', '/v1/agreement', { summary: 'the caller\'s active agreement, as the partner may see it; each purpose shows its bulk (default true) and dailySubjectQuota (default null: none)', auth: 'partner',
-    responses: { 200: { description: 'the agreement', json: partnerAgreement(svc.config.policy.versions.map((v) => v.version)), name: 'PartnerAgreement' }, 403: 'agreement_inactive', 401: 'invalid_token', 503: 'store_unavailable: agreements are reloading' } });
+    responses: { 200: { description: 'the agreement', json: partnerAgreement(svc.config.policy.versions.map((v) => v.version)), name: 'PartnerAgreement' }, 403: { description: 'agreement_inactive: no agreement in force', codes: ['agreement_inactive'] }, 401: { description: 'invalid_token', codes: ['invalid_token'] }, 503: { description: 'store_unavailable: agreements are reloading', codes: ['store_unavailable'] } } });
   r.get('/v1/agreement', d.requirePartner, (_req, res) => {
     const a = agreementFor(svc, partnerTokenOf(res).partnerId);
     if (!a || a.status !== 'active') throw new Problem({ status: 403, code: 'agreement_inactive', detail: 'No agreement is in force for this partner' });

@@ -1,6 +1,6 @@
 // The whole stack for integration tests: real TLS Redis, the real core store over HTTPS, and the
 // gateway built from a validated configuration, each on a free port.
-import { fetch, type Agent } from 'undici';
+import { fetch, Agent } from 'undici';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -106,7 +106,14 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   const client = new CheckedAgent({ connect: { ca: readFileSync(c.ca) } });
   const url = `https://localhost:${gateway.port}`;
   const adminUrl = `https://localhost:${gateway.adminPort}`;
-  for (const origin of [url, adminUrl]) client.expect(origin, await servedDocument(origin, client));
+  // The documents are read with a staff certificate of the test CA, so a stack whose control plane
+  // requires one (admin.tls.requireClientCert) still starts; the tests' own client presents none.
+  const reader = new Agent({ connect: { ca: readFileSync(c.ca), cert: readFileSync(c.cert('gateway-client')), key: readFileSync(c.key('gateway-client')) } });
+  try {
+    for (const origin of [url, adminUrl]) client.expect(origin, await servedDocument(origin, reader));
+  } finally {
+    await reader.close();
+  }
   return {
     redis, store, gateway, config, logs, client, adminToken,
     url, adminUrl,

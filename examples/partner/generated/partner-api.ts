@@ -213,13 +213,19 @@ export interface paths {
                         "application/json": components["schemas"]["TokenResponse"];
                     };
                 };
-                /** @description RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope */
+                /** @description RFC 6749 error: invalid_request, unsupported_grant_type, invalid_scope; or, for a body that cannot be parsed (bad JSON, a false Content-Encoding), problem+json validation_failed */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["OAuthError"];
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            code?: "validation_failed";
+                            /** @constant */
+                            status?: 400;
+                        };
                     };
                 };
                 /** @description invalid_client (WWW-Authenticate: Basic) */
@@ -668,7 +674,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description agreement_inactive */
+                /** @description agreement_inactive: no agreement in force */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -939,7 +945,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description not_found */
+                /** @description not_found: no such notice of this partner */
                 404: {
                     headers: {
                         [name: string]: unknown;
