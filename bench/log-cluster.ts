@@ -53,6 +53,8 @@ async function run(name: string, mode: 'single' | 'cluster', url: string | null,
     transferLog: { anchors: { file: anchors } },
   } });
   const opened = openRedis(config.redis, undefined, { subscriber: false });
+  // Every writer of this process listens on the one connection object (as workers never do).
+  (opened.redis as unknown as { setMaxListeners(n: number): void }).setMaxListeners?.(0);
   await opened.connect();
   const probes = await Promise.all(primaryUrls.map(async (u) => { const c = createRedisClient(u, tls, 10_000); await c.connect(); return c; }));
   const keys = { transferLog: randomBytes(32), signingJwk: newSigningJwk() };
@@ -72,7 +74,8 @@ async function run(name: string, mode: 'single' | 'cluster', url: string | null,
     const perPrimaryUs = after.map((a, k) => ((a - before[k]!) * 1e6) / i);
     const owners = await Promise.all(logs.map(async (l) => {
       const head = l.keys.chain(l.writer.chain).head;
-      const found = await Promise.all(probes.map(async (p) => (await p.exists(head)) === 1));
+      // A primary that does not own the slot answers MOVED: not there.
+      const found = await Promise.all(probes.map(async (p) => (await p.exists(head).catch(() => 0)) === 1));
       return found.indexOf(true);
     }));
     const chainsPerPrimary = probes.map((_, k) => owners.filter((x) => x === k).length);

@@ -9,6 +9,7 @@ import { startStack, type Stack } from '../harness/stack.ts';
 import { startTestSentinel, type TestSentinel } from '../harness/redis-sentinel.ts';
 import { adminApi, type Res } from '../harness/admin.ts';
 import { setupPartner, partnerGet } from '../harness/partner.ts';
+import { createPseudonymizer } from '../../src/pseudonym/subject.ts';
 
 let sentinel: TestSentinel;
 let stack: Stack;
@@ -80,4 +81,16 @@ test('sentinel: the primary SIGKILLed during single and bulk pulls: 503 while it
   const v = await a('GET', '/admin/v1/transfers/verify', { token: auditor });
   assert.equal(v.status, 200, v.text);
   assert.equal(v.body.ok, true, v.text);
+
+  // Notices through the new primary: an erasure of a user this partner received reaches it
+  // (the recipients index was written with the entries, and the notice queue is on the primary).
+  const userId = createPseudonymizer(stack.gateway.deps.keys.pseudonymMaster).decode(subjects[0]!, p.id, [1, 2, 3])!.userId;
+  const core = adminApi(stack, (await a('POST', '/admin/v1/tokens', { body: { role: 'core_store' } })).body.token as string);
+  const ev = await core('POST', '/admin/v1/events', { body: { type: 'subject_erased', userId, at: '2026-11-24T12:00:00Z', id: 'evt-sentinel-erase' } });
+  assert.equal(ev.status, 202, ev.text);
+  assert.equal(ev.body.notices, 1, ev.text);
+  const notes = await partnerGet(stack, token, '/v1/notifications');
+  assert.equal(notes.status, 200, notes.text);
+  const last = notes.body.items.at(-1);
+  assert.deepEqual([last?.type, last?.subject], ['subject_erased', subjects[0]], notes.text);
 });
