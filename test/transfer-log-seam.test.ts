@@ -112,13 +112,15 @@ test('failover with WAIT: appends fail closed, then resume on a new chain; verif
   await linked(p.spare);
   const next = await appendUntilOk(log);
   assert.notEqual(next.chain, chain, 'a new chain after the failover');
-  assert.equal(next.seq, 1);
+  // Usually seq 1; on a loaded machine the first append of the new chain may still miss the new
+  // replica's WAIT (stored, 503, not released) and the next one continues the chain (CI saw seq 2).
+  assert.ok(next.seq >= 1);
 
   const v = await log.verify();
   assert.equal(v.ok, true, JSON.stringify(v.brokenAt ?? v.recipients));
   // Seq 6 was stored on the dead primary only; seq 7 was sent while it was down. Neither was released.
   assert.deepEqual(v.seams, [{ chain, endSeq: 5, released: 5, lostUnreleased: 2 }]);
-  assert.equal(v.entries, 6);
+  assert.equal(v.entries, 5 + next.seq, 'the old chain\'s 5 and the new chain\'s');
   // The anchors file still names the lost batch (seq 6): explained by the end statement, not "missing".
   const lines = readFileSync(anchors, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { jws?: string });
   const kinds = lines.filter((l) => l.jws).map((l) => JSON.parse(Buffer.from(l.jws!.split('.')[1]!, 'base64url').toString()) as { kind: string; chain: string; seq: number });

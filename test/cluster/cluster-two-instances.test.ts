@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, testConfig, waitFor, redisModeConfig, LogCapture, type Stack, type RedisModeOption } from '../harness/stack.ts';
 import { startTestCluster, type TestCluster } from '../harness/redis-cluster.ts';
-import { adminApi, agreementBody, newPartner, type Api, type Res } from '../harness/admin.ts';
+import { adminApi, agreementBody, newPartner, releasedEntryIds, type Api, type Res } from '../harness/admin.ts';
 import { setupPartner, partnerGet, type TestPartner } from '../harness/partner.ts';
 import { startGateway, type Gateway } from '../../src/main.ts';
 import { createLogger } from '../../src/log.ts';
@@ -137,14 +137,7 @@ test('cluster: single pulls and a bulk pull through both instances are each logg
   }
   const auditor = (await a('POST', '/admin/v1/tokens', { body: { role: 'auditor' } })).body.token as string;
   // Every release of this partner has its entry: the bulk items plus the singles.
-  const logged: string[] = [];
-  for (let cursor: string | null = null; ;) {
-    const q: Res = await a('GET', `/admin/v1/transfers?partnerId=${p.id}&decision=released&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { token: auditor });
-    assert.equal(q.status, 200, q.text);
-    logged.push(...q.body.items.map((e: { id: string }) => e.id));
-    cursor = q.body.nextCursor;
-    if (!cursor) break;
-  }
+  const logged = await releasedEntryIds(a, auditor, p.id);
   assert.equal(logged.length, items.length + singles.length);
   for (const id of singles) assert.ok(logged.includes(id), `single pull ${id} logged`);
   const v = await b('GET', '/admin/v1/transfers/verify', { token: auditor });
@@ -269,14 +262,7 @@ test('cluster: the primary holding the transfer log SIGKILLed during single pull
   }
   assert.ok((statuses.get(503) ?? 0) > 0, `failed closed meanwhile (${JSON.stringify([...statuses])})`);
   const auditor = (await a('POST', '/admin/v1/tokens', { body: { role: 'auditor' } })).body.token as string;
-  const logged = new Set<string>();
-  for (let cursor: string | null = null; ;) {
-    const q: Res = await a('GET', `/admin/v1/transfers?partnerId=${p.id}&decision=released&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { token: auditor });
-    assert.equal(q.status, 200, q.text);
-    for (const e of q.body.items) logged.add(e.id);
-    cursor = q.body.nextCursor;
-    if (!cursor) break;
-  }
+  const logged = new Set(await releasedEntryIds(a, auditor, p.id));
   assert.deepEqual(released.filter((id) => !logged.has(id)), [], `every release has its entry (${released.length} released)`);
   // Both instances' subscribers still hear changes (one of them may have had to move node).
   const q = await partnerOnBoth();

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../harness/stack.ts';
 import { startTestSentinel, type TestSentinel } from '../harness/redis-sentinel.ts';
-import { adminApi, type Res } from '../harness/admin.ts';
+import { adminApi, releasedEntryIds } from '../harness/admin.ts';
 import { setupPartner, partnerGet } from '../harness/partner.ts';
 import { createPseudonymizer } from '../../src/pseudonym/subject.ts';
 
@@ -66,14 +66,7 @@ test('sentinel: the primary SIGKILLed during single and bulk pulls: 503 while it
 
   // Read the log on the new primary: every release has its entry.
   const auditor = (await a('POST', '/admin/v1/tokens', { body: { role: 'auditor' } })).body.token as string;
-  const logged = new Set<string>();
-  for (let cursor: string | null = null; ;) {
-    const q: Res = await a('GET', `/admin/v1/transfers?partnerId=${p.id}&decision=released&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { token: auditor });
-    assert.equal(q.status, 200, q.text);
-    for (const e of q.body.items) logged.add(e.id);
-    cursor = q.body.nextCursor;
-    if (!cursor) break;
-  }
+  const logged = new Set(await releasedEntryIds(a, auditor, p.id));
   const missing = [...released].filter((id) => !logged.has(id));
   assert.deepEqual(missing, [], `every single release has its entry on the new primary (${released.size} released)`);
   // The first page (20) and every bulk page's subjects are released entries too.

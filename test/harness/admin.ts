@@ -54,3 +54,15 @@ export async function newPartner(api: Api, prefix = 'p'): Promise<string> {
 export function fieldsOf(r: Res): Map<string, string> {
   return new Map((r.body?.errors ?? []).map((e: { field: string; reason: string }) => [e.field, e.reason]));
 }
+
+/** The ids of every released transfer-log entry of a partner, read page by page as an auditor. */
+export async function releasedEntryIds(api: Api, auditorToken: string, partnerId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let cursor: string | null = null; ;) {
+    const q: Res = await api('GET', `/admin/v1/transfers?partnerId=${partnerId}&decision=released&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { token: auditorToken });
+    if (q.status !== 200) throw new Error(`transfer log read: ${q.status} ${q.text}`);
+    ids.push(...q.body.items.map((e: { id: string }) => e.id));
+    cursor = q.body.nextCursor;
+    if (!cursor) return ids;
+  }
+}
