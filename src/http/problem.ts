@@ -44,7 +44,9 @@ export const validationFailed = (errors: FieldError[]) =>
 /** A policy decision against the caller (CONTRACT 6): 403 unless the code says otherwise. */
 export class Denied extends Problem {
   constructor(code: string, detail: string, status = 403) {
-    super({ status, code, detail });
+    // RFC 6750 §3: a 401 carries the Bearer challenge, also when the decision refuses the token (it
+    // was revoked or expired after authentication, RULES 41), as partner-auth.ts does before it.
+    super({ status, code, detail, ...(status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="partner", error="invalid_token"' } } : {}) });
   }
 }
 
