@@ -30,7 +30,7 @@ export function singleTopology(client: RedisClient): RedisTopology {
 export interface ClusterLike {
   readonly masters: ReadonlyArray<object>;
   nodeClient(node: any): Promise<unknown>;
-  sendCommand<T>(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<T>;
+  getNodeClientForKey(key: string, isReadonly?: boolean): Promise<unknown>;
 }
 
 /** Cluster mode: every master; WAIT goes to the owner of the key's slot on the connection that wrote. */
@@ -38,7 +38,13 @@ export function clusterTopology(cluster: ClusterLike): RedisTopology {
   return {
     mode: 'cluster',
     forEachPrimary: (fn) => Promise.all(cluster.masters.map(async (m) => fn((await cluster.nodeClient(m)) as NodeClient))),
-    waitReplicas: (key, replicas, timeoutMs) => cluster.sendCommand<number>(key, false, waitArgs(replicas, timeoutMs)),
+    // Not cluster.sendCommand(key, ...): node-redis 6 routes WAIT by its command policy (every
+    // shard, minimum reply) whatever the key, so one shard's failover would hold every chain's
+    // appends, and a node list gone stale (a killed primary back as a replica, no MOVED to correct
+    // it) failed them for good. The slot owner's client is the connection the append's script
+    // used (one per node), so WAIT counts the replicas that have this chain's writes.
+    waitReplicas: async (key, replicas, timeoutMs) =>
+      ((await cluster.getNodeClientForKey(key, false)) as NodeClient).sendCommand<number>(waitArgs(replicas, timeoutMs)),
   };
 }
 

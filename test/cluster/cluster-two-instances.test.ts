@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { runCli } from '../harness/cli.ts';
 import { tmp } from '../harness/certs.ts';
 import { HEARTBEAT_STALE_MS } from '../../src/cache/subscriber-heartbeat.ts';
+import { RATE_LIMIT_MAX } from '../../src/agreements/agreement-schema.ts';
 
 let cluster: TestCluster;
 let stack: Stack;
@@ -226,8 +227,28 @@ test('cluster: the heartbeat proves B\'s subscriber end to end: it stops hearing
   assert.equal((await pull(urlB, token, path)).status, 200);
 });
 
+test('cluster: a chain\'s WAIT runs on the one primary that owns the chain, not on every shard (a failover elsewhere must not hold its appends, nor a stale node list fail them)', async () => {
+  // node-redis 6 routes a raw WAIT by its command policy (all shards, minimum reply), whatever key
+  // is given: every append would then wait on every primary. Counted per node from INFO commandstats.
+  const waits = async () => new Map(await Promise.all((await cluster.primaries()).map(async (port) => {
+    const r = await cluster.client(port);
+    try { return [port, Number(/cmdstat_wait:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0)] as const; } finally { r.destroy(); }
+  })));
+  const key = chainTag(gwB);
+  const owner = await cluster.primaryOf(key);
+  const before = await waits();
+  assert.equal(before.size, 3, 'control: three primaries');
+  assert.ok(await gwB.deps.redisTopology.waitReplicas(key, 1, 1000) >= 1, 'the owner has its replica');
+  const after = await waits();
+  for (const [port, calls] of after) {
+    assert.equal(calls - before.get(port)!, port === owner ? 1 : 0, `WAIT calls on ${port} (owner ${owner})`);
+  }
+});
+
 test('cluster: the primary holding the transfer log SIGKILLed during single pulls: 503 until its replica is promoted and has a replica again (the old node back), then releases again; nothing released without its entry; propagation still works', async () => {
-  const p = await setupPartner(stack, terms());
+  // The largest budget an agreement may have: no number of pulls during a slow failover spends it
+  // (a 429 is not what this test is about; CI saw one with a 600/min budget).
+  const p = await setupPartner(stack, { ...terms(), rateLimit: { requestsPerMinute: RATE_LIMIT_MAX } });
   await waitFor(() => gwB.deps.agreements.active(p.id) !== undefined, 2000);
   const token = await p.token('service_delivery');
   const page = await pull(stack.url, token, '/v1/subjects?purpose=service_delivery&limit=10');
@@ -236,9 +257,11 @@ test('cluster: the primary holding the transfer log SIGKILLed during single pull
   const released: string[] = [];
   const statuses = new Map<number, number>();
   let n = 0;
+  const last = new Map<string, string>();
   const pullOne = async (url: string) => {
     const r = await pull(url, token, `/v1/subjects/${subjects[n++ % subjects.length]}?purpose=service_delivery`);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    last.set(url, `${r.status} ${r.text}`);
     if (r.status === 200) released.push(r.body.transferId);
     else assert.equal(r.status, 503, `fails closed: ${r.text}`);
     return r.status;
@@ -257,7 +280,7 @@ test('cluster: the primary holding the transfer log SIGKILLed during single pull
   await restarting;
   for (const url of [stack.url, urlB]) {
     for (let t0 = Date.now(); (await pullOne(url)) !== 200; await new Promise((r) => setTimeout(r, 100))) {
-      assert.ok(Date.now() - t0 < 30_000, `${url} releases again after promotion`);
+      assert.ok(Date.now() - t0 < 30_000, `${url} releases again after promotion (last: ${last.get(url)})`);
     }
   }
   assert.ok((statuses.get(503) ?? 0) > 0, `failed closed meanwhile (${JSON.stringify([...statuses])})`);
