@@ -86,7 +86,20 @@ test('an entry missing a field is rejected before anything is written (RULES 48)
   await assert.rejects(log.append(released({ tls: { protocol: 'TLSv1.1', cipher: 'AES128-SHA', clientCertThumbprint: null } })), InvalidEntry);
   await assert.rejects(log.append(denied({ reason: null })), InvalidEntry);
   await assert.rejects(log.appendMany([released(), released({ purpose: 'spying' as never })]), InvalidEntry);
+  // Checked by plain code since issue 17 (it was a zod schema): the same strictness.
+  const rejects = async (input: unknown, field: RegExp) => assert.rejects(log.append(input as never), (e: Error) => e instanceof InvalidEntry && field.test(e.message));
+  await rejects({ ...released(), email: 'x' }, /email is not a field/);
+  await rejects(released({ tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', clientCertThumbprint: null, peer: 'x' } as never }), /tls\.peer/);
+  await rejects(released({ legalEntity: null }), /legalEntity/);
+  await rejects(released({ deleteBy: '2030-02-30T00:00:00Z' }), /deleteBy/);
+  await rejects(released({ deleteBy: '2030-01-01T00:00Z' }), /deleteBy/);
+  await rejects(released({ destinationCountries: ['XX'] }), /destinationCountries/);
+  await rejects(released({ legalBasis: 'consent', consent: null }), /consent/);
+  await rejects(released({ crossBorderBasis: 'adequacy', adequacyListVersion: null }), /adequacyListVersion/);
+  await rejects(denied({ reason: 'Not A Code' }), /reason/);
   assert.equal(await entryCount(await fx.client(), log), 0);
+  // ...and what a denial may leave open, it may.
+  await log.append(denied({ partnerId: null, agreementId: null, agreementVersion: null, purpose: null, userId: null, legalBasis: null, crossBorderBasis: null, policyVersion: null, deleteBy: null, legalEntity: null, tls: { protocol: null, cipher: null, clientCertThumbprint: null } }));
 });
 
 test('appendMany stores a bulk pull in order on one chain; a denial without subject or partner is logged', async () => {
