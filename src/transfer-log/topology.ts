@@ -4,7 +4,7 @@
 // without one, the Redis handed in is a plain single-node client, as before issue [6/6].
 import type { Redis } from '../deps.ts';
 import type { RedisClient } from '../redis/client.ts';
-import type { RedisMode } from '../redis/topology.ts';
+import { singleTopology as singleRedisTopology, type RedisMode } from '../redis/topology.ts';
 
 /** A plain client of one node (scanIterator, configGet: not portable to cluster objects). */
 export interface LogNodeClient {
@@ -20,13 +20,8 @@ export interface LogTopology {
   waitReplicas(key: string, replicas: number, timeoutMs: number): Promise<number>;
 }
 
-/** Single mode: the one client is the primary; WAIT on it covers what it just wrote. */
+/** Single mode (src/redis/topology.ts's): the one client is the primary; WAIT on it covers what it just wrote. */
 export function singleTopology(redis: Redis): LogTopology {
   // Only a single-mode caller omits the topology, and there the Redis is a plain client.
-  const node = redis as unknown as RedisClient;
-  return {
-    mode: 'single',
-    forEachPrimary: async (fn) => [await fn(node)],
-    waitReplicas: (_key, replicas, timeoutMs) => node.wait(replicas, timeoutMs),
-  };
+  return singleRedisTopology(redis as unknown as RedisClient);
 }

@@ -5,7 +5,8 @@
 // certificate, since the server certificate is for serverAuth only.
 import { spawn } from 'node:child_process';
 import { freePort, startLocalRedis, type LocalRedis } from '../../src/dev/local-redis.ts';
-import { createRedisClient, type RedisClient } from '../../src/redis/client.ts';
+import type { RedisClient } from '../../src/redis/client.ts';
+import { nodeClient, askNode } from './redis.ts';
 import { testCerts, tmp } from './certs.ts';
 import { waitFor } from './stack.ts';
 
@@ -63,16 +64,8 @@ export async function startTestCluster(): Promise<TestCluster> {
     throw e;
   }
   const dead = new Set<number>();
-  const client = async (port: number) => {
-    const r = createRedisClient(`rediss://127.0.0.1:${port}`, tls, 2000);
-    r.on('error', () => undefined);
-    await r.connect();
-    return r;
-  };
-  const ask = async <T>(port: number, fn: (r: RedisClient) => Promise<T>): Promise<T> => {
-    const r = await client(port);
-    try { return await fn(r); } finally { r.destroy(); }
-  };
+  const client = (port: number) => nodeClient(port, tls);
+  const ask = <T>(port: number, fn: (r: RedisClient) => Promise<T>) => askNode(port, tls, fn);
   const live = () => nodes.filter((n) => !dead.has(n.port));
   const nodesTable = async () => {
     const port = live()[0]!.port;

@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startLocalRedis, type LocalRedis } from '../../src/dev/local-redis.ts';
 import { TLS12_SUITES, TLS13_SUITES } from '../../src/tls/options.ts';
-import { createRedisClient, type RedisClient } from '../../src/redis/client.ts';
+import type { RedisClient } from '../../src/redis/client.ts';
+import { nodeClient, askNode } from './redis.ts';
 import { testCerts, tmp } from './certs.ts';
 import { waitFor } from './stack.ts';
 
@@ -38,16 +39,8 @@ export async function startTestSentinel(): Promise<TestSentinel> {
   const sentinelPorts: number[] = [];
   const dead = new Set<number>();
   const node = (extra: string[]) => startLocalRedis({ ca: c.ca, cert: c.cert('redis'), key: c.key('redis'), dataDir: tmp('sentinel-node'), extraArgs: [...replication, ...extra] });
-  const client = async (port: number) => {
-    const r = createRedisClient(`rediss://127.0.0.1:${port}`, tls, 2000);
-    r.on('error', () => undefined);
-    await r.connect();
-    return r;
-  };
-  const ask = async <T>(port: number, fn: (r: RedisClient) => Promise<T>): Promise<T> => {
-    const r = await client(port);
-    try { return await fn(r); } finally { r.destroy(); }
-  };
+  const client = (port: number) => nodeClient(port, tls);
+  const ask = <T>(port: number, fn: (r: RedisClient) => Promise<T>) => askNode(port, tls, fn);
   const stop = async () => {
     for (const p of sentinelProcs) p.kill('SIGKILL');
     await Promise.allSettled(servers.filter((s) => !dead.has(s.port)).map((s) => s.kill()));
