@@ -142,19 +142,22 @@ test('a request whose headers exceed the parser limit (16 KB) gets 431 problem+j
   assert.ok(!s.logs.text().includes('canary.person'), 'the request reached the log');
 });
 
-test('a malformed request line gets 400 malformed_request problem+json from the listener, not a bare status line', async () => {
+test('a malformed request line (400) and an oversized chunk extension (413) get problem+json from the listener, not a bare status line', async () => {
   const r = await rawExchange(s.url, `GET /healthz HTTP/1.1 ${CANARY}\r\nHost: localhost\r\n\r\n`);
   parserProblem(r, 400, 'malformed_request');
-  assert.ok(!r.body.includes('canary.person') && !s.logs.text().includes('canary.person'));
+  // A chunk extension over Node's 16 KB limit, while the token endpoint reads the body: 413.
+  const big = await rawExchange(s.url, `POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n1;x=${'canary.person'.repeat(1400)}\r\na\r\n0\r\n\r\n`);
+  parserProblem(big, 413, 'payload_too_large');
+  assert.ok(!r.body.includes('canary.person') && !big.body.includes('canary.person') && !s.logs.text().includes('canary.person'));
 });
 
-test('each listener documents its parser refusals (400, 408, 431) as x-listener-responses, and every operation\'s default lists their codes', async () => {
+test('each listener documents its parser refusals (400, 408, 413, 431) as x-listener-responses, and every operation\'s default lists their codes', async () => {
   for (const base of [s.url, adminUrl()]) {
     const doc = await (await fetch(`${base}/openapi.json`, { dispatcher: s.client })).json() as { 'x-listener-responses': Record<string, { content: Record<string, unknown> }>; paths: Record<string, Record<string, { responses: { default: { content: Record<string, { schema: { allOf: Array<{ properties?: { code?: { enum?: string[] } } }> } }> } } }>> };
-    assert.deepEqual(Object.keys(doc['x-listener-responses']).sort(), ['400', '408', '431']);
+    assert.deepEqual(Object.keys(doc['x-listener-responses']).sort(), ['400', '408', '413', '431']);
     for (const r of Object.values(doc['x-listener-responses'])) assert.deepEqual(Object.keys(r.content), ['application/problem+json']);
     const healthz = doc.paths['/healthz']!.get!.responses.default.content['application/problem+json']!.schema.allOf[1]!.properties!.code!.enum!;
-    for (const code of ['malformed_request', 'request_timeout', 'request_header_too_large']) assert.ok(healthz.includes(code), code);
+    for (const code of ['malformed_request', 'request_timeout', 'payload_too_large', 'request_header_too_large']) assert.ok(healthz.includes(code), code);
   }
 });
 

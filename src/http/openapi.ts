@@ -35,6 +35,8 @@ const LISTENERS: Record<Listener, string> = {
 export class ApiDoc {
   private readonly paths: Record<string, Record<string, Op>> = {};
   private readonly schemas: Record<string, object> = {};
+  /** Operations added so far (route-gate.ts recompiles when it changes). */
+  revision = 0;
 
   constructor(private readonly listener: Listener = 'partner') {}
 
@@ -55,6 +57,7 @@ export class ApiDoc {
     };
     if (doc.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } };
     (this.paths[path] ??= {})[method.toLowerCase()] = op;
+    this.revision++;
   }
 
   /** Every documented operation, method upper-case (route-gate.ts: nothing else is answered). */

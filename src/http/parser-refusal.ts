@@ -1,6 +1,6 @@
 // Answers Node's HTTP parser gives before express sees a request (headers over the size limit, a
-// malformed request line or header, a request that took too long to arrive) as RFC 9457
-// problem+json, like every other refusal (CONTRACT 6), instead of Node's bare status line.
+// malformed request line or header, oversized chunk extensions, a request that took too long to
+// arrive) as RFC 9457 problem+json, like every other refusal (CONTRACT 6), not a bare status line.
 // Nothing of the request is in the body or the log (RULES 24): the parser error's message and
 // rawPacket quote it, so only a code derived from err.code leaves.
 import { randomUUID } from 'node:crypto';
@@ -12,14 +12,16 @@ import type { Logger } from '../log.ts';
 export const PARSER_REFUSALS = {
   400: { code: 'malformed_request', title: 'Bad Request', detail: 'the request line or a header is malformed' },
   408: { code: 'request_timeout', title: 'Request Timeout', detail: 'the request did not arrive in time' },
+  413: { code: 'payload_too_large', title: 'Payload Too Large', detail: 'the chunk extensions of the body exceed the size limit' },
   431: { code: 'request_header_too_large', title: 'Request Header Fields Too Large', detail: 'the request line and headers exceed the size limit' },
 } as const;
 
 export type ParserRefusalStatus = keyof typeof PARSER_REFUSALS;
 
-/** Which refusal a parser error is (Node's llhttp codes; anything else malformed is a 400). */
+/** Which refusal a parser error is: the statuses Node's own handler gives (_http_server.js), anything else a 400. */
 export function refusalStatus(code: string | undefined): ParserRefusalStatus {
   if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return 413;
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_REQUEST_TIMEOUT') return 408;
   return 400;
 }

@@ -8,6 +8,8 @@ import { Problem } from './problem.ts';
 
 /** The operations of one listener's document: OpenAPI path templates (`/v1/subjects/{subject}`). */
 export interface DocumentedOperations {
+  /** Grows with each operation added: the gate recompiles only then (not per request). */
+  readonly revision: number;
   operations(): ReadonlyArray<{ method: string; path: string }>;
 }
 
@@ -21,12 +23,12 @@ export function documentedOnly(doc: DocumentedOperations): RequestHandler {
   let built = -1;
   let byMethod = new Map<string, RegExp>();
   const compile = () => {
+    if (doc.revision === built) return;
     const ops = doc.operations();
-    if (ops.length === built) return;
     const groups = new Map<string, string[]>();
     for (const op of ops) (groups.get(op.method) ?? groups.set(op.method, []).get(op.method)!).push(pattern(op.path));
     byMethod = new Map([...groups].map(([m, ps]) => [m, new RegExp(`^(?:${ps.join('|')})$`)]));
-    built = ops.length;
+    built = doc.revision;
   };
   return (req, _res, next) => {
     compile();
