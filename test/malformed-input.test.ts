@@ -179,4 +179,15 @@ test('an operation the listener does not document is 404 not_found before any bo
   // HEAD is GET without the content (RFC 9110): a documented GET still answers it.
   const head = await fetch(`${s.url}/healthz`, { dispatcher: s.client, method: 'HEAD' });
   assert.equal(head.status, 200);
+  // One trailing slash is the same route, as for express's router: /console (the README's address)
+  // and the documented /console/ both lead to the overview; a doubled slash is no route.
+  for (const path of ['/console', '/console/']) {
+    const r = await fetch(`${adminUrl()}${path}`, { dispatcher: s.client, redirect: 'manual' });
+    assert.equal(r.status, 303, path);
+    assert.equal(r.headers.get('location'), '/console/overview', path);
+    await r.arrayBuffer();
+  }
+  const doubled = await fetch(`${s.url}/healthz//`, { dispatcher: s.client });
+  assert.equal(doubled.status, 404);
+  await doubled.arrayBuffer();
 });

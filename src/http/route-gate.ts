@@ -14,8 +14,8 @@ export interface DocumentedOperations {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-/** A template as express matches it: each `{param}` one non-empty segment. */
-const pattern = (template: string) => escape(template).replace(/\\?\{[^}]+\\?\}/g, '[^/]+');
+/** A template as express matches it: each `{param}` one non-empty segment, one trailing slash optional. */
+const pattern = (template: string) => `${escape(template.replace(/(.)\/$/, '$1')).replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?`;
 
 export function documentedOnly(doc: DocumentedOperations): RequestHandler {
   // Compiled on the first request, once every router has added its routes (app.ts builds them all

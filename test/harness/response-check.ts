@@ -33,8 +33,10 @@ export class DocumentedResponses {
   constructor(private readonly id: string, private readonly doc: OpenApiDoc) {
     this.ajv.addSchema(doc as object, this.id); // a URN: ajv resolves #/pointers under it
     // Literal paths first, so /admin/v1/transfers/stream is not taken for /admin/v1/transfers/{id}.
+    // One trailing slash is the same route, as for express's (non-strict) router and the gateway's
+    // route gate (src/http/route-gate.ts).
     this.routes = Object.keys(doc.paths)
-      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`) }))
+      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/(.)\/$/, '$1').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?$`) }))
       .sort((a, b) => a.params - b.params);
   }
 
