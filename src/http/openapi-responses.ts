@@ -50,7 +50,7 @@ export const GENERIC_CODES: Record<number, readonly string[]> = {
 
 /**
  * Any operation may answer these (malformed request, body limits, a store outage, a bug): `default`.
- * The last three come from the listener's HTTP parser before any route is known (parser-refusal.ts).
+ * With the codes of the listener's HTTP parser, answered before any route is known (parser-refusal.ts).
  */
 export const DEFAULT_CODES = ['validation_failed', 'not_found', 'method_not_allowed', 'not_acceptable', 'payload_too_large', 'unsupported_media_type', 'internal_error', 'store_unavailable', ...Object.values(PARSER_REFUSALS).map((r) => r.code)] as const;
 
