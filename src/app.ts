@@ -6,6 +6,7 @@ import { requestIds } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { httpObserver } from './http/http-metrics.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { documentedOnly } from './http/route-gate.ts';
 import { opsRouter } from './http/ops.ts';
 import { ApiDoc, type Listener } from './http/openapi.ts';
 import type { Deps } from './deps.ts';
@@ -95,6 +96,8 @@ function baseApp(deps: Deps, doc: ApiDoc): Express {
   app.use(requestIds(deps.log, httpObserver(deps.metrics)));
   // RULES 37: HSTS two years with subdomains, and helmet's other defaults: computed once at start.
   app.use(securityHeaders());
+  // RULES 46: an operation the listener's document does not list is 404 before any parser or guard.
+  app.use(documentedOnly(doc));
   // Bodies are parsed only where a method carries one: the partner read path (GET) skips the
   // parsers entirely (they showed up in the bench profile).
   const json = express.json({ limit: deps.config.server.bodyLimitBytes, strict: true });

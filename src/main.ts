@@ -7,6 +7,7 @@ import { createAdminHttpsServer, createHttpsServer, listen } from './tls/server.
 import type { Config } from './config/schema.ts';
 import { boundHeapGrowth } from './heap-growth.ts';
 import { assertTlsEnvironment } from './tls/environment-guard.ts';
+import { answerParserRefusals } from './http/parser-refusal.ts';
 
 export interface Gateway {
   /** The partner listener (server.*). */
@@ -37,6 +38,8 @@ export async function startGateway(config: Config, opts: DepsOptions = {}): Prom
   const refused = (reason: 'tls_floor' | 'tls_cipher', remoteAddress: string | undefined) => deps.accessDenials.refused({ reason, client: null, remoteAddress });
   const server = createHttpsServer(config.server.tls, apps.partner, refused);
   const adminServer = createAdminHttpsServer(config.admin.tls, apps.admin, refused);
+  // CONTRACT 6: what the HTTP parser refuses (431, a malformed request) is problem+json too.
+  for (const s of [server, adminServer]) answerParserRefusals(s, deps.log);
   let port: number;
   let adminPort: number;
   try {

@@ -252,6 +252,23 @@ test('which version each running instance enforces: two gateways on one Redis; a
   await waitFor(async () => !(await req('GET', '/console/agreements', { cookie: s.cookie })).text.includes(b), 8000, 250);
 });
 
+test('issue 19: what the route fuzzer found undocumented is documented: a confirmation page without a session is 303 to sign-in; a form body the listener cannot parse is its 400 problem+json', async () => {
+  // Both go through the stack's checked client: each answer must match the served document.
+  for (const t of ['suspend', 'resume', 'terminate']) {
+    const r = await req('GET', `/console/agreements/p_nobody/${t}`);
+    assert.equal(r.status, 303, t);
+    assert.equal(r.location, '/console/sign-in', t);
+  }
+  // The body parsers run before the console (app.ts), so this refusal is problem+json, not a page.
+  const res = await fetch(`${stack.adminUrl}/console/agreements/p_nobody/versions`, {
+    method: 'POST', redirect: 'manual', dispatcher: stack.client,
+    headers: { origin: stack.adminUrl, 'content-type': 'application/json' }, body: '{"truncated":',
+  });
+  assert.equal(res.status, 400);
+  assert.match(String(res.headers.get('content-type')), /^application\/problem\+json/);
+  assert.equal((await res.json() as { code: string }).code, 'validation_failed');
+});
+
 test('RULES 46: the Agreements page\'s routes are in the control plane\'s served OpenAPI document', async () => {
   const doc = await (await fetch(`${stack.adminUrl}/openapi.json`, { dispatcher: stack.client })).json() as { paths: Record<string, Record<string, unknown>> };
   const want = [['get', '/console/agreements'], ['get', '/console/agreements/{partnerId}'], ['get', '/console/agreements/{partnerId}/diff'], ['post', '/console/agreements/{partnerId}/versions'],

@@ -58,7 +58,7 @@ const asPage = (e: unknown): unknown => (e instanceof Problem && (e.status === 4
 export function mountAgreementActions(r: Router, ctx: ConsolePageContext, doc: ApiDoc, deps: ActionDeps): void {
   const admin = ctx.auth.requireStaff('admin');
   for (const t of Object.keys(OFFERED) as Transition[]) {
-    doc.add('GET', `/console/agreements/:partnerId/${t}`, { summary: `console page: confirm to ${t} the partner's agreement (changes nothing by itself); admin only`, auth: 'console session (admin)', responses: { 200: 'text/html: what will happen, and the form that does it', 403: 'text/html: an auditor', 404: 'text/html: no such partner' } });
+    doc.add('GET', `/console/agreements/:partnerId/${t}`, { summary: `console page: confirm to ${t} the partner's agreement (changes nothing by itself); admin only`, auth: 'console session (admin)', responses: { 200: 'text/html: what will happen, and the form that does it', 303: 'no session: to /console/sign-in', 403: 'text/html: an auditor', 404: 'text/html: no such partner' } });
     r.get(`/agreements/:partnerId/${t}`, admin, async (req, res) => {
       const s = sessionOf(res);
       const id = await deps.partnerOf(req);

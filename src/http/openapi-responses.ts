@@ -1,6 +1,7 @@
 // Issue 19 item 1: every response in the served document has a schema, built from the zod schema
 // that builds or checks it (never written twice) or, for a problem, from the codes the route names.
 import { z } from 'zod';
+import { PARSER_REFUSALS } from './parser-refusal.ts';
 
 /** Headers partners read, documented once in components.headers and referenced by name. */
 export type HeaderName = 'WWW-Authenticate' | 'Retry-After' | 'Transfer-Receipt' | 'RateLimit-Policy' | 'RateLimit-Remaining' | 'Location';
@@ -47,8 +48,22 @@ export const GENERIC_CODES: Record<number, readonly string[]> = {
   500: ['internal_error'], 503: ['store_unavailable'],
 };
 
-/** Any operation may answer these (malformed request, body limits, a store outage, a bug): `default`. */
-export const DEFAULT_CODES = ['validation_failed', 'not_found', 'method_not_allowed', 'not_acceptable', 'payload_too_large', 'unsupported_media_type', 'internal_error', 'store_unavailable'] as const;
+/**
+ * Any operation may answer these (malformed request, body limits, a store outage, a bug): `default`.
+ * With the codes of the listener's HTTP parser, answered before any route is known (parser-refusal.ts).
+ */
+export const DEFAULT_CODES = ['validation_failed', 'not_found', 'method_not_allowed', 'not_acceptable', 'payload_too_large', 'unsupported_media_type', 'internal_error', 'store_unavailable', ...Object.values(PARSER_REFUSALS).map((r) => r.code)] as const;
+
+/**
+ * The listener-wide answers of the HTTP parser (parser-refusal.ts), for any path, documented or not:
+ * the document's `x-listener-responses`, each a problem with its one code.
+ */
+export function listenerResponses(problemRef: object): Record<string, object> {
+  return Object.fromEntries(Object.entries(PARSER_REFUSALS).map(([status, r]) => [status, {
+    description: `${r.code}: ${r.detail} (answered by the listener before any route; the connection closes)`,
+    content: { 'application/problem+json': { schema: { allOf: [problemRef, { type: 'object', properties: { code: { enum: [r.code] }, status: { const: Number(status) } } }] } } },
+  }]));
+}
 
 /** RFC 9457 body as errors.ts sendProblem writes it. */
 export const problemSchema = z.object({

@@ -2,7 +2,7 @@
 // declared (RULES 46: what is mounted is what is described).
 import { z } from 'zod';
 import { CORE_STORE_CROSS_BORDER_CONSENT } from './store-consent-doc.ts';
-import { DEFAULT_CODES, GENERIC_CODES, HEADERS, jsonSchema, problemSchema, type HeaderName, type ResponseSpec } from './openapi-responses.ts';
+import { DEFAULT_CODES, GENERIC_CODES, HEADERS, jsonSchema, listenerResponses, problemSchema, type HeaderName, type ResponseSpec } from './openapi-responses.ts';
 
 export type { ResponseSpec } from './openapi-responses.ts';
 
@@ -18,6 +18,9 @@ export interface RouteDoc {
 
 type Op = Record<string, unknown>;
 
+/** Statuses the shared body parsers and router give before a route runs (error-mapping.ts). */
+const REFUSED_BEFORE_ROUTE = new Set([400, 413, 415]);
+
 /** Which listener a document describes (RULES 43: each listener serves only its own routes). */
 export type Listener = 'partner' | 'admin';
 
@@ -32,6 +35,8 @@ const LISTENERS: Record<Listener, string> = {
 export class ApiDoc {
   private readonly paths: Record<string, Record<string, Op>> = {};
   private readonly schemas: Record<string, object> = {};
+  /** Operations added so far (route-gate.ts recompiles when it changes). */
+  revision = 0;
 
   constructor(private readonly listener: Listener = 'partner') {}
 
@@ -52,6 +57,12 @@ export class ApiDoc {
     };
     if (doc.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(doc.body, { io: 'input', unrepresentable: 'any' }) } } };
     (this.paths[path] ??= {})[method.toLowerCase()] = op;
+    this.revision++;
+  }
+
+  /** Every documented operation, method upper-case (route-gate.ts: nothing else is answered). */
+  operations(): Array<{ method: string; path: string }> {
+    return Object.entries(this.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path })));
   }
 
   /** A named schema in components.schemas, referenced from wherever it is used. */
@@ -81,8 +92,12 @@ export class ApiDoc {
     // A typed error body that listed codes too is either (e.g. /oauth/token 400: RFC 6749 JSON, or a
     // body the parser refused as problem+json validation_failed).
     const problemBody = (typed && spec.codes !== undefined) || (!typed && (status === 0 || (status >= 400 && !(console && status < 500) && !spec.description.startsWith('text/html'))));
-    if (problemBody) {
-      if (status !== 0 && !spec.codes) throw new Error(`OpenAPI: ${path} ${status}: an error response lists its problem codes (issue 19)`);
+    // A console 4xx is a page, unless the listener refused the request before the console read it
+    // (a malformed body or %-escape, a body limit: app.ts body parsers, errors.ts): then it is the
+    // listener's problem+json with the generic code of that status (found by the route fuzzer).
+    const refusedBeforeConsole = console && html && REFUSED_BEFORE_ROUTE.has(status);
+    if (problemBody || refusedBeforeConsole) {
+      if (status !== 0 && !spec.codes && !refusedBeforeConsole) throw new Error(`OpenAPI: ${path} ${status}: an error response lists its problem codes (issue 19)`);
       const codes = [...new Set([...(spec.codes ?? []), ...(GENERIC_CODES[status] ?? [])])].sort();
       content['application/problem+json'] = {
         schema: { allOf: [this.ref('Problem', problemSchema), { type: 'object', properties: { code: { enum: codes }, ...(status ? { status: { const: status } } : {}) } }] },
@@ -104,6 +119,8 @@ export class ApiDoc {
   }
 
   json(): object {
+    // CONTRACT 6: the parser's refusals (431, a malformed request) are problem+json on every path.
+    const listenerWide = listenerResponses(this.ref('Problem', problemSchema));
     return {
       openapi: '3.1.0',
       info: {
@@ -111,6 +128,7 @@ export class ApiDoc {
         description: `Partner data sharing under the privacy policy, partner agreements and user choices. ${LISTENERS[this.listener]}`,
       },
       'x-listener': this.listener,
+      'x-listener-responses': listenerWide,
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },

@@ -17,6 +17,8 @@ interface MediaDoc { schema?: object }
 interface ResponseDoc { content?: Record<string, MediaDoc>; headers?: Record<string, { $ref?: string; required?: boolean; schema?: object }> }
 export interface OpenApiDoc {
   paths: Record<string, Record<string, { responses?: Record<string, ResponseDoc> }>>;
+  /** The listener's own answers before any route (parser-refusal.ts: 400, 408, 431), on any path. */
+  'x-listener-responses'?: Record<string, ResponseDoc>;
   components?: { headers?: Record<string, { schema?: object }> };
 }
 
@@ -31,8 +33,10 @@ export class DocumentedResponses {
   constructor(private readonly id: string, private readonly doc: OpenApiDoc) {
     this.ajv.addSchema(doc as object, this.id); // a URN: ajv resolves #/pointers under it
     // Literal paths first, so /admin/v1/transfers/stream is not taken for /admin/v1/transfers/{id}.
+    // One trailing slash is the same route, as for express's (non-strict) router and the gateway's
+    // route gate (src/http/route-gate.ts).
     this.routes = Object.keys(doc.paths)
-      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`) }))
+      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/(.)\/$/, '$1').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?$`) }))
       .sort((a, b) => a.params - b.params);
   }
 
@@ -49,8 +53,13 @@ export class DocumentedResponses {
   /** null when the response matches its documentation, else what is wrong (no body values quoted). */
   check(method: string, rawPath: string, status: number, headers: Record<string, string>, body: Buffer): string | null {
     const path = rawPath.split('?')[0]!;
-    const m = method.toLowerCase();
+    // RFC 9110 9.3.2: HEAD answers as GET does (status, headers), without the content.
+    const m = method === 'HEAD' ? 'get' : method.toLowerCase();
     const route = this.routes.find((r) => r.re.test(path) && this.doc.paths[r.path]![m]);
+    // The listener's HTTP parser answers before any route is known, on any path (documented or
+    // not): such an answer matches the document's x-listener-responses (their codes only).
+    const listener = this.doc['x-listener-responses']?.[String(status)];
+    if (listener && this.checkResponse('', '/x-listener-responses', String(status), listener, method, status, headers, body) === null) return null;
     // Not a documented operation (an unknown route, or a method it does not have): a 404 problem.
     const opPointer = route ? `/paths/${esc(route.path)}/${m}` : null;
     const where = route ? `${method} ${route.path}` : `${method} (undocumented route)`;
@@ -58,21 +67,25 @@ export class DocumentedResponses {
     if (!responses) return status === 404 && (headers['content-type'] ?? '').startsWith('application/problem+json') ? null : `${where}: ${status} from a route not in the document`;
     const key = responses[String(status)] ? String(status) : responses.default && status >= 400 ? 'default' : null;
     if (!key) return `${where}: status ${status} is not documented`;
-    const r = responses[key]!;
+    return this.checkResponse(where, `${opPointer}/responses`, key, responses[key]!, method, status, headers, body);
+  }
+
+  /** One documented response (`base`/`key` points at it in the document) against what arrived. */
+  private checkResponse(where: string, base: string, key: string, r: ResponseDoc, method: string, status: number, headers: Record<string, string>, body: Buffer): string | null {
     for (const [name, h] of Object.entries(r.headers ?? {})) {
       const value = headers[name.toLowerCase()];
       if (value === undefined) {
         if (h.required) return `${where} ${status}: required header ${name} missing`;
         continue;
       }
-      const hp = h.$ref ? `/components/headers/${esc(h.$ref.split('/').pop()!)}/schema` : `${opPointer}/responses/${key}/headers/${esc(name)}/schema`;
+      const hp = h.$ref ? `/components/headers/${esc(h.$ref.split('/').pop()!)}/schema` : `${base}/${key}/headers/${esc(name)}/schema`;
       if (!this.validator(hp)(value)) return `${where} ${status}: header ${name} does not match its schema`;
     }
     if (!r.content || method === 'HEAD' || status === 204 || status === 304) return null;
     const media = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!r.content[media]) return `${where} ${status}: content type ${media || '(none)'} not documented (documented: ${Object.keys(r.content).join(', ')})`;
     if (!r.content[media]!.schema) return null;
-    const validate = this.validator(`${opPointer}/responses/${key}/content/${esc(media)}/schema`);
+    const validate = this.validator(`${base}/${key}/content/${esc(media)}/schema`);
     const text = body.toString('utf8');
     const values: unknown[] = [];
     try {

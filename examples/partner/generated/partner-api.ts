@@ -34,7 +34,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -91,7 +91,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -153,7 +153,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -260,7 +260,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -445,7 +445,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -619,7 +619,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -710,7 +710,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -758,7 +758,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -868,7 +868,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
@@ -981,7 +981,7 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"] & {
                             /** @enum {unknown} */
-                            code?: "internal_error" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
+                            code?: "internal_error" | "malformed_request" | "method_not_allowed" | "not_acceptable" | "not_found" | "payload_too_large" | "request_header_too_large" | "request_timeout" | "store_unavailable" | "unsupported_media_type" | "validation_failed";
                         };
                     };
                 };
