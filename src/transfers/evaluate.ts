@@ -76,23 +76,29 @@ export function evaluate(svc: PullServices, call: PartnerCall, agreement: Agreem
 
 /** The entry needs nothing of the call's token hash (a refusal before authentication has none). */
 export function logEntry(svc: PullServices, call: Omit<PartnerCall, 'tokenHash'>, agreement: AgreementVersion | undefined, userId: string | null, record: UserRecord | undefined, outcome: Outcome, keyVersion: number): AppendInput {
-  const common = {
-    requestId: call.requestId, partnerId: call.partnerId, agreementId: agreement?.id ?? null,
-    agreementVersion: agreement?.version ?? null, purpose: isPurpose(call.purpose) ? call.purpose : null, userId,
-    destinationCountries: agreement ? [...agreement.processingCountries] : [],
-    policyVersion: agreement?.requiresPolicyVersion ?? null, keyVersion, tls: call.tls, legalEntity: call.legalEntity,
-  };
+  // Issue 17 item 4: one literal per decision, no object spreads: built once per subject of a bulk
+  // page, the spread version was 6 % of the bulk path's CPU (bench profile).
+  const agreementId = agreement?.id ?? null;
+  const agreementVersion = agreement?.version ?? null;
+  const purpose = isPurpose(call.purpose) ? call.purpose : null;
+  const destinationCountries = agreement ? [...agreement.processingCountries] : [];
+  const policyVersion = agreement?.requiresPolicyVersion ?? null;
   if (outcome.allow) {
+    const { legalBasis, crossBorderBasis } = outcome.decision;
+    const g = groundsOf(record!, call.purpose, legalBasis, crossBorderBasis, outcome.adequacyListVersion);
     return {
-      ...common, decision: 'released', reason: null, categories: outcome.categories as never,
-      legalBasis: outcome.decision.legalBasis, crossBorderBasis: outcome.decision.crossBorderBasis,
+      requestId: call.requestId, partnerId: call.partnerId, agreementId, agreementVersion, purpose, userId,
+      destinationCountries, policyVersion, keyVersion, tls: call.tls, legalEntity: call.legalEntity,
+      decision: 'released', reason: null, categories: outcome.categories as never, legalBasis, crossBorderBasis,
       deleteBy: deleteBy(agreement!, call.purpose, record!, svc.config.retention.afterTerminationDays, svc.now()),
-      ...groundsOf(record!, call.purpose, outcome.decision.legalBasis, outcome.decision.crossBorderBasis, outcome.adequacyListVersion),
+      consent: g.consent as never, crossBorderConsent: g.crossBorderConsent, adequacyListVersion: g.adequacyListVersion,
     } as AppendInput;
   }
-  const legal = outcome.decision && !outcome.decision.allow ? outcome.decision.legalBasis ?? null : null;
   return {
-    ...common, decision: 'denied', reason: outcome.reason, categories: [],
-    legalBasis: legal, crossBorderBasis: null, deleteBy: null,
+    requestId: call.requestId, partnerId: call.partnerId, agreementId, agreementVersion, purpose, userId,
+    destinationCountries, policyVersion, keyVersion, tls: call.tls, legalEntity: call.legalEntity,
+    decision: 'denied', reason: outcome.reason, categories: [],
+    legalBasis: outcome.decision && !outcome.decision.allow ? outcome.decision.legalBasis ?? null : null,
+    crossBorderBasis: null, deleteBy: null,
   } as AppendInput;
 }
