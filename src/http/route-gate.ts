@@ -15,7 +15,7 @@ export interface DocumentedOperations {
 
 const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
 /** A template as express matches it: each `{param}` one non-empty segment, one trailing slash optional. */
-const pattern = (template: string) => `${escape(template.replace(/(.)\/$/, '$1')).replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?`;
+export const routePattern = (template: string) => `${escape(template.replace(/(.)\/$/, '$1')).replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?`;
 
 export function documentedOnly(doc: DocumentedOperations): RequestHandler {
   // Compiled on the first request, once every router has added its routes (app.ts builds them all
@@ -26,7 +26,7 @@ export function documentedOnly(doc: DocumentedOperations): RequestHandler {
     if (doc.revision === built) return;
     const ops = doc.operations();
     const groups = new Map<string, string[]>();
-    for (const op of ops) (groups.get(op.method) ?? groups.set(op.method, []).get(op.method)!).push(pattern(op.path));
+    for (const op of ops) (groups.get(op.method) ?? groups.set(op.method, []).get(op.method)!).push(routePattern(op.path));
     byMethod = new Map([...groups].map(([m, ps]) => [m, new RegExp(`^(?:${ps.join('|')})$`)]));
     built = doc.revision;
   };

@@ -9,6 +9,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
+import { routePattern } from '../../src/http/route-gate.ts';
 
 // ajv-formats is CommonJS with a default export; under NodeNext its callable is the module itself.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -33,10 +34,10 @@ export class DocumentedResponses {
   constructor(private readonly id: string, private readonly doc: OpenApiDoc) {
     this.ajv.addSchema(doc as object, this.id); // a URN: ajv resolves #/pointers under it
     // Literal paths first, so /admin/v1/transfers/stream is not taken for /admin/v1/transfers/{id}.
-    // One trailing slash is the same route, as for express's (non-strict) router and the gateway's
-    // route gate (src/http/route-gate.ts).
+    // One trailing slash is the same route, as for express's (non-strict) router: the gateway's
+    // route gate's own pattern (src/http/route-gate.ts).
     this.routes = Object.keys(doc.paths)
-      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/(.)\/$/, '$1').replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?$`) }))
+      .map((path) => ({ path, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${routePattern(path)}$`) }))
       .sort((a, b) => a.params - b.params);
   }
 

@@ -88,12 +88,8 @@ export function redisModeConfig(m: RedisModeOption): object {
     : { redis: { mode: 'sentinel', sentinel: { name: m.name, nodes: m.nodes } } };
 }
 
-/**
- * `checkResponses: false` turns off the OpenAPI response check (issue 19) for a test whose requests
- * are outside the contract on purpose (the route fuzzer: wrong methods, unknown paths, oversized
- * headers); every other test keeps it.
- */
-export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; redisMode?: RedisModeOption; adminToken?: string; source?: UserSource; checkResponses?: boolean } = {}): Promise<Stack> {
+/** Every stack's client checks each response against the served OpenAPI documents (issue 19). */
+export async function startStack(opts: { users?: number; extra?: object; redis?: LocalRedis; redisMode?: RedisModeOption; adminToken?: string; source?: UserSource } = {}): Promise<Stack> {
   const c = await testCerts();
   const given = opts.redis ?? opts.redisMode?.server;
   const redis = given ?? (await startTestRedis());
@@ -115,7 +111,7 @@ export async function startStack(opts: { users?: number; extra?: object; redis?:
   // requires one (admin.tls.requireClientCert) still starts; the tests' own client presents none.
   const reader = new Agent({ connect: { ca: readFileSync(c.ca), cert: readFileSync(c.cert('gateway-client')), key: readFileSync(c.key('gateway-client')) } });
   try {
-    if (opts.checkResponses !== false) for (const origin of [url, adminUrl]) client.expect(origin, await servedDocument(origin, reader));
+    for (const origin of [url, adminUrl]) client.expect(origin, await servedDocument(origin, reader));
   } finally {
     await reader.close();
   }
