@@ -58,13 +58,13 @@ const CIPHER = /^[A-Za-z0-9_-]{1,64}$/;
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 // An ISO 8601 instant with seconds and an offset (Z or ±hh:mm), as z.iso.datetime({ offset: true }) took.
 const INSTANT_FORM = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
-const INSTANT = { test(v: string): boolean {
-  const m = INSTANT_FORM.exec(v);
-  // ...and a day the month has (no 30 February).
+/** ...and a day the month has (no 30 February). */
+const isInstant = (v: unknown): boolean => {
+  const m = typeof v === 'string' ? INSTANT_FORM.exec(v) : null;
   if (m === null) return false;
   const day = Number(m[3]);
   return day <= 28 || day <= new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
-} } as RegExp;
+};
 const PURPOSES = new Set<string>(PURPOSE_IDS);
 const CATEGORY_SET = new Set<string>(CATEGORIES);
 const LEGAL_BASES = new Set(['contract', 'consent', 'legal_obligation']);
@@ -103,7 +103,7 @@ const text = (max: number) => (v: unknown) => typeof v === 'string' && v.length 
 const arrayOf = (each: (v: unknown) => boolean) => (v: unknown) => Array.isArray(v) && v.every(each);
 // Built once: this runs on every request.
 const isId = str(ID), isCode = str(CODE), isProtocol = str(PROTOCOL), isCipher = str(CIPHER), isThumbprint = str(THUMBPRINT);
-const isInstant = str(INSTANT), isPolicyVersion = str(POLICY_VERSION), isPurpose = inSet(PURPOSES);
+const isPolicyVersion = str(POLICY_VERSION), isPurpose = inSet(PURPOSES);
 const isVersion = int(1), isCount = int(0), isKeyVersion = (v: unknown) => isCount(v) || isId(v);
 const isCategories = arrayOf(inSet(CATEGORY_SET)), isCountries = arrayOf(country);
 const isLegalBasis = inSet(LEGAL_BASES), isCrossBorder = inSet(CROSS_BORDER);
