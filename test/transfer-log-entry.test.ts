@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { canonicalJson } from '../src/transfer-log/canonical.ts';
-import { GENESIS, entryHash, sealEntry, type EntryBody } from '../src/transfer-log/entry.ts';
+import { GENESIS, entryHash, sealEntry, sealEntryText, type EntryBody } from '../src/transfer-log/entry.ts';
 import { subjectRefFn } from '../src/transfer-log/subject-ref.ts';
 
 test('canonical JSON: keys sorted at every depth, no whitespace, arrays in order, one encoding', () => {
@@ -39,6 +39,17 @@ test('hash = SHA-256(canonical entry without hash || prevHash), and every field 
     const changed = { ...e, [k]: k === 'seq' || k === 'agreementVersion' || k === 'adequacyListVersion' ? 99 : k === 'tls' ? { ...e.tls, cipher: 'x' } : k === 'categories' ? [] : 'x' };
     assert.notEqual(entryHash(changed), e.hash, `${k} is covered by the hash`);
   }
+});
+
+test('the stored text is the hashed canonical text plus the hash: it parses to the sealed entry, and its hash checks', () => {
+  // Issue 17 item 4: the writer serialises an entry once (the text it hashes) and stores that.
+  const b = { ...body, reason: 'a "quoted" \u2028 reason é' };
+  const { entry, text } = sealEntryText(b, 'chainA', 3, GENESIS);
+  assert.deepEqual(entry, sealEntry(b, 'chainA', 3, GENESIS));
+  assert.deepEqual(JSON.parse(text), entry);
+  assert.equal(entryHash(JSON.parse(text)), entry.hash);
+  const { hash: _h, ...rest } = entry;
+  assert.equal(text, `${canonicalJson(rest).slice(0, -1)},"hash":"${entry.hash}"}`);
 });
 
 test('subjectRef: keyed, stable, differs per key, never the id nor an HMAC under another key', () => {

@@ -11,9 +11,25 @@ export const DEEMED_ACCEPTANCE_MS = 7 * DAY_MS;
 /** Publication time of a configured version; unknown or malformed versions are null. */
 function publishedAt(versions: readonly PolicyVersion[], version: unknown): number | null {
   if (typeof version !== 'string' || !Array.isArray(versions)) return null;
-  const found = versions.filter((v) => v?.version === version);
+  let found: PolicyVersion | undefined;
+  let n = 0;
+  for (const v of versions) if (v?.version === version) { found = v; n++; }
   // Two entries for one version make its date ambiguous: treat it as unknown.
-  return found.length === 1 ? parseInstant(found[0]?.publishedAt) : null;
+  return n === 1 ? configuredInstant(found?.publishedAt) : null;
+}
+
+// Issue 17 item 4: the same few configured dates are read for every subject (twice each), so their
+// parse is remembered by value (parseInstant is pure; a handful of strings, bounded anyway).
+const parsed = new Map<string, number | null>();
+function configuredInstant(value: unknown): number | null {
+  if (typeof value !== 'string') return parseInstant(value);
+  let t = parsed.get(value);
+  if (t === undefined) {
+    t = parseInstant(value);
+    if (parsed.size >= 256) parsed.clear();
+    parsed.set(value, t);
+  }
+  return t;
 }
 
 /** A click on `required` or on any version published after it. The click must postdate publication. */

@@ -61,15 +61,16 @@ const facets = (e: TransferEntry) => recipientFacets(e).join(',');
 /** "seq:hash" as the head key holds it. */
 export const headValue = (seq: number, hash: string) => `${seq}:${hash}`;
 
-export function scriptArgs(keys: ChainKeys, batch: TransferEntry[], checkpointJws: string): { keys: string[]; args: string[] } {
+/** `texts`: each entry's stored JSON when the writer already has it (entry.ts sealEntryText). */
+export function scriptArgs(keys: ChainKeys, batch: TransferEntry[], checkpointJws: string, texts?: readonly string[]): { keys: string[]; args: string[] } {
   const first = batch[0]!;
   const last = batch[batch.length - 1]!;
   const k = [keys.entries, keys.head, keys.checkpoints];
   const a: string[] = [checkpointJws, first.seq === 1 ? '' : headValue(first.seq - 1, first.prevHash), headValue(last.seq, last.hash)];
-  for (const e of batch) {
+  for (const [i, e] of batch.entries()) {
     // Unused slots still name a key in the same slot, so the call stays cluster-correct.
     k.push(e.subjectRef ? keys.bySubject(e.subjectRef) : keys.head, e.subjectRef ? keys.recipients(e.subjectRef) : keys.head);
-    a.push(JSON.stringify(e), e.subjectRef ?? '', e.partnerId ?? '', e.decision === 'released' ? '1' : '0', e.at, facets(e));
+    a.push(texts?.[i] ?? JSON.stringify(e), e.subjectRef ?? '', e.partnerId ?? '', e.decision === 'released' ? '1' : '0', e.at, facets(e));
   }
   return { keys: k, args: a };
 }
@@ -79,8 +80,8 @@ export function scriptArgs(keys: ChainKeys, batch: TransferEntry[], checkpointJw
  * then). Plain command methods: a cluster client routes them by the first key (the chain's slot).
  * Resolves to the entries' stream ids followed by the batch checkpoint's.
  */
-export async function runAppend(redis: AppendRedis, keys: ChainKeys, batch: TransferEntry[], checkpointJws: string): Promise<string[]> {
-  const { keys: k, args } = scriptArgs(keys, batch, checkpointJws);
+export async function runAppend(redis: AppendRedis, keys: ChainKeys, batch: TransferEntry[], checkpointJws: string, texts?: readonly string[]): Promise<string[]> {
+  const { keys: k, args } = scriptArgs(keys, batch, checkpointJws, texts);
   const opts = { keys: k, arguments: args };
   try {
     return (await redis.evalSha(SHA, opts)) as string[];

@@ -80,13 +80,15 @@ const SEALED_KEYS = ['id', 'at', 'requestId', 'partnerId', 'agreementId', 'agree
   'keyVersion', 'tls', 'deleteBy', 'legalEntity', 'consent', 'crossBorderConsent', 'adequacyListVersion',
   'chain', 'seq', 'prevHash'].sort();
 
-function sealedHash(e: Record<string, unknown>): string {
-  let json = '{';
-  for (const k of SEALED_KEYS) json += `${json.length > 1 ? ',' : ''}"${k}":${canonicalJson(e[k])}`;
-  return createHash('sha256').update(`${json}}${e.prevHash as string}`, 'utf8').digest('hex');
+export function sealEntry(body: EntryBody, chain: string, seq: number, prevHash: string): TransferEntry {
+  return sealEntryText(body, chain, seq, prevHash).entry;
 }
 
-export function sealEntry(body: EntryBody, chain: string, seq: number, prevHash: string): TransferEntry {
+/**
+ * Issue 17 item 4: the sealed entry and the JSON the log stores for it, which is the canonical text
+ * the hash covers with `hash` added, so the writer serialises each entry once instead of twice.
+ */
+export function sealEntryText(body: EntryBody, chain: string, seq: number, prevHash: string): { entry: TransferEntry; text: string } {
   // Field by field (a spread cost more than the hash); TypeScript flags any field left out.
   const b = body;
   const e: TransferEntry = {
@@ -97,6 +99,9 @@ export function sealEntry(body: EntryBody, chain: string, seq: number, prevHash:
     deleteBy: b.deleteBy, legalEntity: b.legalEntity, consent: b.consent, crossBorderConsent: b.crossBorderConsent,
     adequacyListVersion: b.adequacyListVersion, chain, seq, prevHash, hash: '',
   };
-  e.hash = sealedHash(e as unknown as Record<string, unknown>);
-  return e;
+  const r = e as unknown as Record<string, unknown>;
+  let json = '{';
+  for (const k of SEALED_KEYS) json += `${json.length > 1 ? ',' : ''}"${k}":${canonicalJson(r[k])}`;
+  e.hash = createHash('sha256').update(`${json}}${prevHash}`, 'utf8').digest('hex');
+  return { entry: e, text: `${json},"hash":"${e.hash}"}` };
 }

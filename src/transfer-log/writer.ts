@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { Logger } from '../log.ts';
 import { Problem } from '../http/problem.ts';
-import { GENESIS, sealEntry, type EntryBody, type TransferEntry } from './entry.ts';
+import { GENESIS, sealEntryText, type EntryBody, type TransferEntry } from './entry.ts';
 import { entryBody, type AppendInput } from './input.ts';
 import { runAppend } from './append-script.ts';
 import { closeChain } from './seam.ts';
@@ -45,7 +45,7 @@ export interface WriterOptions {
   now?: () => Date;
 }
 
-interface Pending { entry: TransferEntry; resolve(e: TransferEntry): void; reject(e: Error): void }
+interface Pending { entry: TransferEntry; text: string; resolve(e: TransferEntry): void; reject(e: Error): void }
 
 // CONTRACT 6 step 11: the caller releases nothing and answers 503.
 export const auditUnavailable = () =>
@@ -107,7 +107,10 @@ export class TransferLogWriter {
       return Promise.reject(auditUnavailable());
     }
     // Sealed now, while an earlier batch is in flight, so hashing overlaps Redis's work.
-    const done = bodies.map((body) => new Promise<TransferEntry>((resolve, reject) => this.queue.push({ entry: this.seal(body), resolve, reject })));
+    const done = bodies.map((body) => new Promise<TransferEntry>((resolve, reject) => {
+      const { entry, text } = this.seal(body);
+      this.queue.push({ entry, text, resolve, reject });
+    }));
     this.draining ??= this.drain();
     return Promise.all(done);
   }
@@ -129,10 +132,10 @@ export class TransferLogWriter {
     this.draining = null;
   }
 
-  private seal(body: EntryBody): TransferEntry {
-    const e = sealEntry(body, this.chain, ++this.seq, this.prevHash);
-    this.prevHash = e.hash;
-    return e;
+  private seal(body: EntryBody): { entry: TransferEntry; text: string } {
+    const sealed = sealEntryText(body, this.chain, ++this.seq, this.prevHash);
+    this.prevHash = sealed.entry.hash;
+    return sealed;
   }
 
   private async write(items: Pending[]): Promise<void> {
@@ -159,7 +162,7 @@ export class TransferLogWriter {
       jws = this.o.signBatch({ kind: 'batch', chain: last.chain, first: first.seq, seq: last.seq, hash: last.hash,
         prev: this.prevCheckpoint, ...(sink ? { sink } : {}) });
       this.sent = last.seq;
-      ids = await deadline(runAppend(this.o.redis, this.o.keys.chain(last.chain), entries, jws), this.o.timeoutMs);
+      ids = await deadline(runAppend(this.o.redis, this.o.keys.chain(last.chain), entries, jws, items.map((it) => it.text)), this.o.timeoutMs);
     } catch (e) {
       // Timed out (Redis may still run it) or cut short: see anchorUnresolved.
       this.unresolved.push(...settle, ...(jws ? [{ chain: last.chain, jws }] : []));

@@ -19,7 +19,7 @@ const ALLOWED: Record<string, Array<{ call: string; reason: string }>> = {
   'auth/jti-cache.ts': [{ call: 'createHash(\'sha256\').update(jti)', reason: 'replay-cache key of a client assertion nonce (RULES 40); not personal data' }],
   'transfer-log/entry.ts': [
     { call: "createHash('sha256').update(canonicalJson(rest), 'utf8').update(entry.prevHash, 'utf8')", reason: 'content hash of a log entry (CONTRACT 7); entries carry the keyed subjectRef, never a raw id' },
-    { call: "createHash('sha256').update(`${json}}${e.prevHash as string}`, 'utf8')", reason: 'the same content hash over the stored canonical JSON (CONTRACT 7)' },
+    { call: "createHash('sha256').update(`${json}}${prevHash}`, 'utf8')", reason: 'the same content hash over the stored canonical JSON (CONTRACT 7)' },
   ],
   'transfer-log/statement-signer.ts': [{ call: "createHash('sha256').update(jws, 'utf8')", reason: 'hash of a signed checkpoint statement, chained into the next one ([3/6]); hashes a JWS, not an identifier' }],
   'transfer-log/receipt.ts': [{ call: "createHash('sha256').update(subjects.join('\\n'), 'utf8')", reason: 'digest of the partner pseudonyms a page receipt covers ([3/6] item 4); pseudonyms are already keyed per partner' }],
