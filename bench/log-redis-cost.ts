@@ -86,7 +86,7 @@ const VARIANTS: Array<[string, (lua: string) => string]> = [
   ['the append script, whole', (l) => l],
   ['  without the recipients records', (l) => l.replace(/if released == '1'[\s\S]*?\n  end\n/, '')],
   ['  recipients as one HSET (no HMGET)', (l) => l.replace(/local fl = redis.call\('HMGET'[^\n]*\n/, 'local fl = {}\n')],
-  ['  without the subject index', (l) => l.replace(/if subject ~= '' then redis.call\('XADD', KEYS\[k\][^\n]*\n/, '')],
+  ['  without the subject index', (l) => l.replace(/if subject ~= '' then redis.call\('RPUSH', KEYS\[k\][^\n]*\n/, '')],
   ['  entries, head and checkpoint only', (l) => l.replace(/for i = 0, n - 1 do\n  local a = 4[\s\S]*?\nend\n/, '')],
 ];
 

@@ -17,6 +17,8 @@ export async function redisStats(url: string, tls: TlsFiles) {
       for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) };
       return out;
     },
+    /** used_memory in bytes (what the data set and Redis's own structures hold). */
+    memory: async (): Promise<number> => Number(/^used_memory:(\d+)/m.exec(String(await redis.sendCommand(['INFO', 'memory'])))?.[1]),
     close: () => redis.quit(),
   };
 }

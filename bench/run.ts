@@ -149,8 +149,10 @@ try {
     // collection just before the end would otherwise hide what the pull held.
     const peak = rssPeak(gw.pid);
     await stats.reset();
+    const memBefore = await stats.memory();
     const { result: bulk, cpu: bulkCpu } = await withCpu(pids, () => api.bulk(token));
     const bulkStats = await stats.read();
+    const memGrowth = (await stats.memory()) - memBefore;
     const rssMax = peak.stop();
     const rssAfter = treeRssBytes(gw.pid);
     const rate = bulk.records / bulk.seconds;
@@ -161,6 +163,8 @@ try {
     const storeAloneUs = (aloneCpu.store ?? NaN) * 1000 / alone.records;
     console.log(`against the store alone (${storeAloneUs.toFixed(1)} us a record): gateway ${(perRec('gateway') / storeAloneUs).toFixed(2)}x (target 55/55 = 1.0x: ${verdict(perRec('gateway') <= storeAloneUs)}), Redis ${(perRec('redis') / storeAloneUs).toFixed(2)}x (target 25/55 = 0.45x: ${verdict(perRec('redis') / storeAloneUs <= 25 / 55)})`);
     console.log(`bulk Redis us per record by command: ${perRequest(bulkStats, bulk.records)}`);
+    // What the pull leaves in Redis: entries, each subject's index and recipients record, deletion schedule.
+    console.log(`Redis memory after the pull: +${mb(memGrowth)} MB = ${(memGrowth / bulk.records).toFixed(0)} bytes a record (used_memory)`);
     console.log(`gateway RSS before ${mb(rssBefore)} MB, after ${mb(rssAfter)} MB, growth ${mb(rssAfter - rssBefore)} MB (target < 100); peak during the pull ${mb(rssMax)} MB (+${mb(rssMax - rssBefore)})`);
   }
 

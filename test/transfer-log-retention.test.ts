@@ -44,7 +44,7 @@ test('trim removes old entries after a signed trim checkpoint; verify passes; in
   assert.equal((await a.recipients('u_both')).items[0]?.count, 19, 'a partner still receiving keeps its row');
   const page = await a.query.page({ subject: 'u_both' }, { limit: 100 });
   assert.deepEqual(new Set(page.items.map((e) => e.id)), new Set(recent.map((e) => e.id)));
-  assert.equal(await r.xLen(a.keys.chain(oldOnly.chain).bySubject(oldOnly.subjectRef!)), 0, 'index streams are trimmed too');
+  assert.equal(await r.lLen(a.keys.chain(oldOnly.chain).bySubject(oldOnly.subjectRef!)), 0, 'index lists are trimmed too');
 
   // Still tamper-evident after the trim: removing the first remaining entry of a chain is caught.
   const first = ((await r.xRange(a.keys.chain(a.writer.chain).entries, '-', '+', { COUNT: 1 })) ?? [])[0]!;

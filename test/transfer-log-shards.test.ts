@@ -77,3 +77,21 @@ test('follow delivers every chain\'s entries, each chain from its own position',
   await done;
   assert.deepEqual(new Set(seen), new Set(want.map((e) => e.id)));
 });
+
+test('Redis memory per subject: a subject released once on a chain costs its index and recipients record well under 1 KB (a stream per subject cost 4.7 KB)', async () => {
+  // Issue 17 item 3 (sizing): every subject a chain releases gets an index key and a recipients
+  // record. Redis preallocates 4 KB for a new stream's first node, so a stream per subject made a
+  // 100,000-user bulk pull cost about 470 MB of Redis memory for its index alone.
+  const r = await fx.client();
+  await r.flushAll();
+  const log = await fx.newLog();
+  const [e] = await log.appendMany(Array.from({ length: 50 }, (_, i) => released({ userId: `u_mem_${i}` })));
+  const ck = log.keys.chain(e!.chain);
+  const index = await r.memoryUsage(ck.bySubject(e!.subjectRef!));
+  const record = await r.memoryUsage(ck.recipients(e!.subjectRef!));
+  assert.ok(index !== null && index > 0, 'the subject index exists');
+  assert.ok(index! + record! < 1024, `index ${index} + recipients ${record} bytes for one subject`);
+  // And it is still the subject's index: a query by subject finds the entry through it.
+  const page = await log.query.page({ subject: 'u_mem_0' }, { limit: 10 });
+  assert.deepEqual(page.items.map((x) => x.id), [e!.id]);
+});

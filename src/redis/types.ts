@@ -9,7 +9,7 @@ type Command =
   | 'eval' | 'evalSha' | 'publish' | 'ping' | 'scriptFlush' | 'flushAll' | 'info' | 'configSet' | 'clientList'
   | 'hGet' | 'hGetAll' | 'hSet' | 'hDel' | 'hKeys' | 'hmGet' | 'hIncrBy' | 'hExists' | 'hLen'
   | 'sMembers' | 'sCard' | 'sIsMember' | 'sAdd' | 'sRem'
-  | 'lLen' | 'lRange' | 'lIndex' | 'lRem' | 'rPush' | 'lPush'
+  | 'lLen' | 'lRange' | 'lIndex' | 'lRem' | 'lTrim' | 'rPush' | 'lPush'
   | 'zCard' | 'zScore' | 'zRange' | 'zRangeWithScores' | 'zRangeByScore' | 'zRem' | 'zRemRangeByScore' | 'zCount' | 'zAdd'
   | 'xAdd' | 'xRange' | 'xRevRange' | 'xLen' | 'xDel' | 'xTrim';
 

@@ -1,5 +1,5 @@
 // One Lua call appends a whole batch (one writer, one chain): the entries, the chain head, the
-// chain's subject index and its DSAR recipients records. Every key is in the chain's own hash tag
+// chain's subject index (a list of the entries' ids) and its DSAR recipients records. Every key is in the chain's own hash tag
 // (keys.ts), so the call is single-slot on a cluster. Redis runs it without interleaving and
 // replies after fsyncing the AOF (appendfsync always), so a returned append is durable (issue 5).
 // Issue [3/6] item 1: the batch's signed checkpoint goes in first, in the same call, so no entry
@@ -38,7 +38,7 @@ for i = 0, n - 1 do
   local a = 4 + i * ${FIELDS}
   local subject, partner, released, at, facets = ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4], ARGV[a+5]
   local k = 4 + i * 2
-  if subject ~= '' then redis.call('XADD', KEYS[k], out[i + 1], 'c', '') end
+  if subject ~= '' then redis.call('RPUSH', KEYS[k], out[i + 1]) end
   if released == '1' and subject ~= '' and partner ~= '' then
     -- Two calls per release: the count travels with the HSET (no HINCRBY of its own).
     local r, p = KEYS[k+1], partner .. '\\31'

@@ -23,7 +23,7 @@ export interface TransferFilter {
 export interface CompiledFilter {
   /** Stream to read in a chain; its ids are the entries' ids in that chain's entries stream. */
   source(keys: ChainKeys): string;
-  /** true when `source` is an index stream (entries are looked up by id). */
+  /** true when `source` is a subject's index list (entries are looked up by id). */
   indexed: boolean;
   /** Stream-id bounds (inclusive) wide enough for the time range. */
   min: string;

@@ -13,7 +13,11 @@ export interface ChainKeys {
   head: string;
   /** The chain's signed checkpoints: batch, trim and end (stream). */
   checkpoints: string;
-  /** Same ids as `entries`, one stream per subjectRef: the entries of that subject on this chain. */
+  /**
+   * The stream ids of one subject's entries on this chain, oldest first (list). A list, not a
+   * stream: Redis preallocates 4 KB for a new stream's first node, and there is one of these per
+   * subject a chain logs (a list of one id is about 200 bytes; issue 17 item 3).
+   */
   bySubject(subjectRef: string): string;
   /** DSAR recipients of one subject from this chain's releases (hash); readers merge the chains. */
   recipients(subjectRef: string): string;
@@ -48,7 +52,7 @@ export function logKeys(prefix = 'tlog'): LogKeys {
         entries: `${p}:entries`,
         head: `${p}:head`,
         checkpoints: `${p}:checkpoints`,
-        bySubject: (ref) => `${p}:ix:s:${ref}`,
+        bySubject: (ref) => `${p}:ix:subject:${ref}`,
         recipients: (ref) => `${p}:rcpt:${ref}`,
       };
     },

@@ -15,7 +15,7 @@ import type { LogKeys } from './keys.ts';
 import { listChains } from './chains.ts';
 import { compareIds, mergeByTime } from './merge.ts';
 import { isExclusiveBound } from '../redis/stream-id.ts';
-import { parseEntry, scanStream, type LoggedEntry } from './scan.ts';
+import { parseEntry, scanIdList, scanStream, type LoggedEntry } from './scan.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
 /** How far before an entry's `at` its stream id can be, on one clock (find's first pass). */
@@ -142,12 +142,13 @@ export class TransferQuery {
 
   private async *scanChain(cf: CompiledFilter, chain: string, direction: 'asc' | 'desc', min: string, max: string, batch: number): AsyncGenerator<Scanned> {
     const ck = this.keys.chain(chain);
-    const raws = scanStream(this.redis, cf.source(ck), { direction, min, max, batch });
+    const range = { direction, min, max, batch };
+    const raws = cf.indexed ? scanIdList(this.redis, cf.source(ck), range) : scanStream(this.redis, cf.source(ck), range);
     if (!cf.indexed) {
       for await (const raw of raws) yield { streamId: raw.streamId, chain, entry: keep(cf, parseEntry(raw)) };
       return;
     }
-    // Index streams hold only ids: look the entries up, a batch at a time (pipelined).
+    // Index lists hold only ids: look the entries up, a batch at a time (pipelined).
     let ids: string[] = [];
     for await (const raw of raws) {
       ids.push(raw.streamId);

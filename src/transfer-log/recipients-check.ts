@@ -3,9 +3,9 @@
 // `verify` recomputes every record from the entries it scans and reports the drift, naming the
 // subjectRef (never a user id); `log rebuild-recipients` writes the recomputed record back.
 //
-// Appends go on meanwhile. The append script adds to a subject's record and to its index stream
-// (`bySubject`, same stream ids as the log) in one atomic call, so a record read together with
-// the last id of that stream (one MULTI) is exactly what the entries up to that id determine. When
+// Appends go on meanwhile. The append script adds to a subject's record and to its index list
+// (`bySubject`, the log's stream ids) in one atomic call, so a record read together with
+// the last id of that list (one script) is exactly what the entries up to that id determine. When
 // that id lies past what the tally has scanned, the tally first catches up on the log's tail and
 // the subject is read again. A rebuild writes with the same condition inside one Lua call (the
 // record is replaced only if no entry of that subject was appended past the scanned tail), so an
@@ -36,12 +36,12 @@ const MAX_LISTED = 100;
 const BATCH = 500;
 const ATTEMPTS = 5;
 
-// KEYS: 1 record, 2 the subject's index stream. ARGV: 1-2 the scanned tail (ms, seq), then field,
+// KEYS: 1 record, 2 the subject's index list. ARGV: 1-2 the scanned tail (ms, seq), then field,
 // value pairs. Replaces the record only if no entry of this subject lies past the scanned tail.
 const REWRITE_LUA = `
-local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if #top > 0 then
-  local ms, sq = string.match(top[1][1], '^(%d+)-(%d+)$')
+local top = redis.call('LINDEX', KEYS[2], -1)
+if top then
+  local ms, sq = string.match(top, '^(%d+)-(%d+)$')
   ms, sq = tonumber(ms), tonumber(sq)
   local pms, psq = tonumber(ARGV[1]), tonumber(ARGV[2])
   if ms > pms or (ms == pms and sq > psq) then return 0 end
@@ -61,15 +61,14 @@ async function catchUp(redis: Redis, keys: ChainKeys, tally: RecipientsTally): P
   for await (const raw of scanStream(redis, keys.entries, { direction: 'asc', min: `(${tally.last}` })) tally.feed(raw);
 }
 
-// KEYS: record, index stream, record, index stream, ... Each record (flat HGETALL) with the last id
-// of its subject's index stream, read atomically: one script, not a MULTI of two commands a
+// KEYS: record, index list, record, index list, ... Each record (flat HGETALL) with the last id
+// of its subject's index list, read atomically: one script, not a MULTI of two commands a
 // subject (the client's per-command cost was most of a verify's time).
 const SNAPSHOT_LUA = `
 local out = {}
 for i = 1, #KEYS, 2 do
   out[#out + 1] = redis.call('HGETALL', KEYS[i])
-  local top = redis.call('XREVRANGE', KEYS[i + 1], '+', '-', 'COUNT', 1)
-  out[#out + 1] = (#top > 0) and top[1][1] or ''
+  out[#out + 1] = redis.call('LINDEX', KEYS[i + 1], -1) or ''
 end
 return out
 `;
@@ -87,15 +86,14 @@ async function snapshot(redis: Redis, keys: ChainKeys, refs: string[]): Promise<
   });
 }
 
-// KEYS: record, index stream, ... For each subject: the last id of its index stream, and a digest
+// KEYS: record, index list, ... For each subject: the last id of its index list, and a digest
 // of its record (SHA-1 of the sorted "field\0value" lines; '' when there is none). Only records
 // whose digest differs from the recomputed one travel back in full (snapshot), so a clean index
 // costs the client two short strings a subject instead of every field of every record.
 const DIGEST_LUA = `
 local out = {}
 for i = 1, #KEYS, 2 do
-  local top = redis.call('XREVRANGE', KEYS[i + 1], '+', '-', 'COUNT', 1)
-  out[#out + 1] = (#top > 0) and top[1][1] or ''
+  out[#out + 1] = redis.call('LINDEX', KEYS[i + 1], -1) or ''
   local h = redis.call('HGETALL', KEYS[i])
   local f = {}
   for j = 1, #h, 2 do f[#f + 1] = h[j] .. '\\0' .. h[j + 1] end

@@ -10,7 +10,7 @@ import { loadCheckpoints, verifyChains } from './verify.ts';
 import { pruneRecipients } from './recipients.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
-import { parseEntry, scanStream } from './scan.ts';
+import { parseEntry, scanStream, trimIdList } from './scan.ts';
 import type { AnchorSink } from './anchor-file.ts';
 import type { JwsSigner } from './statement-signer.ts';
 import { appendRegistry } from './registry.ts';
@@ -96,7 +96,7 @@ async function trimLocked(d: TrimDeps, cutoffMs: number): Promise<TrimResult> {
     if (upTo) removed += await redis.xTrim(ck.entries, 'MINID', upTo);
     await redis.xTrim(ck.checkpoints, 'MINID', minId(upTo ?? cutoffId, written.get(chain) ?? cutoffId));
     for (const ref of s?.subjects ?? []) {
-      if (upTo) await redis.xTrim(ck.bySubject(ref), 'MINID', upTo);
+      if (upTo) await trimIdList(redis, ck.bySubject(ref), upTo);
       await pruneRecipients(redis, ck, ref, cutoffIso);
     }
   }
