@@ -16,6 +16,7 @@ import { printLogPages, runLogPagesBench } from './log-pages.ts';
 import { withCpu, rssPeak, treeRssBytes } from './cpu.ts';
 import { startGatewayProc, type GatewayProc } from './gateway-proc.ts';
 import { storeBulk } from './store-bulk.ts';
+import { bulkFloor, storePage } from './bulk-floor.ts';
 import { redisStats, perRequest, type CommandStat } from './redis-stats.ts';
 import { printConsolePages, runConsolePagesBench, runConsolePagesStandalone } from './console-pages.ts';
 
@@ -144,6 +145,11 @@ try {
     const { result: alone, cpu: aloneCpu } = await withCpu(pids, () => storeBulk(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
     const aloneRate = alone.records / alone.seconds;
     console.log(`core store alone, pages of 1000 read directly: ${alone.records} records in ${alone.seconds.toFixed(1)} s = ${aloneRate.toFixed(0)} records/s (the ceiling for bulk through any gateway); store CPU per record ${((aloneCpu.store ?? NaN) * 1000 / alone.records).toFixed(1)} us`);
+    // The floor under any contract-keeping gateway's CPU per record (bulk-floor.ts), and what reading
+    // the pages cost this process in the store-alone phase (TLS in, JSON.parse: a gateway does it too).
+    const floor = bulkFloor(await storePage(storeUrl, { ca: c.ca, cert: c.cert('gateway-client'), key: c.key('gateway-client') }));
+    const storeUs = (aloneCpu.store ?? NaN) * 1000 / alone.records;
+    console.log(`bulk floor per record, in-process, before any policy check, TLS or socket work (bench/bulk-floor.ts, the gateway's own code on a real page): ${floor.parts.map(([n, us]) => `${n} ${us.toFixed(1)}`).join(' + ')} = ${floor.totalUs.toFixed(1)} us = ${(floor.totalUs / storeUs).toFixed(2)}x the store's CPU per record; reading the pages in the store-alone phase (TLS in, JSON.parse) cost the reader ${((aloneCpu.load ?? NaN) * 1000 / alone.records).toFixed(1)} us a record`);
     const rssBefore = treeRssBytes(gw.pid);
     // The issue measures before and after; the peak while the stream runs is shown too, since a
     // collection just before the end would otherwise hide what the pull held.
