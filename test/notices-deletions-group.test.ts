@@ -5,13 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testCerts } from './harness/certs.ts';
 import { startTestRedis } from './harness/redis.ts';
-import { createRedisClient, type Redis } from '../src/deps.ts';
+import { createRedisClient, type RedisClient } from '../src/deps.ts';
 import { DeletionSchedule, MAX_GROUP_ITEMS, type DeletionItem, type DeletionRedis } from '../src/notices/deletions.ts';
 import { noticeKeys } from '../src/notices/keys.ts';
 import type { LocalRedis } from '../src/dev/local-redis.ts';
 
 let server: LocalRedis;
-let redis: Redis;
+let redis: RedisClient;
 before(async () => {
   const c = await testCerts();
   server = await startTestRedis();
@@ -111,4 +111,26 @@ test('issue 17 item 3: the schedule uses only plain command methods (eval, evalS
   await s.schedule('p', 'advertising', [{ subject: 'a', deleteBy: iso(4) }]);
   assert.equal(await s.when('p', 'a'), iso(4));
   assert.equal(await redis.hGet(keys.deleteInfo, 'p/a'), `${iso(4)} service_delivery,advertising`);
+});
+
+test('schedules made while a call is in flight go together in the next call (group commit), and land as if called one by one', async () => {
+  // Issue 17 item 3: the schedule was 3 to 4 script calls for each of the transfer log's. Redis is
+  // paused for writes so the first call stays in flight while five more turns of callers arrive.
+  const keys = noticeKeys('g-inflight');
+  const s = new DeletionSchedule(redis, keys);
+  await s.schedule('warm', 'service_delivery', [{ subject: 'x', deleteBy: iso(1) }]);
+  const before = await calls('evalsha');
+  await redis.sendCommand(['CLIENT', 'PAUSE', '300', 'WRITE']);
+  const first = s.schedule('p0', 'service_delivery', [{ subject: 'a', deleteBy: iso(1) }]);
+  const rest: Promise<void>[] = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setImmediate(r));
+    rest.push(s.schedule('p0', i % 2 ? 'advertising' : 'service_delivery', [{ subject: 'b', deleteBy: iso(2 + i) }]));
+  }
+  await Promise.all([first, ...rest]);
+  assert.equal((await calls('evalsha')) - before, 2, 'the first call, then one call for the five gathered behind it');
+  // The later release decides deleteBy; purposes gather (as one call each would leave it).
+  assert.equal(await redis.zScore(keys.deleteBy, 'p0/b'), Date.parse(iso(6)));
+  assert.equal(await redis.hGet(keys.deleteInfo, 'p0/b'), `${iso(6)} service_delivery,advertising`);
+  assert.equal(await redis.zScore(keys.deleteBy, 'p0/a'), Date.parse(iso(1)));
 });

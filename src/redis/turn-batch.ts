@@ -10,11 +10,18 @@ export interface TurnBatchOptions<I> {
   maxSize?: number;
   /** A caller's weight in a group (default 1). */
   size?(item: I): number;
+  /**
+   * At most one call in flight per key: what arrives meanwhile gathers into the next group, sent
+   * when the call before it has answered (group commit, as the transfer log's writer does). Fewer,
+   * larger calls: each write call costs Redis a read, a reply and an AOF fsync of its own.
+   */
+  oneInFlight?: boolean;
 }
 
 export class TurnBatch<I, R> {
-  private open = new Map<string, Group<I, R>>();
-  private full: Group<I, R>[] = [];
+  /** Per key, the groups not sent yet, oldest first; only the last one still takes callers. */
+  private queues = new Map<string, Group<I, R>[]>();
+  private busy = new Set<string>();
   private scheduled = false;
 
   /** `run` answers one group: one result per item, in order; a throw rejects the whole group. */
@@ -23,27 +30,40 @@ export class TurnBatch<I, R> {
   add(key: string, item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const w = this.opts.size?.(item) ?? 1;
-      let g = this.open.get(key);
-      if (g && g.size + w > (this.opts.maxSize ?? Infinity)) {
-        this.full.push(g); // a caller is never split across groups, so all-or-nothing holds per caller
-        g = undefined;
-      }
-      if (!g) this.open.set(key, (g = { key, waiters: [], size: 0 }));
+      let q = this.queues.get(key);
+      if (!q) this.queues.set(key, (q = []));
+      let g = q[q.length - 1];
+      // A caller is never split across groups, so all-or-nothing holds per caller.
+      if (!g || g.size + w > (this.opts.maxSize ?? Infinity)) q.push((g = { key, waiters: [], size: 0 }));
       g.waiters.push({ item, resolve, reject });
       g.size += w;
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
-    const groups = [...this.full, ...this.open.values()];
-    this.full = [];
-    this.open = new Map();
     this.scheduled = false;
-    for (const g of groups) void this.settle(g);
+    for (const [key, q] of this.queues) {
+      if (!this.opts.oneInFlight) {
+        this.queues.delete(key);
+        for (const g of q) void this.settle(g);
+        continue;
+      }
+      if (this.busy.has(key)) continue; // sent when the call in flight answers
+      const g = q.shift()!;
+      if (q.length === 0) this.queues.delete(key);
+      this.busy.add(key);
+      void this.settle(g).finally(() => {
+        this.busy.delete(key);
+        if (this.queues.has(key)) this.schedule();
+      });
+    }
   }
 
   private async settle({ key, waiters }: Group<I, R>): Promise<void> {
