@@ -6,9 +6,9 @@ import type { TransferEntry } from '../transfer-log/entry.ts';
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : '—');
 const time = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
-/** Where the drawer of `e` is fetched from (its id, time and partner find it in the log). */
+/** Where the drawer of `e` is fetched from (its chain and seq locate it; its id, time and partner must match). */
 export function entryHref(e: TransferEntry): string {
-  const q = new URLSearchParams({ id: e.id, at: e.at, ...(e.partnerId ? { partnerId: e.partnerId } : {}) });
+  const q = new URLSearchParams({ id: e.id, at: e.at, ...(e.partnerId ? { partnerId: e.partnerId } : {}), chain: e.chain, seq: String(e.seq) });
   return `/console/transfers/entry?${q.toString()}`;
 }
 

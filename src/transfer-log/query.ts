@@ -15,7 +15,7 @@ import type { LogKeys } from './keys.ts';
 import { listChains } from './chains.ts';
 import { compareIds, mergeByTime } from './merge.ts';
 import { isExclusiveBound } from '../redis/stream-id.ts';
-import { parseEntry, scanIdList, scanStream, type LoggedEntry } from './scan.ts';
+import { parseEntry, scanIdList, scanStream, streamIdMs, type LoggedEntry, type RawEntry } from './scan.ts';
 import type { SubjectRefFn } from './subject-ref.ts';
 
 /** How far before an entry's `at` its stream id can be, on one clock (find's first pass). */
@@ -88,6 +88,42 @@ export class TransferQuery {
         if (s.entry?.id === id) return s.entry;
         if (++scanned >= this.maxScan) break;
       }
+    }
+    return null;
+  }
+
+  /**
+   * The entry at `seq` of `chain`, by a binary search over the chain's stream ids: seq grows with
+   * the stream id within a chain, so about 2 log2(the chain's span in ms) one-entry reads find the
+   * millisecond it was stored in, and the rest is read from there (at most one append batch).
+   * A console link names the chain and seq, so a busy log (more than maxScan entries around it)
+   * does not hide the entry. null when it is not there (trimmed, or never was).
+   */
+  async findBySeq(chain: string, seq: number): Promise<TransferEntry | null> {
+    const key = this.keys.chain(chain).entries;
+    const at = async (min: string): Promise<RawEntry | null> => {
+      const m = ((await this.redis.xRange(key, min, '+', { COUNT: 1 })) ?? [])[0];
+      return m ? { streamId: m.id, fields: m.message as Record<string, string> } : null;
+    };
+    const seqOf = (r: RawEntry | null) => (r ? parseEntry(r)?.seq ?? null : null);
+    const first = await at('-');
+    const last = ((await this.redis.xRevRange(key, '+', '-', { COUNT: 1 })) ?? [])[0];
+    if (!first || !last) return null;
+    let lo = streamIdMs(first.streamId);
+    let hi = streamIdMs(last.id);
+    // The last millisecond whose first entry is at or before seq (a malformed entry ends the search).
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const s = seqOf(await at(String(mid)));
+      if (s === null) return null;
+      if (s <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    let scanned = 0;
+    for await (const raw of scanStream(this.redis, key, { direction: 'asc', min: String(lo), batch: 100 })) {
+      const e = parseEntry(raw);
+      if (!e || e.seq > seq || ++scanned > this.maxScan) return null;
+      if (e.seq === seq) return e;
     }
     return null;
   }
