@@ -12,6 +12,7 @@ import type { LogKeys } from './keys.ts';
 import { parseAnchorFile, type AnchorFileContents } from './anchor-file.ts';
 import { parseRegistry, type RegistryStatement } from './registry.ts';
 import { jwsVerifier, statementHash } from './statement-signer.ts';
+import { compareStreamIds } from '../redis/stream-id.ts';
 
 export interface AnchorSummary {
   /** Anchor lines in the file (statements). */
@@ -32,10 +33,7 @@ export function readAnchors(path: string): AnchorFileContents | null {
   return parseAnchorFile(text);
 }
 
-const idLess = (a: string, b: string) => {
-  const [x, y] = [a.split('-').map(BigInt), b.split('-').map(BigInt)];
-  return x[0]! < y[0]! || (x[0] === y[0] && x[1]! < y[1]!);
-};
+const idLess = (a: string, b: string) => compareStreamIds(a, b) < 0;
 
 export async function checkAnchors(redis: Redis, keys: LogKeys, file: AnchorFileContents | null, cps: CheckpointIndex, jwks: Jwks,
   graceFromMs: number): Promise<{ summary: AnchorSummary; brokenAt?: BrokenAt }> {

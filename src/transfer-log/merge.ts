@@ -2,15 +2,14 @@
 // shard); readers walk every chain and merge by stream id, i.e. by the time Redis stored each
 // entry. Equal ids on two chains (two streams can stamp the same ms-seq) are ordered by chain id.
 
-export interface Positioned { streamId: string; chain: string }
+import { compareStreamIds } from '../redis/stream-id.ts';
 
-const parts = (id: string) => { const i = id.indexOf('-'); return [BigInt(id.slice(0, i)), BigInt(id.slice(i + 1))] as const; };
+export interface Positioned { streamId: string; chain: string }
 
 /** <0, 0, >0 like a comparator: by stream id, then by chain id. */
 export function compareIds(a: Positioned, b: Positioned): number {
-  const [x, y] = [parts(a.streamId), parts(b.streamId)];
-  if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
-  if (x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
+  const byId = compareStreamIds(a.streamId, b.streamId);
+  if (byId !== 0) return byId;
   return a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0;
 }
 

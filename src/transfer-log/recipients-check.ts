@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from '../deps.ts';
 import type { ChainKeys, LogKeys } from './keys.ts';
 import { scanStream } from './scan.ts';
+import { compareStreamIds } from '../redis/stream-id.ts';
 import type { LogTopology } from './topology.ts';
 import { RecipientsTally } from './recipients-tally.ts';
 import { hashArgs, parseParts, reconcile, type RecipientsDrift, type RecordParts } from './recipients-reconcile.ts';
@@ -54,7 +55,7 @@ return 1
 `;
 
 const idParts = (id: string) => id.split('-').map(BigInt) as [bigint, bigint];
-const after = (a: string, b: string) => { const [x, y] = [idParts(a), idParts(b)]; return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]); };
+const after = (a: string, b: string) => compareStreamIds(a, b) > 0;
 const globEscape = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
 
 async function catchUp(redis: Redis, keys: ChainKeys, tally: RecipientsTally): Promise<void> {

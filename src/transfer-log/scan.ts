@@ -2,6 +2,7 @@
 // query, export and retention never hold the whole log in memory.
 import type { Redis } from '../deps.ts';
 import type { TransferEntry } from './entry.ts';
+import { inStreamRange } from '../redis/stream-id.ts';
 
 export interface RawEntry { streamId: string; fields: Record<string, string> }
 /** An entry with the stream id it was stored under (the cursor and SSE event id). */
@@ -33,26 +34,6 @@ export async function* scanStream(redis: Redis, key: string, o: ScanOptions): As
   }
 }
 
-/** A stream id as a comparable pair; `bound` reads XRANGE's forms ('-', '+', 'ms', 'ms-seq', '(id'). */
-const MAX_SEQ = (1n << 64n) - 1n;
-function idPair(id: string, missingSeq: bigint): [bigint, bigint] {
-  const [ms, seq] = id.split('-');
-  return [BigInt(ms!), seq === undefined ? missingSeq : BigInt(seq)];
-}
-const cmp = (a: [bigint, bigint], b: [bigint, bigint]) => (a[0] === b[0] ? (a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1);
-
-/** Whether a stream id lies within XRANGE-style bounds. */
-export function inBounds(min: string, max: string): (id: string) => boolean {
-  const at = (b: string, missingSeq: bigint): [bigint, bigint] => (b === '-' ? [0n, 0n] : b === '+' ? [MAX_SEQ, MAX_SEQ] : idPair(b, missingSeq));
-  const lo = { at: at(min.replace(/^\(/, ''), 0n), open: min.startsWith('(') };
-  const hi = { at: at(max.replace(/^\(/, ''), MAX_SEQ), open: max.startsWith('(') };
-  return (id) => {
-    const x = idPair(id, 0n);
-    if (lo.open ? cmp(x, lo.at) <= 0 : cmp(x, lo.at) < 0) return false;
-    return hi.open ? cmp(x, hi.at) < 0 : cmp(x, hi.at) <= 0;
-  };
-}
-
 /**
  * A subject index list (keys.ts `bySubject`: stream ids, oldest first), bounded and ordered as
  * scanStream reads a stream. Read whole, one LRANGE: appends push at its tail and retention trims
@@ -60,7 +41,7 @@ export function inBounds(min: string, max: string): (id: string) => boolean {
  * ids on one chain are few (its releases there within retention).
  */
 export async function* scanIdList(redis: Redis, key: string, o: ScanOptions): AsyncGenerator<RawEntry> {
-  const keep = inBounds(o.min ?? '-', o.max ?? '+');
+  const keep = inStreamRange(o.min ?? '-', o.max ?? '+');
   const ids = (await redis.lRange(key, 0, -1)).filter(keep);
   if (o.direction === 'desc') ids.reverse();
   for (const streamId of ids) yield { streamId, fields: {} };
@@ -69,7 +50,7 @@ export async function* scanIdList(redis: Redis, key: string, o: ScanOptions): As
 /** XTRIM MINID for an index list: drops the ids below `minId` from its head (appends go to its tail). */
 export async function trimIdList(redis: Redis, key: string, minId: string): Promise<void> {
   const ids = await redis.lRange(key, 0, -1);
-  const below = inBounds('-', `(${minId}`);
+  const below = inStreamRange('-', `(${minId}`);
   let n = 0;
   while (n < ids.length && below(ids[n]!)) n++;
   if (n > 0) await redis.lTrim(key, n, -1);

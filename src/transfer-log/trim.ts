@@ -11,6 +11,7 @@ import { pruneRecipients } from './recipients.ts';
 import type { Jwks } from './jwks.ts';
 import type { LogKeys } from './keys.ts';
 import { parseEntry, scanStream, trimIdList } from './scan.ts';
+import { compareStreamIds } from '../redis/stream-id.ts';
 import type { AnchorSink } from './anchor-file.ts';
 import type { JwsSigner } from './statement-signer.ts';
 import { appendRegistry } from './registry.ts';
@@ -111,7 +112,4 @@ function refuse(d: TrimDeps, why: string): TrimResult {
 
 const parseId = (id: string) => id.split('-').map(BigInt) as [bigint, bigint];
 const successor = (id: string) => { const [ms, seq] = parseId(id); return `${ms}-${seq + 1n}`; };
-function minId(a: string, b: string): string {
-  const [x, y] = [parseId(a), parseId(b)];
-  return x[0] < y[0] || (x[0] === y[0] && x[1] <= y[1]) ? a : b;
-}
+const minId = (a: string, b: string): string => (compareStreamIds(a, b) <= 0 ? a : b);
